@@ -1,0 +1,39 @@
+# perps-desktop: the two commands a new user types are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: venv run test bench lint package clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/perps-desktop gui $(ARGS)
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/perps-desktop bench $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check perps_desktop tests
+	$(BIN)/lint-imports
+
+package: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean build.spec
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""CoreControl: the one face the window (and tests) use to read the core and step in.
+
+The window holds a `CoreControl`, calls `snapshot()` on a timer, and turns button presses into
+these calls. Two things implement it: the running `App` and nothing else — tests drive the real
+one against the simulator.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from perps_desktop.app.snapshot import CoreSnapshot
+    from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
+
+__all__ = ["CoreControl"]
+
+
+class CoreControl(Protocol):
+    @property
+    def read_only(self) -> bool: ...
+
+    def snapshot(self) -> CoreSnapshot:
+        """The newest snapshot; cheap (no I/O), safe to call at 10 Hz."""
+        ...
+
+    async def close_position(self, symbol: str) -> ActionReport: ...
+
+    async def reduce_position(self, symbol: str, fraction: float) -> ActionReport: ...
+
+    async def cancel_order(self, symbol: str, oid: int) -> ActionReport: ...
+
+    async def cancel_all(self) -> ActionReport: ...
+
+    async def flatten_all(self) -> ActionReport: ...
+
+    async def run_recovery_now(self) -> ActionReport: ...
+
+    def set_trading_state(self, state: TradingState, reason: str) -> None: ...
+
+    def reset_breaker(self, name: str) -> None: ...
+
+    def force_open_breaker(self, name: str) -> None: ...
+
+    async def query_traces(self, query: TraceQuery) -> TracePage: ...
+
+    async def get_trace(self, trace_id: int) -> Trace | None: ...

@@ -1,0 +1,124 @@
+"""`perps-desktop` and its subcommands.
+
+Each subcommand lives with its layer (`ui.main`, `app.headless`, `sim.cli`, `bench.cli`,
+`store.cli`) and exposes `run(args, settings) -> int`; this module only parses, validates the
+settings once, sets up logging and dispatches. A bad setting is exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from perps_desktop import __version__
+from perps_desktop.config import Settings, load_settings, log_dir
+from perps_desktop.errors import ConfigError
+from perps_desktop.logs import setup_logging
+
+__all__ = ["build_parser", "main"]
+
+_RUNNERS = {
+    "gui": "perps_desktop.ui.main",
+    "headless": "perps_desktop.app.headless",
+    "simulate": "perps_desktop.sim.cli",
+    "bench": "perps_desktop.bench.cli",
+    "traces": "perps_desktop.store.cli",
+}
+
+
+def _add_core_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=["paper", "watch", "live"], help="paper (default): the embedded "
+                   "simulator; watch: read-only view of --address; live: trade with HL_PRIVATE_KEY")
+    p.add_argument("--base-url", help="any Hyperliquid-compatible endpoint (default: embedded simulator "
+                   "in paper mode, the venue in watch/live)")
+    p.add_argument("--address", help="0x… account to show (watch mode)")
+    p.add_argument("--network", choices=["mainnet", "testnet"], help="which venue (default testnet)")
+    p.add_argument("--db", dest="db_path", help="trace database path (default: user data directory)")
+    p.add_argument("--symbols", help="comma-separated coins the paper strategy trades (default BTC,ETH,SOL)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perps-desktop", description="A trader's desktop console "
+                                     "and trading core for a Hyperliquid perpetual-futures bot.")
+    parser.add_argument("--version", action="version", version=f"perps-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="the window (default), in paper mode on the embedded simulator")
+    _add_core_options(gui)
+    gui.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
+    gui.add_argument("--exit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
+
+    headless = sub.add_parser("headless", help="the core without a window; a status line every few seconds")
+    _add_core_options(headless)
+    headless.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    headless.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
+    headless.add_argument("--status-interval", type=float, default=5.0, metavar="S",
+                          help="seconds between status lines")
+
+    sim = sub.add_parser("simulate", help="the Hyperliquid-compatible exchange simulator alone")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8787)
+    sim.add_argument("--seed", type=int, default=None)
+
+    bench = sub.add_parser("bench", help="the before/after benchmark table of the report, measured here")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions: under a minute")
+    bench.add_argument("--only", action="append", metavar="NAME", help="run only this row (repeatable)")
+    bench.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    bench.add_argument("--jsonl", action="store_true", help="stream one JSON line per row on stdout")
+    bench.add_argument("--compare", metavar="FILE", help="flag rows >20%% slower than a saved --json run")
+    bench.add_argument("--no-history", action="store_true", help="do not record this run in the history")
+
+    traces = sub.add_parser("traces", help="read a trace database from the shell")
+    traces.add_argument("--db", dest="db_path")
+    traces.add_argument("--symbol")
+    traces.add_argument("--kind")
+    traces.add_argument("--since", help="ISO time, epoch ms, or an age like 15m / 2h / 1d")
+    traces.add_argument("--limit", type=int, default=50)
+    traces.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    return parser
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {k: getattr(args, k, None) for k in ("mode", "network", "base_url", "address", "db_path",
+                                                     "symbols", "log_level")}
+    return load_settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["gui", *argv]
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui"])
+    try:
+        settings = _settings_from(args)
+    except ConfigError as exc:
+        print(f"perps-desktop: {exc}", file=sys.stderr)
+        return 2
+    log_file = None if args.command in ("traces", "bench") else log_dir() / "perps-desktop.log"
+    setup_logging(settings.log_level if args.command != "traces" else "WARNING", log_file)
+    try:
+        module = importlib.import_module(_RUNNERS[args.command])
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("perps_desktop"):
+            print(f"perps-desktop {args.command}: not built yet ({exc.name} is missing)", file=sys.stderr)
+            return 2
+        raise
+    try:
+        return int(module.run(args, settings) or 0)
+    except ConfigError as exc:
+        print(f"perps-desktop: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        logging.getLogger("perps_desktop").info("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

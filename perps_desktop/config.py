@@ -1,0 +1,203 @@
+"""Settings: every variable of the report, validated once at start, from the environment and `.env`.
+
+A bad value stops start-up with one line naming the variable, the value given and what is allowed
+(`ConfigError`); the CLI turns that into exit code 2. Nothing else in the package reads os.environ.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from perps_desktop.errors import ConfigError
+
+__all__ = ["APP_NAME", "Settings", "data_dir", "load_settings", "log_dir"]
+
+APP_NAME = "perps-desktop"
+
+Mode = Literal["paper", "watch", "live"]
+Network = Literal["mainnet", "testnet"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def _env(name: str) -> Any:
+    return AliasChoices(name, name.lower())
+
+
+def data_dir() -> Path:
+    """Where the trace database and benchmark history live (PERPS_DATA_DIR overrides)."""
+    override = os.environ.get("PERPS_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    """Where the rotating log file lives (PERPS_LOG_DIR overrides)."""
+    override = os.environ.get("PERPS_LOG_DIR")
+    return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def _int(default: int, name: str, ge: int = 0, **kw: Any) -> Any:
+    return Field(default, ge=ge, validation_alias=_env(name), **kw)
+
+
+def _float(default: float, name: str, ge: float = 0.0, **kw: Any) -> Any:
+    return Field(default, ge=ge, validation_alias=_env(name), **kw)
+
+
+class Settings(BaseSettings):
+    """All settings. Names are the environment variables; attributes are their lower-case form."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True,
+        populate_by_name=True, case_sensitive=False,
+    )
+
+    # --- app -------------------------------------------------------------------------------
+    mode: Mode = Field("paper", validation_alias=_env("PERPS_MODE"))
+    network: Network = Field("testnet", validation_alias=_env("PERPS_NETWORK"))
+    base_url: str | None = Field(None, validation_alias=_env("PERPS_BASE_URL"))
+    address: str | None = Field(None, validation_alias=_env("PERPS_ADDRESS"))
+    db_path: Path | None = Field(None, validation_alias=_env("PERPS_DB_PATH"))
+    log_level: LogLevel = Field("INFO", validation_alias=_env("PERPS_LOG_LEVEL"))
+    hl_private_key: SecretStr | None = Field(None, validation_alias=_env("HL_PRIVATE_KEY"), repr=False)
+    sim_seed: int = _int(7, "SIM_SEED")
+
+    # --- trace store (report) --------------------------------------------------------------
+    trace_batch_size: int = _int(100, "TRACE_BATCH_SIZE", ge=1)
+    trace_batch_flush_ms: int = _int(5000, "TRACE_BATCH_FLUSH_MS", ge=1)
+    trace_cache_size: int = _int(500, "TRACE_CACHE_SIZE")
+    trace_retention_days: int = _int(30, "TRACE_RETENTION_DAYS", ge=1)
+    trace_queue_max: int = _int(100_000, "TRACE_QUEUE_MAX", ge=1)
+    trace_compress_min_bytes: int = _int(1024, "TRACE_COMPRESS_MIN_BYTES", ge=1)
+    trace_history_size: int = _int(100, "TRACE_HISTORY_SIZE", ge=1)
+
+    # --- position recovery (report) --------------------------------------------------------
+    max_recovery_attempts: int = _int(3, "MAX_RECOVERY_ATTEMPTS", ge=1)
+    recovery_cache_ttl_ms: int = _int(5000, "RECOVERY_CACHE_TTL_MS")
+    recovery_alert_cooldown_ms: int = _int(300_000, "RECOVERY_ALERT_COOLDOWN_MS")
+    recovery_history_size: int = _int(100, "RECOVERY_HISTORY_SIZE", ge=1)
+    recovery_parallelism: int = _int(0, "RECOVERY_PARALLELISM")
+    recovery_interval_ms: int = _int(2000, "RECOVERY_INTERVAL_MS", ge=100)
+    stale_position_s: int = _int(600, "STALE_POSITION_S", ge=1)
+
+    # --- circuit breaker (report) ----------------------------------------------------------
+    cb_base_backoff_ms: int = _int(1000, "CB_BASE_BACKOFF_MS", ge=1)
+    cb_max_backoff_ms: int = _int(60_000, "CB_MAX_BACKOFF_MS", ge=1)
+    cb_max_recovery_attempts: int = _int(5, "CB_MAX_RECOVERY_ATTEMPTS", ge=1)
+    cb_alert_cooldown_ms: int = _int(300_000, "CB_ALERT_COOLDOWN_MS")
+    cb_failure_threshold: int = _int(5, "CB_FAILURE_THRESHOLD", ge=1)
+    cb_failure_rate: float = Field(0.5, gt=0.0, le=1.0, validation_alias=_env("CB_FAILURE_RATE"))
+    cb_window_ms: int = _int(60_000, "CB_WINDOW_MS", ge=1)
+    cb_half_open_max_calls: int = _int(1, "CB_HALF_OPEN_MAX_CALLS", ge=1)
+    health_history_size: int = _int(500, "HEALTH_HISTORY_SIZE", ge=1)
+    health_check_timeout_ms: int = _int(2000, "HEALTH_CHECK_TIMEOUT_MS", ge=1)
+    health_check_interval_ms: int = _int(2000, "HEALTH_CHECK_INTERVAL_MS", ge=100)
+    health_check_parallel: bool = Field(True, validation_alias=_env("HEALTH_CHECK_PARALLEL"))
+
+    # --- risk manager (report) -------------------------------------------------------------
+    risk_cache_ttl_ms: int = _int(1000, "RISK_CACHE_TTL_MS")
+    portfolio_risk_cache_ttl_ms: int = _int(5000, "PORTFOLIO_RISK_CACHE_TTL_MS")
+    position_risk_cache_ttl_ms: int = _int(2000, "POSITION_RISK_CACHE_TTL_MS")
+    max_risk_cache_entries: int = _int(1000, "MAX_RISK_CACHE_ENTRIES", ge=1)
+    max_position_notional_usd: float = _float(50_000.0, "MAX_POSITION_NOTIONAL_USD", ge=0.0)
+    max_total_exposure_usd: float = _float(150_000.0, "MAX_TOTAL_EXPOSURE_USD", ge=0.0)
+    max_leverage: float = _float(10.0, "MAX_LEVERAGE", ge=1.0)
+    daily_loss_limit_usd: float = _float(5_000.0, "DAILY_LOSS_LIMIT_USD", ge=0.0)
+    max_drawdown_pct: float = Field(20.0, gt=0.0, le=100.0, validation_alias=_env("MAX_DRAWDOWN_PCT"))
+    min_liquidation_distance_pct: float = Field(
+        5.0, ge=0.0, le=100.0, validation_alias=_env("MIN_LIQUIDATION_DISTANCE_PCT"))
+    max_orders_per_minute: int = _int(60, "MAX_ORDERS_PER_MINUTE", ge=1)
+    max_concentration_pct: float = Field(60.0, gt=0.0, le=100.0, validation_alias=_env("MAX_CONCENTRATION_PCT"))
+
+    # --- exchange client (report prose) ----------------------------------------------------
+    mids_cache_ttl_ms: int = _int(500, "MIDS_CACHE_TTL_MS")
+    account_cache_ttl_ms: int = _int(2000, "ACCOUNT_CACHE_TTL_MS")
+    orders_cache_ttl_ms: int = _int(1000, "ORDERS_CACHE_TTL_MS")
+    api_cache_max_entries: int = _int(1000, "API_CACHE_MAX_ENTRIES", ge=1)
+    api_timeout_ms: int = _int(10_000, "API_TIMEOUT_MS", ge=1)
+    api_max_retries: int = _int(3, "API_MAX_RETRIES")
+    api_single_flight: bool = Field(True, validation_alias=_env("API_SINGLE_FLIGHT"))
+    order_coalesce_ms: float = _float(2.0, "ORDER_COALESCE_MS")
+    rate_limit_weight_per_min: int = _int(1200, "RATE_LIMIT_WEIGHT_PER_MIN", ge=1)
+    dead_man_switch_s: int | None = Field(None, ge=5, validation_alias=_env("DEAD_MAN_SWITCH_S"))
+    ws_heartbeat_s: float = _float(20.0, "WS_HEARTBEAT_S", ge=0.1)
+
+    # --- strategy / engine -----------------------------------------------------------------
+    symbols: str = Field("BTC,ETH,SOL", validation_alias=_env("SYMBOLS"))
+    strategy_interval_ms: int = _int(1000, "STRATEGY_INTERVAL_MS", ge=50)
+    order_size_usd: float = _float(500.0, "ORDER_SIZE_USD", ge=10.0)
+    paper_funding_usd: float = _float(100_000.0, "PAPER_FUNDING_USD", ge=100.0)
+    alert_history_size: int = _int(100, "ALERT_HISTORY_SIZE", ge=1)
+    loop_lag_sample_ms: int = _int(100, "LOOP_LAG_SAMPLE_MS", ge=10)
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols_not_empty(cls, v: str) -> str:
+        if not [s for s in v.split(",") if s.strip()]:
+            raise ValueError("a comma-separated list of at least one coin, e.g. BTC,ETH")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _address_shape(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not (v.startswith("0x") and len(v) == 42 and all(c in "0123456789abcdefABCDEF" for c in v[2:])):
+            raise ValueError("a 0x-prefixed 40-hex-digit address")
+        return v.lower()
+
+    @property
+    def symbol_list(self) -> tuple[str, ...]:
+        return tuple(s.strip().upper() for s in self.symbols.split(",") if s.strip())
+
+    def trace_db_path(self) -> Path:
+        return self.db_path if self.db_path is not None else data_dir() / "traces.sqlite3"
+
+
+def _env_name(field: str) -> str:
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()
+
+
+def _allowed(field: str) -> str:
+    """Say in words what a field accepts, from its annotation and constraints."""
+    info = Settings.model_fields[field]
+    ann = info.annotation
+    args = getattr(ann, "__args__", ())
+    literal = [a for a in args if isinstance(a, str)]
+    if literal:
+        return "one of " + ", ".join(literal)
+    for inner in (ann, *args):
+        if getattr(inner, "__args__", None) and all(isinstance(a, str) for a in inner.__args__):
+            return "one of " + ", ".join(inner.__args__)
+    kind = {int: "an integer", float: "a number", bool: "true or false", str: "text"}
+    base = next((kind[t] for t in (int, float, bool, str) if ann is t or t in args), "a valid value")
+    bounds = []
+    for m in info.metadata:
+        for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if getattr(m, attr, None) is not None:
+                bounds.append(f"{word} {getattr(m, attr)}")
+    return base + (" " + " and ".join(bounds) if bounds else "")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the one Settings object, or raise ConfigError for the first bad value."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        field = next((f for f in Settings.model_fields if f == field or _env_name(f).lower() == field.lower()), field)
+        if field in Settings.model_fields:
+            name = _env_name(field)
+            msg = err.get("msg", "")
+            allowed = msg.removeprefix("Value error, ") if field in ("symbols", "address") else _allowed(field)
+            raise ConfigError(name, err.get("input"), allowed) from None
+        raise ConfigError(field, err.get("input"), err.get("msg", "a valid value")) from None

@@ -1,0 +1,356 @@
+"""Domain values, events and snapshots: frozen dataclasses shared by every layer.
+
+Prices and sizes are `Decimal` (exact at the wire); risk maths and display convert to float.
+Times are integer milliseconds since the epoch (`*_ms`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "AccountState", "ActionReport", "ActionStep", "Alert", "BreakerSnapshot", "BreakerState",
+    "Decision", "Fill", "MonitorSnapshot", "Order", "OrderRequest", "OrderResult", "OrderStatus",
+    "Position", "RecoveryAction", "RecoveryFinding", "RiskDecision", "RiskSnapshot", "Severity",
+    "Side", "Signal", "TimingStats", "Trace", "TraceKind", "TracePage", "TraceQuery", "TradingState",
+]
+
+FROZEN = {"frozen": True, "slots": True, "kw_only": True}
+
+
+class Side(enum.StrEnum):
+    BUY = "B"
+    SELL = "A"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class TradingState(enum.StrEnum):
+    """As NautilusTrader's: REDUCING lets only orders that shrink positions pass."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+class Decision(enum.StrEnum):
+    APPROVE = "approve"
+    REDUCE = "reduce"
+    REJECT = "reject"
+
+
+class BreakerState(enum.IntEnum):
+    """Values are the metric's: perps_breaker_state{breaker}."""
+
+    CLOSED = 0
+    HALF_OPEN = 1
+    OPEN = 2
+    FORCED_OPEN = 3
+    DISABLED = 4
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    WARNING = 1
+    ERROR = 2
+    CRITICAL = 3
+
+
+class TraceKind(enum.StrEnum):
+    SIGNAL = "signal"
+    RISK = "risk"
+    ORDER = "order"
+    FILL = "fill"
+    BREAKER = "breaker"
+    RECOVERY = "recovery"
+    ALERT = "alert"
+    ACTION = "action"
+    SYSTEM = "system"
+
+
+class OrderStatus(enum.StrEnum):
+    RESTING = "resting"
+    FILLED = "filled"
+    ERROR = "error"
+    CANCELED = "canceled"
+
+
+# --- exchange-facing values ------------------------------------------------------------------
+
+@dataclass(**FROZEN)
+class Position:
+    symbol: str
+    size: Decimal                       # signed: > 0 long, < 0 short
+    entry_px: Decimal
+    mark_px: Decimal
+    unrealized_pnl: Decimal
+    leverage: int
+    leverage_type: str = "cross"
+    liquidation_px: Decimal | None = None
+    margin_used: Decimal = Decimal(0)
+    position_value: Decimal = Decimal(0)
+    updated_ms: int = 0
+
+    @property
+    def side(self) -> Side:
+        return Side.BUY if self.size > 0 else Side.SELL
+
+    @property
+    def notional(self) -> float:
+        return abs(float(self.size)) * float(self.mark_px)
+
+    @property
+    def liquidation_distance_pct(self) -> float | None:
+        """How far the mark is from liquidation, in percent of the mark (None: no liquidation)."""
+        if self.liquidation_px is None or self.mark_px <= 0:
+            return None
+        return abs(float(self.mark_px) - float(self.liquidation_px)) / float(self.mark_px) * 100.0
+
+
+@dataclass(**FROZEN)
+class Order:
+    oid: int
+    symbol: str
+    side: Side
+    limit_px: Decimal
+    size: Decimal                       # remaining
+    orig_size: Decimal
+    timestamp_ms: int
+    cloid: str | None = None
+    reduce_only: bool = False
+    order_type: str = "Limit"
+    tif: str | None = "Gtc"
+    trigger_px: Decimal | None = None
+
+
+@dataclass(**FROZEN)
+class Fill:
+    symbol: str
+    side: Side
+    px: Decimal
+    size: Decimal
+    time_ms: int
+    oid: int
+    tid: int
+    cloid: str | None = None
+    fee: Decimal = Decimal(0)
+    closed_pnl: Decimal = Decimal(0)
+    direction: str = ""
+    crossed: bool = True
+    start_position: Decimal = Decimal(0)
+
+
+@dataclass(**FROZEN)
+class AccountState:
+    address: str
+    equity: Decimal                     # accountValue
+    total_notional: Decimal
+    margin_used: Decimal
+    withdrawable: Decimal
+    positions: tuple[Position, ...]
+    time_ms: int
+    maintenance_margin: Decimal = Decimal(0)
+
+
+@dataclass(**FROZEN)
+class OrderRequest:
+    """One order as the core asks for it; the client rounds px/size to the venue's rules."""
+
+    symbol: str
+    is_buy: bool
+    size: Decimal
+    limit_px: Decimal
+    reduce_only: bool = False
+    tif: str = "Gtc"                    # Gtc | Ioc | Alo
+    trigger_px: Decimal | None = None   # set for TP/SL trigger orders
+    tpsl: str | None = None             # "tp" | "sl"
+    trigger_is_market: bool = True
+    cloid: str | None = None            # the client fills one in when None
+
+
+@dataclass(**FROZEN)
+class OrderResult:
+    status: OrderStatus
+    cloid: str | None = None
+    oid: int | None = None
+    filled_size: Decimal = Decimal(0)
+    avg_px: Decimal | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (OrderStatus.RESTING, OrderStatus.FILLED, OrderStatus.CANCELED)
+
+
+# --- core values -----------------------------------------------------------------------------
+
+@dataclass(**FROZEN)
+class Signal:
+    symbol: str
+    side: Side
+    size: Decimal
+    price: Decimal
+    strategy: str
+    reason: str = ""
+    leverage: float = 1.0
+    reduce_only: bool = False
+    time_ms: int = 0
+
+
+@dataclass(**FROZEN)
+class RiskDecision:
+    decision: Decision
+    size: Decimal                       # the size allowed (0 when rejected)
+    reason: str
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(**FROZEN)
+class Trace:
+    """One recorded decision; `id` is 0 until the store assigns one."""
+
+    kind: str
+    time_ms: int
+    id: int = 0
+    symbol: str | None = None
+    strategy: str | None = None
+    side: str | None = None
+    size: float | None = None
+    price: float | None = None
+    decision: str | None = None
+    reason: str = ""
+    latency_ms: float | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(**FROZEN)
+class TraceQuery:
+    symbol: str | None = None
+    kind: str | None = None
+    strategy: str | None = None
+    text: str | None = None             # full-text match on the reason
+    since_ms: int | None = None
+    until_ms: int | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(**FROZEN)
+class TracePage:
+    traces: tuple[Trace, ...]
+    offset: int
+    limit: int
+    total: int | None = None
+
+
+@dataclass(**FROZEN)
+class Alert:
+    key: str
+    source: str
+    severity: Severity
+    message: str
+    time_ms: int
+    count: int = 1                      # repeats folded into this one by the cooldown
+
+
+# --- snapshots for the window and headless ---------------------------------------------------
+
+@dataclass(**FROZEN)
+class BreakerSnapshot:
+    name: str
+    state: BreakerState
+    failures: int
+    successes: int
+    consecutive_failures: int
+    recovery_attempts: int
+    next_retry_at: float | None         # time.monotonic() deadline while OPEN
+    last_error: str | None
+    last_change_ms: int
+    calls: int = 0
+    rejected: int = 0
+    avg_response_ms: float = 0.0
+
+
+@dataclass(**FROZEN)
+class RiskSnapshot:
+    trading_state: TradingState
+    state_reason: str
+    equity: float
+    peak_equity: float
+    exposure: float
+    max_exposure: float
+    leverage: float
+    max_leverage: float
+    margin_use_pct: float
+    drawdown_pct: float
+    max_drawdown_pct: float
+    daily_pnl: float
+    daily_loss_limit: float
+    concentration_pct: float = 0.0
+    decisions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(**FROZEN)
+class RecoveryFinding:
+    symbol: str
+    problem: str                        # oversize | overleveraged | near_liquidation | orphaned | stale | unprotected
+    action: str                         # CLOSE | REDUCE | ALERT
+    reason: str
+    reduce_fraction: float = 0.0        # for REDUCE: the share of the position to cut
+    severity: Severity = Severity.WARNING
+
+
+@dataclass(**FROZEN)
+class ActionStep:
+    """One order or cancel that a recovery or manual action sent, with its outcome."""
+
+    what: str                           # e.g. "close BTC 0.5", "cancel ETH oid 12"
+    ok: bool
+    detail: str = ""
+    oid: int | None = None
+    cloid: str | None = None
+
+
+@dataclass(**FROZEN)
+class ActionReport:
+    action: str                         # close | reduce | cancel | cancel_all | flatten_all | recovery
+    ok: bool
+    steps: tuple[ActionStep, ...] = ()
+    message: str = ""
+    time_ms: int = 0
+
+
+@dataclass(**FROZEN)
+class RecoveryAction:
+    finding: RecoveryFinding
+    report: ActionReport
+    attempt: int
+
+
+@dataclass(**FROZEN)
+class TimingStats:
+    name: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(**FROZEN)
+class MonitorSnapshot:
+    time_ms: int
+    loop_lag_ms_p50: float
+    loop_lag_ms_p99: float
+    loop_lag_ms_last: float
+    rss_bytes: int
+    timings: tuple[TimingStats, ...] = ()
+    counters: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,112 @@
+"""The project's one error hierarchy.
+
+    PerpsError
+    ├── ConfigError                 a setting is missing or out of range (exit 2 at start)
+    ├── ExchangeError               anything the venue or the way to it did wrong
+    │   ├── TransportError          the request did not get a usable answer
+    │   │   ├── ExchangeTimeout     (also a TimeoutError)
+    │   │   ├── RateLimited         HTTP 429 or the local rate budget said no
+    │   │   └── MalformedReply      the reply was not the shape the endpoint promises
+    │   └── ExchangeRejected        the venue answered and said no (the reason is kept)
+    ├── StoreError                  the trace store could not read or write
+    │   ├── StoreCorrupt            the database file is not a usable SQLite file
+    │   └── SchemaTooNew            the file was written by a newer perps-desktop
+    └── BreakerOpen                 a circuit breaker refused the call
+
+Programmer mistakes stay ValueError / TypeError / RuntimeError.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BreakerOpen",
+    "ConfigError",
+    "ExchangeError",
+    "ExchangeRejected",
+    "ExchangeTimeout",
+    "MalformedReply",
+    "PerpsError",
+    "RateLimited",
+    "SchemaTooNew",
+    "StoreCorrupt",
+    "StoreError",
+    "TransportError",
+]
+
+
+class PerpsError(Exception):
+    """Root of every error perps-desktop raises on purpose."""
+
+
+class ConfigError(PerpsError):
+    """A setting was refused: carries the variable's name, the value given and what is allowed."""
+
+    def __init__(self, name: str, value: object, allowed: str) -> None:
+        self.name = name
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+
+
+class ExchangeError(PerpsError):
+    """The venue or the path to it failed; `endpoint` names the call."""
+
+    def __init__(self, message: str, *, endpoint: str = "") -> None:
+        self.endpoint = endpoint
+        super().__init__(f"{endpoint}: {message}" if endpoint else message)
+
+
+class TransportError(ExchangeError):
+    """No usable answer arrived (connection, timeout, rate limit, garbage)."""
+
+
+class ExchangeTimeout(TransportError, TimeoutError):
+    """The call took longer than its timeout."""
+
+
+class RateLimited(TransportError):
+    """The venue answered 429 or the local budget was exhausted."""
+
+
+class MalformedReply(TransportError):
+    """The reply did not have the shape the endpoint promises; quotes its start."""
+
+    def __init__(self, endpoint: str, reason: str, body: object) -> None:
+        text = body if isinstance(body, str) else repr(body)
+        self.body_start = text[:200]
+        super().__init__(f"{reason}; reply starts {self.body_start!r}", endpoint=endpoint)
+
+
+class ExchangeRejected(ExchangeError):
+    """The venue answered and refused the action; `reason` is its message."""
+
+    def __init__(self, reason: str, *, endpoint: str = "") -> None:
+        self.reason = reason
+        super().__init__(reason, endpoint=endpoint)
+
+
+class StoreError(PerpsError):
+    """The trace store failed to read or write."""
+
+
+class StoreCorrupt(StoreError):
+    """The database file at `path` is damaged or not SQLite."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        super().__init__(f"trace database {path} is not usable: {detail}")
+
+
+class SchemaTooNew(StoreError):
+    """The file was written by a newer perps-desktop than this one."""
+
+
+class BreakerOpen(PerpsError):
+    """A circuit breaker refused the call; `retry_in_s` says when it will try again."""
+
+    def __init__(self, breaker: str, state: str, retry_in_s: float | None = None) -> None:
+        self.breaker = breaker
+        self.state = state
+        self.retry_in_s = retry_in_s
+        wait = f", next try in {retry_in_s:.1f}s" if retry_in_s is not None else ""
+        super().__init__(f"breaker {breaker} is {state}{wait}")

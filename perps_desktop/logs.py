@@ -1,0 +1,66 @@
+"""One logging setup: stderr plus a rotating file, with private keys redacted everywhere."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+__all__ = ["KEY_PATTERN", "RedactingFilter", "redact", "setup_logging"]
+
+# 0x + 64 hex digits is the shape of a secp256k1 private key (and of a tx hash, which we accept
+# losing from logs rather than risk a key).
+KEY_PATTERN = re.compile(r"(0x)?[0-9a-fA-F]{64}(?![0-9a-fA-F])")
+_REDACTED = "0x<redacted>"
+
+
+def redact(text: str) -> str:
+    return KEY_PATTERN.sub(_REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites the message (with its args and any exception text) before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        return True
+
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def setup_logging(level: str = "INFO", log_file: Path | None = None) -> Path | None:
+    """Configure the root logger once; returns the log file's path (None when not writable)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_perps", False):
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+    redactor = RedactingFilter()
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(logging.Formatter(_FORMAT))
+    handlers: list[logging.Handler] = [stderr]
+    if log_file is not None:
+        try:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            fh = logging.handlers.RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=3,
+                                                      encoding="utf-8")
+            fh.setFormatter(logging.Formatter(_FORMAT))
+            handlers.append(fh)
+        except OSError:
+            log_file = None
+    for h in handlers:
+        h.addFilter(redactor)
+        h._perps = True  # type: ignore[attr-defined]
+        root.addHandler(h)
+    logging.captureWarnings(True)
+    return log_file

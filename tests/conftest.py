@@ -1,0 +1,35 @@
+"""Shared fixtures: offscreen Qt, async tests on the qasync loop, a fresh data dir per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import; no display needed
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+
+def _qt_loop() -> asyncio.AbstractEventLoop:
+    # may run before pytest-qt's `qapp`; qapp reuses QApplication.instance()
+    return qasync.QEventLoop(QApplication.instance() or QApplication([]))
+
+
+def pytest_asyncio_loop_factories(config, item):  # pytest-asyncio >= 1.4
+    return {"qasync": _qt_loop}
+
+
+@pytest.fixture(autouse=True)
+def fresh_dirs(tmp_path, monkeypatch):
+    """Each test gets its own data and log directories and no stray settings from the shell."""
+    data = tmp_path / "data"
+    logs = tmp_path / "logs"
+    data.mkdir()
+    logs.mkdir()
+    monkeypatch.setenv("PERPS_DATA_DIR", str(data))
+    monkeypatch.setenv("PERPS_LOG_DIR", str(logs))
+    monkeypatch.delenv("HL_PRIVATE_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # so no developer .env is read
+    return data
