@@ -1,0 +1,79 @@
+"""What a benchmark row is: a named case that measures its before and after sides in one run.
+
+Each row lives in `bench/cases/<name>.py` and exposes `CASE = BenchCase(...)`. Its `run(ctx)`
+builds the component twice from the same code — once with the optimisation switched off by
+settings (batch 1, TTL 0, no coalescing, parallelism 1), once as built — and hands both
+callables to `ctx.compare`, which warms up, interleaves and repeats them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BenchCase", "BenchContext", "Measurement"]
+
+Side = Callable[[], Any] | Callable[[], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """Samples in ms (or `unit`) per repetition; `before` is None for rows with one side."""
+
+    after: list[float]
+    before: list[float] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchCase:
+    name: str                                   # e.g. "trace_insert_100" (DESIGN.md names)
+    title: str                                  # e.g. "TraceStore Batch Insert (100)"
+    run: Callable[[BenchContext], Awaitable[Measurement]]
+    unit: str = "ms"
+    report_before_ms: float | None = None
+    report_after_ms: float | None = None
+    target_after: float | None = None           # after median must be <= this
+    target_ratio: float | None = None           # before/after medians must be >= this
+    target_text: str = ""
+
+
+@dataclass(slots=True, kw_only=True)
+class BenchContext:
+    quick: bool = False
+    repetitions: int = 9
+    warmup: int = 2
+    workdir: Path = field(default_factory=Path.cwd)
+
+    async def compare(self, after: Side, before: Side | None = None, *, repetitions: int | None = None,
+                      warmup: int | None = None) -> Measurement:
+        """Time both sides, interleaved (before, after, before, ...), after warm-up; ms samples."""
+        reps = repetitions or self.repetitions
+        for _ in range(self.warmup if warmup is None else warmup):
+            if before is not None:
+                await _call(before)
+            await _call(after)
+        b: list[float] = []
+        a: list[float] = []
+        for _ in range(reps):
+            if before is not None:
+                b.append(await _timed(before))
+            a.append(await _timed(after))
+        return Measurement(after=a, before=b if before is not None else None)
+
+
+async def _call(fn: Side) -> Any:
+    result = fn()
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+async def _timed(fn: Side) -> float:
+    t0 = time.perf_counter()
+    await _call(fn)
+    return (time.perf_counter() - t0) * 1000.0

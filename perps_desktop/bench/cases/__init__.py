@@ -1,0 +1,1 @@
+"""One module per benchmark row; each exposes CASE."""

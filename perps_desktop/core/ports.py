@@ -1,0 +1,63 @@
+"""The core's ports: what the trading core needs from the outside, as Protocols.
+
+The core (engine, recovery, health checks) depends only on these; `exchange.HyperliquidClient`
+implements `ExchangePort`, `store.TraceStore` implements `TraceSink`, and `app/` wires them.
+That keeps core free of I/O and lets the same engine run against the simulator or the venue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Protocol
+
+from perps_desktop.core.models import AccountState, Fill, Order, OrderRequest, OrderResult, Trace
+
+__all__ = ["AssetInfo", "ExchangePort", "TraceSink"]
+
+
+class AssetInfo(Protocol):
+    name: str
+    sz_decimals: int
+    max_leverage: int
+
+
+class ExchangePort(Protocol):
+    """The calls the core makes on a venue. Errors are `perps_desktop.errors.ExchangeError`s."""
+
+    @property
+    def address(self) -> str | None: ...
+
+    async def meta(self) -> Sequence[AssetInfo]: ...
+
+    async def all_mids(self) -> dict[str, Decimal]: ...
+
+    async def mid(self, symbol: str) -> Decimal: ...
+
+    async def user_state(self, address: str | None = None) -> AccountState: ...
+
+    async def open_orders(self, address: str | None = None) -> list[Order]: ...
+
+    async def user_fills(self, address: str | None = None) -> list[Fill]: ...
+
+    async def place_order(self, request: OrderRequest) -> OrderResult:
+        """One order; concurrent calls within the coalescing window go out as one bulk action."""
+        ...
+
+    async def place_orders(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """One bulk order action; one result per request, in order."""
+        ...
+
+    async def cancel(self, symbol: str, oid: int) -> bool: ...
+
+    async def cancel_all(self) -> list[tuple[Order, bool]]: ...
+
+    async def ping(self) -> float:
+        """A cheap round trip (allMids, uncached); returns its latency in ms. For health checks."""
+        ...
+
+
+class TraceSink(Protocol):
+    def record(self, trace: Trace) -> None:
+        """Queue one trace without blocking (microseconds); never raises on a full queue."""
+        ...
