@@ -4,6 +4,11 @@ Each row lives in `bench/cases/<name>.py` and exposes `CASE = BenchCase(...)`. I
 builds the component twice from the same code — once with the optimisation switched off by
 settings (batch 1, TTL 0, no coalescing, parallelism 1), once as built — and hands both
 callables to `ctx.compare`, which warms up, interleaves and repeats them.
+
+The runner (`bench/runner.py`) runs each row on its own fresh asyncio loop in the bench process;
+a row with `needs_qt=True` runs instead in a child process that owns a QApplication and a qasync
+loop (so `run(ctx)` is awaited on the Qt loop). `ctx.settings` is the validated `Settings`: build
+the "before" side with `ctx.settings.model_copy(update={...})`. `ctx.size(full, quick)` picks N.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ class BenchCase:
     target_after: float | None = None           # after median must be <= this
     target_ratio: float | None = None           # before/after medians must be >= this
     target_text: str = ""
+    needs_qt: bool = False                      # run in a child process on a QApplication + qasync loop
+    higher_is_better: bool = False              # e.g. a throughput row: target_after is then a floor
+    timeout_s: float = 180.0                    # the row is failed (not the suite) past this
 
 
 @dataclass(slots=True, kw_only=True)
@@ -48,6 +56,12 @@ class BenchContext:
     repetitions: int = 9
     warmup: int = 2
     workdir: Path = field(default_factory=Path.cwd)
+    settings: Any = None                        # perps_desktop.config.Settings (None in bare unit tests)
+    smoke: bool = False                         # the smoke test: one repetition, smallest N
+
+    def size(self, full: int, quick: int) -> int:
+        """N for this run: `quick` under --quick (and in the smoke test), else `full`."""
+        return quick if (self.quick or self.smoke) else full
 
     async def compare(self, after: Side, before: Side | None = None, *, repetitions: int | None = None,
                       warmup: int | None = None) -> Measurement:
