@@ -5,4 +5,56 @@ from __future__ import annotations
 from perps_desktop.app.control import CoreControl
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 
-__all__ = ["CoreControl", "CoreSnapshot", "TraceCounters"]
+# The values a snapshot carries, re-exported so the window never imports `core` itself.
+from perps_desktop.core.caching import CacheStats
+from perps_desktop.core.models import (
+    AccountState,
+    ActionReport,
+    ActionStep,
+    Alert,
+    BreakerSnapshot,
+    BreakerState,
+    Fill,
+    MonitorSnapshot,
+    Order,
+    Position,
+    RecoveryAction,
+    RecoveryFinding,
+    RiskSnapshot,
+    Severity,
+    Side,
+    TimingStats,
+    Trace,
+    TraceKind,
+    TracePage,
+    TraceQuery,
+    TradingState,
+)
+
+__all__ = [
+    "AccountState",
+    "ActionReport",
+    "ActionStep",
+    "Alert",
+    "BreakerSnapshot",
+    "BreakerState",
+    "CacheStats",
+    "CoreControl",
+    "CoreSnapshot",
+    "Fill",
+    "MonitorSnapshot",
+    "Order",
+    "Position",
+    "RecoveryAction",
+    "RecoveryFinding",
+    "RiskSnapshot",
+    "Severity",
+    "Side",
+    "TimingStats",
+    "Trace",
+    "TraceCounters",
+    "TraceKind",
+    "TracePage",
+    "TraceQuery",
+    "TradingState",
+]
