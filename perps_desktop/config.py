@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     rate_limit_weight_per_min: int = _int(1200, "RATE_LIMIT_WEIGHT_PER_MIN", ge=1)
     dead_man_switch_s: int | None = Field(None, ge=5, validation_alias=_env("DEAD_MAN_SWITCH_S"))
     ws_heartbeat_s: float = _float(20.0, "WS_HEARTBEAT_S", ge=0.1)
+    api_retry_base_ms: int = _int(200, "API_RETRY_BASE_MS", ge=1)
+    api_retry_max_ms: int = _int(5000, "API_RETRY_MAX_MS", ge=1)
+    rate_limit_max_retries: int = _int(6, "RATE_LIMIT_MAX_RETRIES")
+    order_batch_max: int = _int(40, "ORDER_BATCH_MAX", ge=1)
+    ws_reconnect_base_ms: int = _int(500, "WS_RECONNECT_BASE_MS", ge=1)
+    ws_reconnect_max_ms: int = _int(30_000, "WS_RECONNECT_MAX_MS", ge=1)
 
     # --- strategy / engine -----------------------------------------------------------------
     symbols: str = Field("BTC,ETH,SOL", validation_alias=_env("SYMBOLS"))

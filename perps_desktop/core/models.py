@@ -12,10 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "AccountState", "ActionReport", "ActionStep", "Alert", "BreakerSnapshot", "BreakerState",
-    "Decision", "Fill", "MonitorSnapshot", "Order", "OrderRequest", "OrderResult", "OrderStatus",
-    "Position", "RecoveryAction", "RecoveryFinding", "RiskDecision", "RiskSnapshot", "Severity",
-    "Side", "Signal", "TimingStats", "Trace", "TraceKind", "TracePage", "TraceQuery", "TradingState",
+    "AccountState", "ActionReport", "ActionStep", "Alert", "Asset", "BookLevel", "BreakerSnapshot",
+    "BreakerState", "Candle", "Decision", "Fill", "L2Book", "MonitorSnapshot", "Order", "OrderRequest",
+    "OrderResult", "OrderState", "OrderStatus", "OrderUpdate", "Position", "RecoveryAction",
+    "RecoveryFinding", "RiskDecision", "RiskSnapshot", "Severity", "Side", "Signal", "StreamEvent",
+    "StreamEventKind", "TimingStats", "Trace", "TraceKind", "TracePage", "TraceQuery", "TradingState",
 ]
 
 FROZEN = {"frozen": True, "slots": True, "kw_only": True}
@@ -188,6 +189,92 @@ class OrderResult:
     @property
     def ok(self) -> bool:
         return self.status in (OrderStatus.RESTING, OrderStatus.FILLED, OrderStatus.CANCELED)
+
+
+@dataclass(**FROZEN)
+class Asset:
+    """One perp of the venue's `meta` universe; `asset_id` is its index there (the wire's `a`)."""
+
+    name: str
+    asset_id: int
+    sz_decimals: int
+    max_leverage: int
+    only_isolated: bool = False
+    is_delisted: bool = False
+
+
+@dataclass(**FROZEN)
+class OrderState:
+    """An `orderStatus` answer: `status` is the venue's word (open, filled, canceled, ...,
+    or "unknownOid" when the venue never saw the order)."""
+
+    status: str
+    order: Order | None = None
+    status_ms: int = 0
+
+    @property
+    def known(self) -> bool:
+        return self.status != "unknownOid"
+
+
+@dataclass(**FROZEN)
+class BookLevel:
+    px: Decimal
+    size: Decimal
+    n: int = 0
+
+
+@dataclass(**FROZEN)
+class L2Book:
+    symbol: str
+    time_ms: int
+    bids: tuple[BookLevel, ...]         # best (highest) first
+    asks: tuple[BookLevel, ...]         # best (lowest) first
+
+
+@dataclass(**FROZEN)
+class Candle:
+    symbol: str
+    interval: str
+    open_ms: int
+    close_ms: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    trades: int = 0
+
+
+@dataclass(**FROZEN)
+class OrderUpdate:
+    """An order's new state as pushed by the venue's orderUpdates stream."""
+
+    order: Order
+    status: str
+    status_ms: int
+
+
+class StreamEventKind(enum.StrEnum):
+    MIDS = "mids"                       # allMids pushed
+    FILLS = "fills"                     # own fills (stream, snapshot or the REST refresh after a gap)
+    ORDERS = "orders"                   # own order updates
+    USER = "user"                       # other user events (funding, liquidation, nonUserCancel)
+    CONNECTED = "connected"             # the stream (re)connected and resubscribed
+    DISCONNECTED = "disconnected"       # the stream dropped; a reconnect is under way
+
+
+@dataclass(**FROZEN)
+class StreamEvent:
+    """One thing the exchange stream tells the engine. Fills are deduplicated by trade id."""
+
+    kind: StreamEventKind
+    time_ms: int
+    mids: dict[str, Decimal] | None = None
+    fills: tuple[Fill, ...] = ()
+    orders: tuple[OrderUpdate, ...] = ()
+    gap_fill: bool = False              # fills found by the REST refresh after a reconnect
+    data: dict[str, Any] | None = None  # USER: the raw event; (DIS)CONNECTED: {"attempt": n, ...}
 
 
 # --- core values -----------------------------------------------------------------------------
