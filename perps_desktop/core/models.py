@@ -9,7 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from perps_desktop.core.caching import CacheStats
 
 __all__ = [
     "AccountState", "ActionReport", "ActionStep", "Alert", "Asset", "BookLevel", "BreakerSnapshot",
@@ -441,3 +444,4 @@ class MonitorSnapshot:
     rss_bytes: int
     timings: tuple[TimingStats, ...] = ()
     counters: dict[str, int] = field(default_factory=dict)
+    caches: tuple[CacheStats, ...] = ()   # every registered TTLCache's counters
