@@ -1,0 +1,390 @@
+"""PositionRecovery: find positions in trouble, fix them in one batch, and act for the trader.
+
+Report ("Position Recovery Optimizations"): every position is analysed concurrently
+(RECOVERY_PARALLELISM; 1 = one after another, the benchmark's "before"); portfolio, order, fill,
+strategy and mid data are read through one 5 s `TTLCache` (RECOVERY_CACHE_TTL_MS; 0 = off);
+repeated alerts are folded by the AlertManager's cooldown (RECOVERY_ALERT_COOLDOWN_MS); the
+automatic CLOSE/REDUCE orders go out as one reduce-only bulk order with cloids through the
+`position_recovery` breaker, at most MAX_RECOVERY_ATTEMPTS per position; the history is bounded
+(RECOVERY_HISTORY_SIZE). The manual actions (close, reduce, cancel, cancel all, flatten all)
+return what they did order by order and each leaves a trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from perps_desktop.core.caching import CacheRegistry, TTLCache
+from perps_desktop.core.models import (
+    AccountState,
+    ActionReport,
+    ActionStep,
+    Alert,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderResult,
+    Position,
+    RecoveryAction,
+    RecoveryFinding,
+    Severity,
+    Trace,
+    TraceKind,
+)
+from perps_desktop.core.ports import ExchangePort, TraceSink
+from perps_desktop.core.recovery_rules import (
+    ALERT,
+    CLOSE,
+    PositionContext,
+    RecoveryConfig,
+    analyse_position,
+    close_request,
+    strongest,
+)
+from perps_desktop.errors import PerpsError
+
+__all__ = ["AlertPort", "GuardPort", "PositionRecovery"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Owners = Callable[[], Mapping[str, str] | Awaitable[Mapping[str, str]]]
+Publish = Callable[[str, object], None]
+
+
+class GuardPort(Protocol):
+    """A circuit breaker as recovery uses it: run one call through it (BreakerOpen when refused)."""
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> T: ...
+
+
+class AlertPort(Protocol):
+    """An alert manager as recovery uses it (core.alerts.AlertManager): the same key within the
+    source's cooldown (RECOVERY_ALERT_COOLDOWN_MS for source "recovery") is folded, not repeated."""
+
+    def raise_alert(self, key: str, source: str, severity: Severity, message: str) -> Alert | None: ...
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _step_for(req: OrderRequest, res: OrderResult | BaseException, verb: str) -> ActionStep:
+    side = "buy" if req.is_buy else "sell"
+    what = f"{verb} {req.symbol} {req.size.normalize():f} ({side} reduce-only {req.tif})"
+    if isinstance(res, BaseException):
+        return ActionStep(what=what, ok=False, detail=str(res) or type(res).__name__, cloid=req.cloid)
+    detail = res.error or (f"{res.status.value} {res.filled_size.normalize():f} @ {res.avg_px}"
+                           if res.avg_px is not None else res.status.value)
+    return ActionStep(what=what, ok=res.ok, detail=detail, oid=res.oid, cloid=res.cloid or req.cloid)
+
+
+class PositionRecovery:
+    """Analyses positions, acts on the worst automatically, and runs the trader's manual actions."""
+
+    SOURCE = "position_recovery"            # the traces' strategy and the breaker's name
+    ALERT_SOURCE = "recovery"               # the AlertManager picks RECOVERY_ALERT_COOLDOWN_MS by it
+
+    def __init__(self, exchange: ExchangePort, config: RecoveryConfig | None = None, *,
+                 guard: GuardPort | None = None, alerts: AlertPort | None = None, sink: TraceSink | None = None,
+                 owners: Owners | None = None, caches: CacheRegistry | None = None,
+                 publish: Publish | None = None, auto_actions: bool = True,
+                 execution_lock: asyncio.Lock | None = None) -> None:
+        self._ex = exchange
+        self.config = cfg = config or RecoveryConfig()
+        self._guard = guard
+        self._alerts = alerts
+        self._sink = sink
+        self._owners = owners
+        self._publish = publish
+        self.auto_actions = auto_actions
+        self.lock = execution_lock or asyncio.Lock()
+        self.cache: TTLCache[Any, Any] = TTLCache("recovery", ttl_s=cfg.cache_ttl_s, maxsize=512)
+        if caches is not None:
+            caches.register(self.cache)
+        self._attempts: dict[str, int] = {}
+        self._active: set[tuple[str, str]] = set()
+        self.findings: tuple[RecoveryFinding, ...] = ()
+        self.history: deque[RecoveryAction] = deque(maxlen=cfg.history_size)
+        self.finding_log: deque[RecoveryFinding] = deque(maxlen=cfg.history_size)
+        self.analyses = 0
+
+    # --- data, through the cache ---------------------------------------------------------
+    def invalidate(self) -> None:
+        """Forget every cached read (after own orders or news from the stream)."""
+        self.cache.clear()
+
+    def _load(self, key: object, loader: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+        return self.cache.get_or_load(key, loader)
+
+    async def _account(self) -> AccountState:
+        return await self._load("account", self._ex.user_state)
+
+    async def _orders(self) -> list[Order]:
+        return await self._load("orders", self._ex.open_orders)
+
+    async def _last_fills(self) -> dict[str, int]:
+        async def load() -> dict[str, int]:
+            last: dict[str, int] = {}
+            fills: list[Fill] = await self._ex.user_fills()
+            for f in fills:
+                if f.time_ms > last.get(f.symbol, 0):
+                    last[f.symbol] = f.time_ms
+            return last
+        return await self._load("last_fills", load)
+
+    async def _owner_map(self) -> Mapping[str, str]:
+        async def load() -> Mapping[str, str]:
+            if self._owners is None:
+                return {}
+            got = self._owners()
+            return dict(await got) if isinstance(got, Awaitable) else dict(got)
+        return await self._load("owners", load)
+
+    async def _mid(self, symbol: str) -> Decimal:
+        return await self._load(("mid", symbol), lambda: self._ex.mid(symbol))
+
+    async def _map(self, fns: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+        """Run the calls one by one (parallelism 1), all at once (0), or at most n at a time."""
+        n = self.config.parallelism
+        if n == 1:
+            return [await fn() for fn in fns]
+        if n <= 0 or n >= len(fns):
+            return list(await asyncio.gather(*(fn() for fn in fns)))
+        sem = asyncio.Semaphore(n)
+
+        async def limited(fn: Callable[[], Awaitable[T]]) -> T:
+            async with sem:
+                return await fn()
+        return list(await asyncio.gather(*(limited(fn) for fn in fns)))
+
+    # --- analysis --------------------------------------------------------------------------
+    async def analyse(self) -> tuple[RecoveryFinding, ...]:
+        """Judge every open position; returns (and keeps) the findings. Reads only, sends nothing."""
+        account, orders, last_fills, owners = await self._map(
+            [self._account, self._orders, self._last_fills, self._owner_map])
+        by_symbol: dict[str, list[Order]] = {}
+        for o in orders:
+            by_symbol.setdefault(o.symbol, []).append(o)
+        now = _now_ms()
+        equity = float(account.equity)
+
+        def one(p: Position) -> Callable[[], Awaitable[list[RecoveryFinding]]]:
+            async def run() -> list[RecoveryFinding]:
+                try:
+                    mid: float | None = float(await self._mid(p.symbol))
+                except (PerpsError, KeyError):
+                    mid = None
+                ctx = PositionContext(equity=equity, mid=mid, owner=owners.get(p.symbol),
+                                      orders=tuple(by_symbol.get(p.symbol, ())),
+                                      last_fill_ms=last_fills.get(p.symbol), now_ms=now)
+                return analyse_position(p, ctx, self.config)
+            return run
+
+        per_position = await self._map([one(p) for p in account.positions if p.size != 0])
+        findings = tuple(f for fs in per_position for f in fs)
+        self.findings = findings
+        self.analyses += 1
+        return findings
+
+    def _alert(self, findings: Iterable[RecoveryFinding]) -> None:
+        if self._alerts is None:
+            return
+        for f in findings:
+            self._alerts.raise_alert(f"recovery:{f.problem}:{f.symbol}", self.ALERT_SOURCE, f.severity, f.reason)
+
+    async def run_once(self, *, act: bool | None = None) -> ActionReport | None:
+        """Analyse, alert (deduplicated), and send the automatic actions as one bulk order."""
+        findings = await self.analyse()
+        active = {(f.symbol, f.problem) for f in findings}
+        self.finding_log.extend(f for f in findings if (f.symbol, f.problem) not in self._active)
+        self._active = active
+        self._alert(findings)
+        self._emit("recovery.analysed", findings)
+        if not (self.auto_actions if act is None else act):
+            return None
+        plan = strongest(findings)
+        for sym in list(self._attempts):
+            if sym not in plan:
+                del self._attempts[sym]             # fixed (or gone): it earns its attempts back
+        todo: list[RecoveryFinding] = []
+        for sym, f in plan.items():
+            if self._attempts.get(sym, 0) >= self.config.max_attempts:
+                if self._alerts is not None:
+                    self._alerts.raise_alert(
+                        f"recovery:gave_up:{sym}", self.ALERT_SOURCE, Severity.CRITICAL,
+                        f"{sym}: {self.config.max_attempts} automatic attempts did not fix it "
+                        f"({f.problem}); the trader must act")
+                continue
+            todo.append(f)
+        if not todo:
+            return None
+        return await self._execute(todo)
+
+    async def _execute(self, todo: list[RecoveryFinding]) -> ActionReport:
+        async with self.lock:
+            account = await self._account()
+            positions = {p.symbol: p for p in account.positions}
+            reqs: list[OrderRequest] = []
+            acted: list[RecoveryFinding] = []
+            for f in todo:
+                p = positions.get(f.symbol)
+                if p is None or p.size == 0:
+                    continue
+                mid = float(await self._mid(f.symbol))
+                frac = 1.0 if f.action == CLOSE else f.reduce_fraction
+                reqs.append(close_request(p, frac, mid, self.config.slippage))
+                acted.append(f)
+            results: Sequence[OrderResult | BaseException]
+            t0 = time.perf_counter()
+            try:
+                if self._guard is not None:
+                    results = await self._guard.call(lambda: self._ex.place_orders(reqs))
+                else:
+                    results = await self._ex.place_orders(reqs)
+            except (PerpsError, TimeoutError) as exc:
+                results = [exc] * len(reqs)
+            latency = (time.perf_counter() - t0) * 1000.0
+            self.invalidate()
+        steps = []
+        now = _now_ms()
+        for f, req, res in zip(acted, reqs, results, strict=True):
+            verb = "close" if f.action == CLOSE else f"reduce {f.reduce_fraction:.0%}"
+            step = _step_for(req, res, verb)
+            steps.append(step)
+            attempt = self._attempts.get(f.symbol, 0) + 1
+            self._attempts[f.symbol] = attempt
+            report = ActionReport(action="recovery", ok=step.ok, steps=(step,), message=f.reason, time_ms=now)
+            self.history.append(RecoveryAction(finding=f, report=report, attempt=attempt))
+            self._trace(TraceKind.RECOVERY, symbol=f.symbol, side="B" if req.is_buy else "A",
+                        size=float(req.size), price=float(req.limit_px), decision=f.action,
+                        reason=f"{f.problem}: {f.reason} -> {step.detail}", latency_ms=latency,
+                        payload={"problem": f.problem, "action": f.action, "fraction": f.reduce_fraction,
+                                 "cloid": req.cloid, "oid": step.oid, "ok": step.ok, "attempt": attempt,
+                                 "result": step.detail})
+            log.warning("recovery %s %s (attempt %d): %s -> %s", f.action, f.symbol, attempt, f.reason, step.detail)
+        ok = all(s.ok for s in steps)
+        report = ActionReport(action="recovery", ok=ok, steps=tuple(steps), time_ms=now,
+                              message=f"{len(steps)} automatic action(s) in one bulk order"
+                                      + ("" if ok else "; some failed"))
+        self._emit("recovery.acted", report)
+        return report
+
+    # --- manual actions ------------------------------------------------------------------
+    async def close(self, symbol: str) -> ActionReport:
+        """Close one position with a reduce-only IOC."""
+        return await self.reduce(symbol, 1.0, _action="close")
+
+    async def reduce(self, symbol: str, fraction: float, *, _action: str = "reduce") -> ActionReport:
+        """Cut `fraction` (0..1] of one position with a reduce-only IOC."""
+        if not 0.0 < fraction <= 1.0:
+            raise ValueError("fraction must be in (0, 1]")
+        async with self.lock:
+            try:
+                account = await self._ex.user_state()
+                p = next((p for p in account.positions if p.symbol == symbol and p.size != 0), None)
+                if p is None:
+                    return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
+                                                   message=f"no open {symbol} position"), symbol)
+                req = close_request(p, fraction, float(await self._ex.mid(symbol)), self.config.slippage)
+                res: OrderResult | BaseException = await self._ex.place_order(req)
+            except (PerpsError, TimeoutError) as exc:
+                return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
+                                               message=f"{_action} {symbol} failed: {exc}"), symbol)
+            finally:
+                self.invalidate()
+        verb = "close" if _action == "close" else f"reduce {fraction:.0%}"
+        step = _step_for(req, res, verb)
+        return self._done(ActionReport(action=_action, ok=step.ok, steps=(step,), time_ms=_now_ms(),
+                                       message=f"{verb} {symbol}: {step.detail}"), symbol)
+
+    async def cancel(self, symbol: str, oid: int) -> ActionReport:
+        """Cancel one open order."""
+        try:
+            ok = await self._ex.cancel(symbol, oid)
+            detail = "canceled" if ok else "not canceled (already filled or gone)"
+        except (PerpsError, TimeoutError) as exc:
+            ok, detail = False, str(exc)
+        self.invalidate()
+        step = ActionStep(what=f"cancel {symbol} oid {oid}", ok=ok, detail=detail, oid=oid)
+        return self._done(ActionReport(action="cancel", ok=ok, steps=(step,), time_ms=_now_ms(),
+                                       message=f"cancel {symbol} oid {oid}: {detail}"), symbol)
+
+    async def _cancel_steps(self) -> list[ActionStep]:
+        pairs = await self._ex.cancel_all()
+        return [ActionStep(what=f"cancel {o.symbol} oid {o.oid}", ok=ok, oid=o.oid, cloid=o.cloid,
+                           detail="canceled" if ok else "not canceled") for o, ok in pairs]
+
+    async def cancel_all(self) -> ActionReport:
+        """Cancel every open order."""
+        async with self.lock:
+            try:
+                steps = await self._cancel_steps()
+                msg = f"canceled {sum(s.ok for s in steps)} of {len(steps)} order(s)"
+                ok = all(s.ok for s in steps)
+            except (PerpsError, TimeoutError) as exc:
+                steps, ok, msg = [], False, f"cancel all failed: {exc}"
+            finally:
+                self.invalidate()
+        return self._done(ActionReport(action="cancel_all", ok=ok, steps=tuple(steps), time_ms=_now_ms(),
+                                       message=msg), None)
+
+    async def flatten_all(self, *, rounds: int = 3) -> ActionReport:
+        """Cancel every order, then close every position reduce-only; repeats what is left, `rounds` times."""
+        steps: list[ActionStep] = []
+        left: list[Position] = []
+        async with self.lock:
+            try:
+                steps += await self._cancel_steps()
+                for _ in range(rounds):
+                    account = await self._ex.user_state()
+                    left = [p for p in account.positions if p.size != 0]
+                    if not left:
+                        break
+                    mids = await self._ex.all_mids()
+                    reqs = [close_request(p, 1.0, float(mids[p.symbol]) if p.symbol in mids else None,
+                                          self.config.slippage) for p in left]
+                    results = await self._ex.place_orders(reqs)
+                    steps += [_step_for(r, res, "close") for r, res in zip(reqs, results, strict=True)]
+                orders = await self._ex.open_orders()
+                if orders:                          # something re-appeared (a trigger fired): cancel again
+                    steps += await self._cancel_steps()
+                left = [p for p in (await self._ex.user_state()).positions if p.size != 0]
+                ok = not left
+                msg = "flat: no position, no order" if ok else \
+                    "still open: " + ", ".join(f"{p.symbol} {p.size.normalize():f}" for p in left)
+            except (PerpsError, TimeoutError) as exc:
+                ok, msg = False, f"flatten all failed: {exc}"
+            finally:
+                self.invalidate()
+        return self._done(ActionReport(action="flatten_all", ok=ok, steps=tuple(steps), time_ms=_now_ms(),
+                                       message=msg), None)
+
+    # --- records ---------------------------------------------------------------------------
+    def _done(self, report: ActionReport, symbol: str | None) -> ActionReport:
+        self._trace(TraceKind.ACTION, symbol=symbol, decision=report.action, reason=report.message,
+                    payload={"ok": report.ok, "steps": [{"what": s.what, "ok": s.ok, "detail": s.detail,
+                                                         "oid": s.oid, "cloid": s.cloid} for s in report.steps]})
+        log.info("action %s: %s", report.action, report.message)
+        self._emit("action.done", report)
+        return report
+
+    def _trace(self, kind: TraceKind, **fields: Any) -> None:
+        if self._sink is not None:
+            self._sink.record(Trace(kind=kind.value, time_ms=_now_ms(), strategy=self.SOURCE, **fields))
+
+    def _emit(self, topic: str, event: object) -> None:
+        if self._publish is not None:
+            self._publish(topic, event)
+
+    def attempts(self, symbol: str) -> int:
+        return self._attempts.get(symbol, 0)
+
+    @staticmethod
+    def alert_findings(findings: Iterable[RecoveryFinding]) -> list[RecoveryFinding]:
+        return [f for f in findings if f.action == ALERT]
