@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     trace_queue_max: int = _int(100_000, "TRACE_QUEUE_MAX", ge=1)
     trace_compress_min_bytes: int = _int(1024, "TRACE_COMPRESS_MIN_BYTES", ge=1)
     trace_history_size: int = _int(100, "TRACE_HISTORY_SIZE", ge=1)
+    # the optimisations the benchmark's "before" side switches off (store/store_config.py says why)
+    trace_journal_mode: Literal["wal", "delete"] = Field("wal", validation_alias=_env("TRACE_JOURNAL_MODE"))
+    trace_synchronous: Literal["normal", "full"] = Field("normal", validation_alias=_env("TRACE_SYNCHRONOUS"))
+    trace_statement_cache: int = _int(128, "TRACE_STATEMENT_CACHE")
+    trace_lazy_payload: bool = Field(True, validation_alias=_env("TRACE_LAZY_PAYLOAD"))
 
     # --- position recovery (report) --------------------------------------------------------
     max_recovery_attempts: int = _int(3, "MAX_RECOVERY_ATTEMPTS", ge=1)

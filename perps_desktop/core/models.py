@@ -319,6 +319,9 @@ class Trace:
     reason: str = ""
     latency_ms: float | None = None
     payload: dict[str, Any] | None = None
+    # the stored (maybe zstd-compressed) JSON of `payload`, set on query results instead of a
+    # decoded `payload` so a page of traces costs no JSON decoding; `store.decode_payload` reads it
+    payload_blob: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(**FROZEN)
@@ -331,6 +334,7 @@ class TraceQuery:
     until_ms: int | None = None
     limit: int = 100
     offset: int = 0
+    count_total: bool = False           # also count every match (TracePage.total); costs a scan
 
 
 @dataclass(**FROZEN)
