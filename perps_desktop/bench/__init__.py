@@ -1,1 +1,23 @@
-"""bench"""
+"""The benchmark suite: the report's before/after rows, measured on this machine.
+
+Rows live in `bench/cases/<name>.py` (see `case.py`); `registry` finds them, `runner` runs them,
+`cli` (`perps-desktop bench`) prints, saves and streams them.
+"""
+
+from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.registry import ALL_ROWS, CaseEntry, discover
+from perps_desktop.bench.runner import RowResult, SideStats, run_entry, run_suite, side_stats
+
+__all__ = [
+    "ALL_ROWS",
+    "BenchCase",
+    "BenchContext",
+    "CaseEntry",
+    "Measurement",
+    "RowResult",
+    "SideStats",
+    "discover",
+    "run_entry",
+    "run_suite",
+    "side_stats",
+]

@@ -1,0 +1,222 @@
+"""Runs benchmark rows one by one and turns their samples into medians, p95s, ratios and verdicts.
+
+Each row runs on its own fresh asyncio loop in this process, in a fresh temporary working
+directory; a row that needs Qt (`needs_qt=True`) runs in a child process (`bench/isolated.py`)
+that owns a QApplication and a qasync loop. An error or timeout fails that row only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.registry import CaseEntry
+
+__all__ = ["RESULT_MARKER", "RowResult", "SideStats", "make_context", "run_entry", "run_suite", "side_stats"]
+
+RESULT_MARKER = "BENCH-RESULT "   # the line a child process prints its Measurement on
+_CHILD_STARTUP_S = 60.0           # a child's import and QApplication start, on top of the row's timeout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SideStats:
+    median: float
+    p95: float
+    n: int
+
+    def to_json(self) -> dict[str, float]:
+        return {"median": self.median, "p95": self.p95}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowResult:
+    """One row's outcome: what the JSON, the table, the history and the window show."""
+
+    name: str
+    title: str = ""
+    unit: str = "ms"
+    before: SideStats | None = None
+    after: SideStats | None = None
+    report_before_ms: float | None = None
+    report_after_ms: float | None = None
+    target_after: float | None = None
+    target_ratio: float | None = None
+    target_text: str = ""
+    higher_is_better: bool = False
+    error: str | None = None
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        """before/after medians (DESIGN.md), None without both sides."""
+        if self.before is None or self.after is None or self.after.median <= 0:
+            return None
+        return self.before.median / self.after.median
+
+    @property
+    def report_ratio(self) -> float | None:
+        if not self.report_before_ms or not self.report_after_ms:
+            return None
+        return self.report_before_ms / self.report_after_ms
+
+    @property
+    def passed(self) -> bool | None:
+        """Against the row's own targets; None when it has none; False when it failed to run."""
+        if self.error is not None or self.after is None:
+            return False
+        if self.target_after is None and self.target_ratio is None:
+            return None
+        ok = True
+        if self.target_after is not None:
+            ok &= (self.after.median >= self.target_after) if self.higher_is_better \
+                else (self.after.median <= self.target_after)
+        if self.target_ratio is not None:
+            ratio = self.ratio
+            if ratio is not None and self.higher_is_better:
+                ratio = 1.0 / ratio if ratio > 0 else None
+            ok &= ratio is not None and ratio >= self.target_ratio
+        return ok
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "before_ms": self.before.to_json() if self.before else None,
+            "after_ms": self.after.to_json() if self.after else None,
+            "ratio": self.ratio,
+            "report_before_ms": self.report_before_ms,
+            "report_after_ms": self.report_after_ms,
+            "report_ratio": self.report_ratio,
+            "unit": self.unit,
+            "target": {"after": self.target_after, "ratio": self.target_ratio, "text": self.target_text,
+                       "higher_is_better": self.higher_is_better},
+            "passed": self.passed,
+            "error": self.error,
+            "samples": self.after.n if self.after else 0,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "extra": self.extra,
+        }
+
+
+def side_stats(samples: Iterable[float] | None) -> SideStats | None:
+    """Median and p95 (linear interpolation between closest ranks) of one side's samples."""
+    xs = sorted(float(x) for x in samples or ())
+    if not xs:
+        return None
+    return SideStats(median=_quantile(xs, 0.5), p95=_quantile(xs, 0.95), n=len(xs))
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    pos = (len(xs) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def make_context(*, quick: bool, smoke: bool, settings: Any, workdir: Path) -> BenchContext:
+    if smoke:
+        return BenchContext(quick=True, smoke=True, repetitions=1, warmup=0, workdir=workdir, settings=settings)
+    if quick:
+        return BenchContext(quick=True, repetitions=5, warmup=1, workdir=workdir, settings=settings)
+    return BenchContext(quick=False, repetitions=9, warmup=2, workdir=workdir, settings=settings)
+
+
+def _result(case: BenchCase, m: Measurement | None, error: str | None, elapsed: float) -> RowResult:
+    after = side_stats(m.after) if m is not None else None
+    if m is not None and error is None and after is None:
+        error = "the row returned no samples"
+    return RowResult(
+        name=case.name, title=case.title, unit=case.unit,
+        before=side_stats(m.before) if m is not None else None, after=after,
+        report_before_ms=case.report_before_ms, report_after_ms=case.report_after_ms,
+        target_after=case.target_after, target_ratio=case.target_ratio, target_text=case.target_text,
+        higher_is_better=case.higher_is_better, error=error, elapsed_s=elapsed,
+        extra=_jsonable(m.extra) if m is not None else {},
+    )
+
+
+def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(json.dumps(extra, default=str))
+    return result
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+async def _run_bounded(case: BenchCase, ctx: BenchContext) -> Measurement:
+    return await asyncio.wait_for(case.run(ctx), timeout=case.timeout_s)
+
+
+def _in_process(case: BenchCase, ctx: BenchContext) -> Measurement:
+    gc.collect()
+    return asyncio.run(_run_bounded(case, ctx))
+
+
+def _in_child(case: BenchCase, *, quick: bool, smoke: bool, workdir: Path) -> Measurement:
+    cmd = [sys.executable, "-m", "perps_desktop.bench.isolated", case.name, "--workdir", str(workdir)]
+    if quick:
+        cmd.append("--quick")
+    if smoke:
+        cmd.append("--smoke")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=case.timeout_s + _CHILD_STARTUP_S,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"child process ran past {case.timeout_s + _CHILD_STARTUP_S:.0f}s") from None
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_MARKER):
+            payload = json.loads(line[len(RESULT_MARKER):])
+            if payload.get("error"):
+                raise RuntimeError(payload["error"])
+            return Measurement(after=payload["after"], before=payload.get("before"),
+                               extra=payload.get("extra") or {})
+    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    raise RuntimeError(f"child process exited {proc.returncode} without a result: {tail}")
+
+
+def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, settings: Any = None) -> RowResult:
+    """Run one row to a RowResult; never raises for the row's own failures."""
+    case = entry.case
+    if case is None:
+        return RowResult(name=entry.name, error=entry.error or "not loaded")
+    t0 = time.perf_counter()
+    m: Measurement | None = None
+    error: str | None = None
+    with tempfile.TemporaryDirectory(prefix=f"bench-{case.name}-") as tmp:
+        workdir = Path(tmp)
+        try:
+            if case.needs_qt:
+                m = _in_child(case, quick=quick, smoke=smoke, workdir=workdir)
+            else:
+                ctx = make_context(quick=quick, smoke=smoke, settings=settings, workdir=workdir)
+                m = _in_process(case, ctx)
+        except TimeoutError as exc:
+            error = _describe(exc) if str(exc) else f"TimeoutError: ran past {case.timeout_s:.0f}s"
+        except Exception as exc:
+            error = _describe(exc)
+    return _result(case, m, error, time.perf_counter() - t0)
+
+
+def run_suite(entries: Iterable[CaseEntry], *, quick: bool = False, smoke: bool = False, settings: Any = None,
+              on_row: Callable[[RowResult], None] | None = None) -> list[RowResult]:
+    """Run every entry in order; `on_row` sees each result as soon as it is ready."""
+    results: list[RowResult] = []
+    for entry in entries:
+        result = run_entry(entry, quick=quick, smoke=smoke, settings=settings)
+        results.append(result)
+        if on_row is not None:
+            on_row(result)
+    return results
