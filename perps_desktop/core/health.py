@@ -1,0 +1,230 @@
+"""Health checks run side by side, each with its own timeout, into a bounded history.
+
+The app registers named async checks (exchange reachable, stream fresh, store writable, loop
+lag); `run_once()` runs them all at once so one slow check cannot hold up the rest, and a
+passing check of a component tied to a breaker counts as that breaker's successful trial call,
+closing it again after an outage. `parallelism=1` runs them one after another (the benchmark's
+"before" side); 0 runs them all at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perps_desktop.config import Settings
+    from perps_desktop.core.breaker import BreakerRegistry
+    from perps_desktop.core.monitor import PerformanceMonitor
+    from perps_desktop.core.ports import ExchangePort
+
+__all__ = ["HealthCheck", "HealthChecker", "HealthConfig", "HealthResult", "freshness_check", "loop_lag_check",
+           "ping_check"]
+
+_log = logging.getLogger(__name__)
+
+HealthCheck = Callable[[], Awaitable[object]]
+"""Passes unless it returns False or raises; a returned str becomes the result's detail."""
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthConfig:
+    timeout_ms: int = 2000              # HEALTH_CHECK_TIMEOUT_MS: per check
+    history_size: int = 500             # HEALTH_HISTORY_SIZE
+    interval_ms: int = 2000             # HEALTH_CHECK_INTERVAL_MS: between rounds when started
+    parallelism: int = 0                # 0: all at once; 1: one after another; n: at most n at once
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HealthConfig:
+        return cls(timeout_ms=settings.health_check_timeout_ms, history_size=settings.health_history_size,
+                   interval_ms=settings.health_check_interval_ms,
+                   parallelism=0 if settings.health_check_parallel else 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthResult:
+    check: str
+    ok: bool
+    latency_ms: float
+    time_ms: int
+    detail: str = ""
+    breaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Check:
+    name: str
+    fn: HealthCheck
+    breaker: str | None
+    timeout_s: float
+
+
+class HealthChecker:
+    """Named async checks; `run_once()` runs a round, `start()` runs rounds every interval."""
+
+    def __init__(self, config: HealthConfig | None = None, *, breakers: BreakerRegistry | None = None,
+                 clock_ms: Callable[[], int] = _wall_ms) -> None:
+        self.config = config or HealthConfig()
+        self._breakers = breakers
+        self._now_ms = clock_ms
+        self._checks: dict[str, _Check] = {}
+        self._history: deque[HealthResult] = deque(maxlen=self.config.history_size)
+        self._latest: dict[str, HealthResult] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.rounds = 0
+
+    def add_check(self, name: str, fn: HealthCheck, *, breaker: str | None = None,
+                  timeout_ms: int | None = None) -> None:
+        """Register `fn` as check `name`; its verdict also drives breaker `breaker` if given."""
+        timeout = (timeout_ms if timeout_ms is not None else self.config.timeout_ms) / 1000.0
+        self._checks[name] = _Check(name, fn, breaker, timeout)
+
+    def remove_check(self, name: str) -> None:
+        self._checks.pop(name, None)
+        self._latest.pop(name, None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._checks)
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def _run(self, check: _Check) -> HealthResult:
+        t0 = time.perf_counter()
+        ok, detail = True, ""
+        try:
+            async with asyncio.timeout(check.timeout_s):
+                value = await check.fn()
+            if value is False:
+                ok, detail = False, "check returned False"
+            elif isinstance(value, str):
+                detail = value
+        except TimeoutError:
+            ok, detail = False, f"timed out after {check.timeout_s * 1000:.0f} ms"
+        except Exception as exc:
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        result = HealthResult(check=check.name, ok=ok, latency_ms=(time.perf_counter() - t0) * 1000.0,
+                              time_ms=self._now_ms(), detail=detail, breaker=check.breaker)
+        self._record(result)
+        return result
+
+    def _record(self, result: HealthResult) -> None:
+        self._history.append(result)
+        self._latest[result.check] = result
+        if result.breaker is not None and self._breakers is not None and result.breaker in self._breakers:
+            breaker = self._breakers[result.breaker]
+            if result.ok:
+                breaker.probe_succeeded(f"health check {result.check}")
+            else:
+                breaker.probe_failed(f"health check {result.check}", result.detail)
+
+    async def run_check(self, name: str) -> HealthResult:
+        return await self._run(self._checks[name])
+
+    async def run_once(self) -> tuple[HealthResult, ...]:
+        """Run every check once (as `parallelism` allows); results in registration order."""
+        checks = tuple(self._checks.values())
+        limit = self.config.parallelism
+        if limit == 1:
+            results = [await self._run(c) for c in checks]
+        elif limit <= 0 or limit >= len(checks):
+            results = list(await asyncio.gather(*(self._run(c) for c in checks)))
+        else:
+            gate = asyncio.Semaphore(limit)
+
+            async def gated(c: _Check) -> HealthResult:
+                async with gate:
+                    return await self._run(c)
+
+            results = list(await asyncio.gather(*(gated(c) for c in checks)))
+        self.rounds += 1
+        return tuple(results)
+
+    async def _loop(self) -> None:
+        while not self._closed:
+            try:
+                await self.run_once()
+            except Exception:   # a check's own errors are results; this is a bug in a hook
+                _log.exception("health round failed")
+            await asyncio.sleep(self.config.interval_ms / 1000.0)
+
+    def start(self) -> None:
+        """Run a round now and then every `interval_ms` until `aclose()`."""
+        if self._closed:
+            raise RuntimeError("HealthChecker is closed")
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="health-checks")
+
+    async def aclose(self) -> None:
+        """Stop the rounds; idempotent."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def __aenter__(self) -> HealthChecker:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def history(self) -> tuple[HealthResult, ...]:
+        """The last `history_size` results, newest first."""
+        return tuple(reversed(self._history))
+
+    def latest(self) -> dict[str, HealthResult]:
+        return dict(self._latest)
+
+    @property
+    def healthy(self) -> bool:
+        """Every check's latest result passed (True before the first round)."""
+        return all(r.ok for r in self._latest.values())
+
+
+# --- checks the app wires ------------------------------------------------------------------
+
+def ping_check(exchange: ExchangePort) -> HealthCheck:
+    """Exchange reachable: one uncached round trip."""
+    async def check() -> str:
+        return f"{await exchange.ping():.1f} ms"
+    return check
+
+
+def freshness_check(last_update_ms: Callable[[], int | None], max_age_ms: int,
+                    clock_ms: Callable[[], int] = _wall_ms) -> HealthCheck:
+    """Stream fresh: the last message arrived within `max_age_ms`."""
+    async def check() -> str:
+        last = last_update_ms()
+        if last is None:
+            raise RuntimeError("no update yet")
+        age = clock_ms() - last
+        if age > max_age_ms:
+            raise RuntimeError(f"last update {age} ms ago (limit {max_age_ms} ms)")
+        return f"last update {age} ms ago"
+    return check
+
+
+def loop_lag_check(monitor: PerformanceMonitor, max_lag_ms: float) -> HealthCheck:
+    """Loop responsive: the p99 of the recent lag samples is under `max_lag_ms`."""
+    async def check() -> str:
+        p99 = monitor.lag_ms(99)
+        if p99 > max_lag_ms:
+            raise RuntimeError(f"loop lag p99 {p99:.1f} ms (limit {max_lag_ms:g} ms)")
+        return f"loop lag p99 {p99:.1f} ms"
+    return check
