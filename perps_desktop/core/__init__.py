@@ -21,10 +21,10 @@ from perps_desktop.core.risk import RiskManager, TradingStateChanged
 from perps_desktop.core.risk_rules import Portfolio, PortfolioRisk, PositionRisk, RiskConfig
 
 __all__ = [
+    "BREAKER_NAMES",
     "AlertConfig",
     "AlertManager",
     "AlertSink",
-    "BREAKER_NAMES",
     "BreakerConfig",
     "BreakerRegistry",
     "BreakerTransition",
