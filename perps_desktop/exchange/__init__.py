@@ -1,1 +1,27 @@
-"""exchange"""
+"""exchange: the async Hyperliquid client (transport, signing, wire format, caches, rate budget, stream)."""
+
+from perps_desktop.exchange.client import ClientState, HyperliquidClient
+from perps_desktop.exchange.client_config import MAINNET_URL, TESTNET_URL, ClientConfig
+from perps_desktop.exchange.nonce import NonceSource
+from perps_desktop.exchange.rate_budget import RateBudget
+from perps_desktop.exchange.signing import L1Signer, action_hash
+from perps_desktop.exchange.stats import ClientStats
+from perps_desktop.exchange.stream import ExchangeStream
+from perps_desktop.exchange.wire import round_price, round_size, to_wire
+
+__all__ = [
+    "MAINNET_URL",
+    "TESTNET_URL",
+    "ClientConfig",
+    "ClientState",
+    "ClientStats",
+    "ExchangeStream",
+    "HyperliquidClient",
+    "L1Signer",
+    "NonceSource",
+    "RateBudget",
+    "action_hash",
+    "round_price",
+    "round_size",
+    "to_wire",
+]

@@ -1,0 +1,305 @@
+"""Signed /exchange actions: orders (coalesced into bulk actions), cancels, modify, leverage, scheduleCancel.
+
+An action is never sent blindly twice. A 429 means the venue did not take it, so it is signed
+again with a fresh nonce and resent after a backoff. A timeout or a broken connection leaves
+it unknown: every order carries a cloid and expires (`expiresAfter`) when the client stops
+waiting, so the client then asks `orderStatus` by cloid and resends only the orders the venue
+has never seen. Cancels are checked the same way by oid or cloid. Every own action invalidates
+the account and order caches at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.models import Order, OrderRequest, OrderResult, OrderState, OrderStatus
+from perps_desktop.errors import ExchangeError, ExchangeRejected, MalformedReply, RateLimited, TransportError
+from perps_desktop.exchange import parse, wire
+from perps_desktop.exchange.client_config import ClientConfig
+from perps_desktop.exchange.coalescer import Coalescer
+from perps_desktop.exchange.info import InfoApi
+from perps_desktop.exchange.nonce import NonceSource
+from perps_desktop.exchange.rate_budget import RateBudget
+from perps_desktop.exchange.signing import L1Signer
+from perps_desktop.exchange.stats import ClientCounters
+from perps_desktop.exchange.transport import Transport
+
+__all__ = ["ActionApi", "result_from_state"]
+
+_STATE_TO_RESULT = {"open": OrderStatus.RESTING, "filled": OrderStatus.FILLED, "triggered": OrderStatus.RESTING}
+_GRACE_MS = 250  # after expiresAfter, how long the venue may still be finishing an action it took in time
+
+
+def result_from_state(state: OrderState, cloid: str | None) -> OrderResult:
+    """What an order's placement came to, read back from orderStatus after an ambiguous send."""
+    order = state.order
+    status = _STATE_TO_RESULT.get(state.status)
+    oid = order.oid if order else None
+    if status is not None:
+        return OrderResult(status=status, cloid=cloid, oid=oid,
+                           filled_size=(order.orig_size - order.size) if order else Decimal(0))
+    if state.status == "rejected":
+        return OrderResult(status=OrderStatus.ERROR, cloid=cloid, oid=oid, error="rejected")
+    return OrderResult(status=OrderStatus.CANCELED, cloid=cloid, oid=oid, error=state.status)
+
+
+class ActionApi:
+    """The write side of the client; needs a signer (read-only clients refuse with ExchangeRejected)."""
+
+    def __init__(self, transport: Transport, config: ClientConfig, info: InfoApi, budget: RateBudget,
+                 counters: ClientCounters, signer: L1Signer | None, nonces: NonceSource,
+                 on_change: Callable[[], None]) -> None:
+        self._t = transport
+        self._cfg = config
+        self._info = info
+        self._budget = budget
+        self._counters = counters
+        self._signer = signer
+        self._nonces = nonces
+        self._on_change = on_change
+        self.coalescer: Coalescer[OrderRequest, OrderResult] = Coalescer(
+            self.place_orders, window_s=config.coalesce_ms / 1000.0, max_batch=config.order_batch_max)
+
+    # --- sending -----------------------------------------------------------------------------------
+
+    async def post_action(self, action: dict[str, Any], *, batch: int = 1) -> tuple[Any, int | None]:
+        """Sign and send one action; a 429 is absorbed (re-signed, resent after backoff).
+
+        Returns the reply and the action's expiresAfter (ms) so an ambiguous failure can wait it out.
+        """
+        if self._signer is None:
+            raise ExchangeRejected("read-only client: no signing key", endpoint=f"exchange:{action['type']}")
+        label = f"exchange:{action['type']}"
+        limited = 0
+        while True:
+            nonce = self._nonces.next(self._signer.address)
+            expiry = self._cfg.expiry_ms
+            expires_after = nonce + expiry if expiry is not None else None
+            signature = self._signer.sign_l1_action(action, nonce=nonce, vault_address=self._cfg.vault_address,
+                                                    expires_after=expires_after, is_mainnet=self._cfg.is_mainnet)
+            body = {"action": action, "nonce": nonce, "signature": signature,
+                    "vaultAddress": self._cfg.vault_address, "expiresAfter": expires_after}
+            await self._budget.acquire(wire.exchange_weight(batch))
+            try:
+                return await self._t.post("/exchange", body, label=label), expires_after
+            except RateLimited:
+                if limited >= self._cfg.rate_limit_max_retries:
+                    raise
+                self._budget.penalize(backoff_s(limited, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
+                limited += 1
+                self._counters.retries += 1
+            except TransportError as exc:
+                exc.expires_after = expires_after  # type: ignore[attr-defined]
+                raise
+
+    async def _settle(self, exc: ExchangeError) -> None:
+        """After an ambiguous failure, wait until the venue can no longer take the action."""
+        expires_after = getattr(exc, "expires_after", None)
+        if expires_after is not None:
+            wait_ms = expires_after + _GRACE_MS - time.time() * 1000
+            if wait_ms > 0:
+                await asyncio.sleep(wait_ms / 1000.0)
+
+    def _changed(self) -> None:
+        self._on_change()
+
+    # --- orders --------------------------------------------------------------------------------------
+
+    async def place_order(self, request: OrderRequest) -> OrderResult:
+        """One order; concurrent calls within `coalesce_ms` share one bulk order action."""
+        if self._cfg.coalesce_ms > 0:
+            return await self.coalescer.submit(request)
+        return (await self.place_orders([request]))[0]
+
+    async def place_orders(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
+        """Bulk order action(s) of at most `order_batch_max`; one OrderResult per request, in order."""
+        results: list[OrderResult | None] = [None] * len(requests)
+        cloids: list[str] = []
+        wires: list[dict[str, Any] | None] = []
+        for i, req in enumerate(requests):
+            cloid = wire.check_cloid(req.cloid) if req.cloid else wire.new_cloid()
+            cloids.append(cloid)
+            try:
+                wires.append(wire.order_wire(req, await self._info.asset(req.symbol), cloid))
+            except ValueError as exc:  # cannot be placed as asked: never sent
+                wires.append(None)
+                results[i] = OrderResult(status=OrderStatus.ERROR, cloid=cloid, error=str(exc))
+        todo = [i for i, w in enumerate(wires) if w is not None]
+        step = self._cfg.order_batch_max
+        chunks = [todo[k:k + step] for k in range(0, len(todo), step)]
+        try:
+            outcomes = await asyncio.gather(*(self._send_orders([wires[i] for i in c], [cloids[i] for i in c])
+                                              for c in chunks))  # type: ignore[misc]
+        finally:
+            if todo:
+                self._changed()
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            for i, res in zip(chunk, outcome, strict=True):
+                results[i] = res
+        return [r for r in results if r is not None]
+
+    async def _send_orders(self, wires: list[dict[str, Any]], cloids: list[str]) -> list[OrderResult]:
+        results: dict[str, OrderResult] = {}
+        pending = list(range(len(wires)))
+        attempt = 0
+        while True:
+            batch = [wires[i] for i in pending]
+            self._counters.order_batches += 1
+            self._counters.orders_sent += len(batch)
+            try:
+                reply, _ = await self.post_action(wire.order_action(batch), batch=len(batch))
+                for i, res in zip(pending, parse.parse_order_results(reply, [cloids[i] for i in pending]),
+                                  strict=True):
+                    results[cloids[i]] = res
+                break
+            except (MalformedReply, RateLimited):
+                raise
+            except TransportError as exc:  # timeout or broken connection: placed or not?
+                await self._settle(exc)
+                states = await self._states([cloids[i] for i in pending])
+                unknown = []
+                for i, state in zip(pending, states, strict=True):
+                    if state.known:
+                        self._counters.resends_avoided += 1
+                        results[cloids[i]] = result_from_state(state, cloids[i])
+                    else:
+                        unknown.append(i)
+                if not unknown:
+                    break
+                if attempt >= self._cfg.max_retries:
+                    if len(unknown) == len(wires):
+                        raise
+                    for i in unknown:
+                        results[cloids[i]] = OrderResult(status=OrderStatus.ERROR, cloid=cloids[i],
+                                                         error=f"not placed: {exc}")
+                    break
+                pending = unknown
+                attempt += 1
+                self._counters.retries += 1
+        return [results[c] for c in cloids]
+
+    async def _states(self, refs: Sequence[int | str]) -> list[OrderState]:
+        self._counters.status_checks += len(refs)
+        return list(await asyncio.gather(*(self._info.order_status(r, fresh=True) for r in refs)))
+
+    async def modify(self, oid: int | str, request: OrderRequest) -> OrderResult:
+        """Replace a resting order (by oid or cloid) with `request` (batchModify of one, as the SDK sends)."""
+        cloid = wire.check_cloid(request.cloid) if request.cloid else wire.new_cloid()
+        order = wire.order_wire(request, await self._info.asset(request.symbol), cloid)
+        ref = wire.check_cloid(oid) if isinstance(oid, str) else int(oid)
+        action = wire.batch_modify_action([(ref, order)])
+
+        async def check() -> OrderResult | None:
+            (state,) = await self._states([cloid])
+            return result_from_state(state, cloid) if state.known else None
+
+        async def send() -> OrderResult:
+            reply, _ = await self.post_action(action)
+            return parse.parse_order_results(reply, [cloid], endpoint="exchange:batchModify")[0]
+
+        try:
+            return await self._unambiguous(send, check)
+        finally:
+            self._changed()
+
+    async def _unambiguous(self, send: Callable[[], Awaitable[Any]], check: Callable[[], Awaitable[Any | None]]) -> Any:
+        """Send; after an ambiguous failure, `check` the venue (None = not done) and only then resend."""
+        attempt = 0
+        while True:
+            try:
+                return await send()
+            except (MalformedReply, RateLimited):
+                raise
+            except TransportError as exc:
+                await self._settle(exc)
+                done = await check()
+                if done is not None:
+                    self._counters.resends_avoided += 1
+                    return done
+                if attempt >= self._cfg.max_retries:
+                    raise
+                attempt += 1
+                self._counters.retries += 1
+
+    # --- cancels -------------------------------------------------------------------------------------
+
+    async def cancel(self, symbol: str, oid: int) -> bool:
+        return (await self.cancel_many([(symbol, oid)]))[0]
+
+    async def cancel_by_cloid(self, symbol: str, cloid: str) -> bool:
+        return (await self.cancel_many([(symbol, wire.check_cloid(cloid))]))[0]
+
+    async def cancel_many(self, targets: Sequence[tuple[str, int | str]]) -> list[bool]:
+        """One cancel action per kind (by oid, by cloid); True where the order was cancelled."""
+        if not targets:
+            return []
+        out: list[bool] = [False] * len(targets)
+        by_oid = [i for i, (_, ref) in enumerate(targets) if not isinstance(ref, str)]
+        by_cloid = [i for i, (_, ref) in enumerate(targets) if isinstance(ref, str)]
+        try:
+            for idx, by_cloid_kind in ((by_oid, False), (by_cloid, True)):
+                if not idx:
+                    continue
+                pairs = [((await self._info.asset(targets[i][0])).asset_id, targets[i][1]) for i in idx]
+                oks = await self._cancel_batch(pairs, by_cloid_kind)
+                for i, ok in zip(idx, oks, strict=True):
+                    out[i] = ok
+        finally:
+            self._changed()
+        return out
+
+    async def _cancel_batch(self, pairs: list[tuple[int, Any]], by_cloid: bool) -> list[bool]:
+        action = wire.cancel_by_cloid_action(pairs) if by_cloid else wire.cancel_action(pairs)
+        label = f"exchange:{action['type']}"
+
+        async def send() -> list[bool]:
+            reply, _ = await self.post_action(action, batch=len(pairs))
+            return [err is None for err in parse.parse_cancel_statuses(reply, len(pairs), endpoint=label)]
+
+        async def check() -> list[bool] | None:
+            states = await self._states([ref for _, ref in pairs])
+            if any(s.status == "open" for s in states):
+                return None  # at least one still rests: the cancel did not land, send it again
+            return [s.status == "canceled" for s in states]
+
+        return await self._unambiguous(send, check)  # type: ignore[no-any-return]
+
+    async def cancel_all(self) -> list[tuple[Order, bool]]:
+        """Cancel every open order of the account (read fresh) in one action."""
+        orders = await self._info.open_orders(fresh=True)
+        oks = await self.cancel_many([(o.symbol, o.oid) for o in orders])
+        return list(zip(orders, oks, strict=True))
+
+    # --- account settings ---------------------------------------------------------------------------
+
+    async def update_leverage(self, symbol: str, leverage: int, *, is_cross: bool = True) -> None:
+        asset = await self._info.asset(symbol)
+        await self._idempotent(wire.update_leverage_action(asset.asset_id, is_cross=is_cross, leverage=leverage))
+        self._changed()
+
+    async def schedule_cancel(self, time_ms: int | None) -> None:
+        """Cancel all open orders at `time_ms` (>= now + 5 s); None clears the schedule."""
+        await self._idempotent(wire.schedule_cancel_action(time_ms))
+
+    async def _idempotent(self, action: dict[str, Any]) -> None:
+        """Setting the same value twice is the same as once, so an ambiguous failure is resent."""
+        label = f"exchange:{action['type']}"
+        attempt = 0
+        while True:
+            try:
+                reply, _ = await self.post_action(action)
+                parse.exchange_response(reply, label)
+                return
+            except (MalformedReply, RateLimited):
+                raise
+            except TransportError:
+                if attempt >= self._cfg.max_retries:
+                    raise
+                await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
+                attempt += 1
+                self._counters.retries += 1

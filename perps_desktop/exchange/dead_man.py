@@ -1,0 +1,65 @@
+"""The dead-man switch: while the client lives, a scheduleCancel stays armed a few seconds ahead.
+
+With DEAD_MAN_SWITCH_S = s, the venue is told every s/3 seconds to cancel all open orders at
+now + s. If the process dies (or loses the venue) for longer than that, nobody re-arms it and
+the venue cancels the orders itself. A clean close disarms it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from perps_desktop.errors import ExchangeError
+
+__all__ = ["DeadManSwitch"]
+
+log = logging.getLogger(__name__)
+
+
+class DeadManSwitch:
+    def __init__(self, schedule: Callable[[int | None], Awaitable[None]], window_s: float) -> None:
+        if window_s < 5:
+            raise ValueError("the venue needs the cancel time >= 5 s ahead")
+        self._schedule = schedule
+        self.window_s = window_s
+        self._task: asyncio.Task[None] | None = None
+        self.armed_until_ms: int | None = None
+        self.arms = 0
+        self.failures = 0
+
+    async def start(self) -> None:
+        if self._task is None:
+            await self._arm()  # armed before start() returns: a crash right after is covered
+            self._task = asyncio.get_running_loop().create_task(self._keep_armed(), name="dead-man-switch")
+
+    async def _arm(self) -> None:
+        at = int(time.time() * 1000 + self.window_s * 1000)
+        try:
+            await self._schedule(at)
+            self.armed_until_ms = at
+            self.arms += 1
+        except ExchangeError as exc:
+            self.failures += 1
+            log.warning("dead-man switch not re-armed: %s", exc)
+
+    async def _keep_armed(self) -> None:
+        while True:
+            await asyncio.sleep(self.window_s / 3.0)
+            await self._arm()
+
+    async def aclose(self, *, disarm: bool = True) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if disarm and self.armed_until_ms is not None:
+                try:
+                    await asyncio.wait_for(self._schedule(None), timeout=2.0)
+                    self.armed_until_ms = None
+                except (ExchangeError, TimeoutError) as exc:
+                    log.warning("dead-man switch not disarmed: %s", exc)

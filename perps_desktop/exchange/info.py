@@ -1,0 +1,163 @@
+"""Typed /info reads through the rate budget, the caches and the retry policy.
+
+Reads are safe to repeat, so a transport failure is retried with `backoff_s` up to
+`max_retries` times and a 429 up to `rate_limit_max_retries` times (holding the whole rate
+budget back meanwhile). A reply of the wrong shape is not retried: it raises `MalformedReply`
+at once, for the caller's circuit breaker to count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.models import AccountState, Asset, Candle, Fill, L2Book, Order, OrderState
+from perps_desktop.errors import ExchangeRejected, MalformedReply, RateLimited, TransportError
+from perps_desktop.exchange import parse
+from perps_desktop.exchange.api_cache import ApiCaches
+from perps_desktop.exchange.client_config import ClientConfig
+from perps_desktop.exchange.rate_budget import RateBudget
+from perps_desktop.exchange.stats import ClientCounters
+from perps_desktop.exchange.transport import Transport
+from perps_desktop.exchange.wire import check_cloid, info_weight
+
+__all__ = ["InfoApi"]
+
+T = TypeVar("T")
+
+
+class InfoApi:
+    """The read side of the client. `user` is the account read when a call gets no address."""
+
+    def __init__(self, transport: Transport, config: ClientConfig, caches: ApiCaches, budget: RateBudget,
+                 counters: ClientCounters, user: str | None) -> None:
+        self._t = transport
+        self._cfg = config
+        self.caches = caches
+        self._budget = budget
+        self._counters = counters
+        self.user = user.lower() if user else None
+        self._assets: dict[str, Asset] = {}
+        self._meta: tuple[Asset, ...] = ()
+
+    # --- the request path ----------------------------------------------------------------------
+
+    async def request(self, body: dict[str, Any], *, retry: bool = True) -> Any:
+        """POST one /info body; retries transport failures (not malformed replies) with backoff."""
+        rtype = str(body["type"])
+        label = f"info:{rtype}"
+        weight = info_weight(rtype)
+        attempt = limited = 0
+        while True:
+            await self._budget.acquire(weight)
+            try:
+                return await self._t.post("/info", body, label=label)
+            except RateLimited:
+                if limited >= self._cfg.rate_limit_max_retries:
+                    raise
+                self._budget.penalize(backoff_s(limited, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
+                limited += 1
+                self._counters.retries += 1
+            except MalformedReply:
+                raise
+            except TransportError:
+                if not retry or attempt >= self._cfg.max_retries:
+                    raise
+                self._counters.retries += 1
+                await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
+                attempt += 1
+
+    async def _load(self, body: dict[str, Any], parse_reply: Callable[[Any], T], *, extra_per: int = 0) -> T:
+        reply = await self.request(body)
+        if extra_per and isinstance(reply, list) and len(reply) >= extra_per:
+            self._budget.charge(len(reply) // extra_per)  # venue adds weight per returned items
+        return parse_reply(reply)
+
+    def _user(self, address: str | None) -> str:
+        user = (address or self.user or "").lower()
+        if not user:
+            raise ValueError("no address: pass one or build the client with an address or key")
+        return user
+
+    # --- market data -----------------------------------------------------------------------------
+
+    async def meta(self) -> tuple[Asset, ...]:
+        assets: tuple[Asset, ...] = await self.caches.meta.get_or_load(
+            ("meta",), lambda: self._load({"type": "meta", "dex": ""}, parse.parse_meta))
+        if assets is not self._meta:
+            self._meta = assets
+            self._assets = {a.name: a for a in assets}
+        return assets
+
+    async def asset(self, symbol: str) -> Asset:
+        """The asset of a coin name (meta is loaded on first use and cached for `meta_ttl_s`)."""
+        found = self._assets.get(symbol) if self.caches.meta.ttl_s > 0 else None
+        if found is None:
+            await self.meta()
+            found = self._assets.get(symbol)
+        if found is None:
+            raise ExchangeRejected(f"unknown coin {symbol!r}", endpoint="info:meta")
+        return found
+
+    async def all_mids(self) -> dict[str, Decimal]:
+        return await self.caches.market(  # type: ignore[no-any-return]
+            ("allMids",), lambda: self._load({"type": "allMids", "dex": ""}, parse.parse_all_mids))
+
+    async def mid(self, symbol: str) -> Decimal:
+        """One coin's mid; callers asking for different coins at once share one allMids request."""
+        mids = await self.all_mids()
+        try:
+            return mids[symbol]
+        except KeyError:
+            raise ExchangeRejected(f"no mid for {symbol!r}", endpoint="info:allMids") from None
+
+    async def l2_book(self, symbol: str) -> L2Book:
+        return await self.caches.market(  # type: ignore[no-any-return]
+            ("l2Book", symbol), lambda: self._load({"type": "l2Book", "coin": symbol}, parse.parse_l2_book))
+
+    async def candles(self, symbol: str, interval: str, start_ms: int, end_ms: int | None = None) -> list[Candle]:
+        end = end_ms if end_ms is not None else int(time.time() * 1000)
+        body = {"type": "candleSnapshot", "req": {"coin": symbol, "interval": interval, "startTime": start_ms,
+                                                  "endTime": end}}
+        return await self.caches.market(  # type: ignore[no-any-return]
+            ("candles", symbol, interval, start_ms, end), lambda: self._load(body, parse.parse_candles, extra_per=60))
+
+    async def ping(self) -> float:
+        """Latency in ms of one uncached, unretried allMids."""
+        t0 = time.perf_counter()
+        await self._budget.acquire(info_weight("allMids"))
+        parse.parse_all_mids(await self._t.post("/info", {"type": "allMids", "dex": ""}, label="info:allMids"))
+        return (time.perf_counter() - t0) * 1000.0
+
+    # --- account ---------------------------------------------------------------------------------
+
+    async def user_state(self, address: str | None = None, *, fresh: bool = False) -> AccountState:
+        user = self._user(address)
+        body = {"type": "clearinghouseState", "user": user, "dex": ""}
+        load = lambda: self._load(body, lambda r: parse.parse_user_state(r, user))  # noqa: E731
+        return await load() if fresh else await self.caches.user(self.caches.account, ("state", user), load)
+
+    async def open_orders(self, address: str | None = None, *, fresh: bool = False) -> list[Order]:
+        user = self._user(address)
+        load = lambda: self._load({"type": "openOrders", "user": user, "dex": ""}, parse.parse_open_orders)  # noqa: E731
+        orders = await load() if fresh else await self.caches.user(self.caches.orders, ("open", user), load)
+        return list(orders)
+
+    async def user_fills(self, address: str | None = None, *, fresh: bool = False) -> list[Fill]:
+        user = self._user(address)
+        load = lambda: self._load({"type": "userFills", "user": user}, parse.parse_fills, extra_per=20)  # noqa: E731
+        fills = await load() if fresh else await self.caches.user(self.caches.account, ("fills", user), load)
+        return list(fills)
+
+    async def order_status(self, oid: int | str, address: str | None = None, *, fresh: bool = False) -> OrderState:
+        """By venue oid (int) or cloid ("0x" + 32 hex); `status == "unknownOid"` when never seen."""
+        user = self._user(address)
+        ref: int | str = check_cloid(oid) if isinstance(oid, str) else int(oid)
+        load = lambda: self._load({"type": "orderStatus", "user": user, "oid": ref}, parse.parse_order_state)  # noqa: E731
+        if fresh:
+            return await load()
+        return await self.caches.user(self.caches.orders, ("status", user, ref), load)

@@ -1,0 +1,251 @@
+"""The venue's WebSocket as a stream of `StreamEvent`s: mids, own fills, order updates, user events.
+
+One connection on the client's session subscribes to allMids, userFills, orderUpdates and
+userEvents. A ping goes out every `ws_heartbeat_s`; two heartbeats without any message mean the
+link is dead. After a drop it reconnects with `backoff_s`, subscribes again, and reads the
+account's fills over REST, so fills made while it was away still reach the engine (marked
+`gap_fill`). Fills are deduplicated by trade id; every fill or order update invalidates the
+account and order caches; pushed mids refresh the mids cache.
+
+Consumers either register a callback (`subscribe`, called on the loop, must not block) or
+iterate `events()`; each iterator has its own bounded queue that drops its oldest on overflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import aiohttp
+import orjson
+
+from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.models import Fill, StreamEvent, StreamEventKind
+from perps_desktop.errors import ExchangeError
+from perps_desktop.exchange import parse
+from perps_desktop.exchange.api_cache import ApiCaches
+from perps_desktop.exchange.client_config import ClientConfig
+from perps_desktop.exchange.info import InfoApi
+from perps_desktop.exchange.stats import ClientCounters
+from perps_desktop.exchange.transport import Transport
+
+__all__ = ["ExchangeStream"]
+
+log = logging.getLogger(__name__)
+_PING = orjson.dumps({"method": "ping"}).decode()
+_SEEN_MAX = 20_000
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class _HeartbeatLost(Exception):
+    pass
+
+
+class ExchangeStream:
+    """Owned by the client (which closes it); `start()` once, `aclose()` idempotent."""
+
+    def __init__(self, transport: Transport, config: ClientConfig, info: InfoApi, caches: ApiCaches,
+                 counters: ClientCounters, user: str | None) -> None:
+        self._t = transport
+        self._cfg = config
+        self._info = info
+        self._caches = caches
+        self._counters = counters
+        self.user = user.lower() if user else None
+        self._callbacks: list[Callable[[StreamEvent], None]] = []
+        self._queues: list[asyncio.Queue[StreamEvent]] = []
+        self._seen: set[tuple[int, int]] = set()
+        self._seen_order: deque[tuple[int, int]] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._refresh: asyncio.Task[None] | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._since_ms = 0
+        self._closed = False
+        self.connected = False
+        self.connections = 0
+        self.dropped_events = 0
+
+    # --- consumers ---------------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[StreamEvent], None]) -> Callable[[], None]:
+        """Call `callback(event)` for every event; returns the function that unsubscribes it."""
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    async def events(self, maxsize: int = 1000) -> AsyncIterator[StreamEvent]:
+        """Iterate events as they come (until the stream closes)."""
+        queue: asyncio.Queue[StreamEvent] = asyncio.Queue(maxsize)
+        self._queues.append(queue)
+        try:
+            while not self._closed or not queue.empty():
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)
+
+    def _emit(self, event: StreamEvent) -> None:
+        for cb in list(self._callbacks):
+            try:
+                cb(event)
+            except Exception:
+                log.exception("stream callback failed")
+        for q in self._queues:
+            if q.full():
+                q.get_nowait()
+                self.dropped_events += 1
+            q.put_nowait(event)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is not None or self._closed:
+            raise RuntimeError("the stream starts once")
+        self._since_ms = _now_ms()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="exchange-stream")
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in (self._refresh, self._task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._ws is not None:
+            await self._ws.close()
+        self.connected = False
+
+    async def drop(self) -> None:
+        """Close the current connection as if the network had dropped it (for tests and tools)."""
+        if self._ws is not None:
+            await self._ws.close()
+
+    # --- the connection loop -----------------------------------------------------------------------
+
+    def _subscriptions(self) -> list[dict[str, Any]]:
+        subs: list[dict[str, Any]] = [{"type": "allMids"}] if self._cfg.stream_mids else []
+        if self.user:
+            subs += [{"type": t, "user": self.user} for t in ("userFills", "orderUpdates", "userEvents")]
+        return subs
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._closed:
+            try:
+                async with self._t.session.ws_connect(self._cfg.ws_url, autoping=True,
+                                                      timeout=aiohttp.ClientWSTimeout(ws_close=2.0)) as ws:
+                    self._ws = ws
+                    for sub in self._subscriptions():
+                        await ws.send_str(orjson.dumps({"method": "subscribe", "subscription": sub}).decode())
+                    reconnect = self.connections > 0
+                    self.connections += 1
+                    self.connected = True
+                    attempt = 0
+                    self._emit(StreamEvent(kind=StreamEventKind.CONNECTED, time_ms=_now_ms(),
+                                           data={"reconnect": reconnect, "connections": self.connections}))
+                    if reconnect and self.user:
+                        self._refresh = asyncio.get_running_loop().create_task(self._refresh_after_gap())
+                    await self._read(ws)
+            except asyncio.CancelledError:
+                raise
+            except (aiohttp.ClientError, OSError, TimeoutError, _HeartbeatLost, RuntimeError) as exc:
+                log.info("exchange stream: %s: %s", type(exc).__name__, exc)
+            finally:
+                self._ws = None
+            if self._closed:
+                break
+            was_connected, self.connected = self.connected, False
+            if was_connected:
+                self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=_now_ms(), data={"attempt": attempt}))
+            self._counters.reconnects += 1
+            await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.ws_reconnect_base_s,
+                                          cap_s=self._cfg.ws_reconnect_cap_s))
+            attempt += 1
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        beat = self._cfg.ws_heartbeat_s
+        next_ping = time.monotonic() + beat
+        last_msg = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= next_ping:
+                if now - last_msg > 2 * beat:
+                    raise _HeartbeatLost(f"no message for {now - last_msg:.1f}s")
+                await ws.send_str(_PING)
+                next_ping = now + beat
+            try:
+                msg = await ws.receive(timeout=max(0.01, next_ping - now))
+            except TimeoutError:
+                continue
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                last_msg = time.monotonic()
+                self._on_text(msg.data)
+            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
+                              aiohttp.WSMsgType.ERROR):
+                return
+
+    async def _refresh_after_gap(self) -> None:
+        """REST read of the account's fills after a reconnect: what happened while we were away."""
+        try:
+            self._caches.invalidate_account()
+            fills = await self._info.user_fills(self.user, fresh=True)
+            self._new_fills(fills, gap=True)
+        except ExchangeError as exc:
+            log.warning("fill refresh after reconnect failed: %s", exc)
+
+    # --- messages ----------------------------------------------------------------------------------
+
+    def _on_text(self, text: str) -> None:
+        if not text.startswith("{"):
+            return  # "Websocket connection established."
+        try:
+            msg = orjson.loads(text)
+            channel, data = msg.get("channel"), msg.get("data")
+            if channel == "allMids":
+                mids = parse.parse_all_mids(data["mids"], endpoint="ws:allMids")
+                if self._cfg.stream_mids:
+                    self._caches.mids.set(("allMids",), mids)
+                self._emit(StreamEvent(kind=StreamEventKind.MIDS, time_ms=_now_ms(), mids=mids))
+            elif channel == "userFills":
+                fills = parse.parse_fills(data["fills"], endpoint="ws:userFills")
+                self._new_fills(fills, gap=bool(data.get("isSnapshot")) and self.connections > 1)
+            elif channel == "orderUpdates":
+                updates = parse.parse_order_updates(data)
+                self._caches.invalidate_account()
+                self._emit(StreamEvent(kind=StreamEventKind.ORDERS, time_ms=_now_ms(), orders=tuple(updates)))
+            elif channel == "user":
+                if isinstance(data, dict) and "fills" in data:
+                    self._new_fills(parse.parse_fills(data["fills"], endpoint="ws:userEvents"), gap=False)
+                else:
+                    self._emit(StreamEvent(kind=StreamEventKind.USER, time_ms=_now_ms(), data=data))
+        except (ExchangeError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            self._counters.errors["StreamMessage"] += 1
+            log.warning("unusable stream message (%s): %.200s", exc, text)
+
+    def _new_fills(self, fills: Iterable[Fill], *, gap: bool) -> None:
+        """Emit the fills not seen before (by trade id) and made after `start()` (older ones are history)."""
+        fresh = []
+        for f in sorted(fills, key=lambda f: f.time_ms):
+            key = (f.tid, f.oid)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self._seen_order.append(key)
+            if len(self._seen_order) > _SEEN_MAX:
+                self._seen.discard(self._seen_order.popleft())
+            if f.time_ms >= self._since_ms:
+                fresh.append(f)
+        if not fresh:
+            return
+        self._caches.invalidate_account()
+        if gap:
+            self._counters.gap_fills += len(fresh)
+        self._emit(StreamEvent(kind=StreamEventKind.FILLS, time_ms=_now_ms(), fills=tuple(fresh), gap_fill=gap))
