@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     paper_funding_usd: float = _float(100_000.0, "PAPER_FUNDING_USD", ge=100.0)
     alert_history_size: int = _int(100, "ALERT_HISTORY_SIZE", ge=1)
     loop_lag_sample_ms: int = _int(100, "LOOP_LAG_SAMPLE_MS", ge=10)
+    strategy_lookback: int = _int(5, "STRATEGY_LOOKBACK", ge=2)
+    strategy_threshold_pct: float = _float(0.02, "STRATEGY_THRESHOLD_PCT")
+    strategy_max_position_usd: float = _float(2_000.0, "STRATEGY_MAX_POSITION_USD")
+    order_slippage_pct: float = Field(1.0, gt=0.0, le=50.0, validation_alias=_env("ORDER_SLIPPAGE_PCT"))
+    fills_kept: int = _int(200, "FILLS_KEPT", ge=1)
 
     @field_validator("symbols")
     @classmethod
