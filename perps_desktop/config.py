@@ -7,6 +7,7 @@ A bad value stops start-up with one line naming the variable, the value given an
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from perps_desktop.errors import ConfigError
 
-__all__ = ["APP_NAME", "Settings", "data_dir", "load_settings", "log_dir"]
+__all__ = ["APP_NAME", "Settings", "data_dir", "display_available", "load_settings", "log_dir"]
 
 APP_NAME = "perps-desktop"
 
@@ -33,6 +34,13 @@ def data_dir() -> Path:
     """Where the trace database and benchmark history live (PERPS_DATA_DIR overrides)."""
     override = os.environ.get("PERPS_DATA_DIR")
     return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def display_available() -> bool:
+    """Whether Qt can open a window: a display server, or a Qt platform chosen explicitly."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def log_dir() -> Path:
