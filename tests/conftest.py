@@ -33,3 +33,28 @@ def fresh_dirs(tmp_path, monkeypatch):
     monkeypatch.delenv("HL_PRIVATE_KEY", raising=False)
     monkeypatch.chdir(tmp_path)  # so no developer .env is read
     return data
+
+
+@pytest.fixture
+async def sim_server():
+    """Factory: `sim = await sim_server(seed=7)` starts a real simulator on 127.0.0.1, a free port.
+
+    Keyword arguments go to `Simulator` (e.g. `rate_limit_per_min=0` turns the venue's IP limit
+    off). Everything it started is closed at teardown, newest first.
+    """
+    from perps_desktop.sim import Simulator
+
+    started: list[Simulator] = []
+
+    async def factory(**kwargs):
+        kwargs.setdefault("host", "127.0.0.1")
+        kwargs.setdefault("port", 0)
+        kwargs.setdefault("seed", 7)
+        sim = Simulator(**kwargs)
+        await sim.start()
+        started.append(sim)
+        return sim
+
+    yield factory
+    for sim in reversed(started):
+        await sim.aclose()
