@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field("INFO", validation_alias=_env("PERPS_LOG_LEVEL"))
     hl_private_key: SecretStr | None = Field(None, validation_alias=_env("HL_PRIVATE_KEY"), repr=False)
     sim_seed: int = _int(7, "SIM_SEED")
+    # the simulator's IP weight budget per minute (the venue's is 1200; 0 = unlimited)
+    sim_rate_limit_per_min: int = _int(1200, "SIM_RATE_LIMIT_PER_MIN", le=1_000_000)
 
     # --- trace store (report) --------------------------------------------------------------
     trace_batch_size: int = _int(100, "TRACE_BATCH_SIZE", ge=1)
