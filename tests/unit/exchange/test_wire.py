@@ -105,7 +105,8 @@ def test_actions_have_the_sdks_shape():
     assert wire.schedule_cancel_action(None) == {"type": "scheduleCancel"}
     assert wire.schedule_cancel_action(5) == {"type": "scheduleCancel", "time": 5}
     assert list(wire.update_leverage_action(2, is_cross=False, leverage=3)) == ["type", "asset", "isCross", "leverage"]
-    assert wire.batch_modify_action([(7, {"a": 0})]) == {"type": "batchModify", "modifies": [{"oid": 7, "order": {"a": 0}}]}
+    assert wire.batch_modify_action([(7, {"a": 0})]) == {
+        "type": "batchModify", "modifies": [{"oid": 7, "order": {"a": 0}}]}
 
 
 def test_cloids():
