@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--jsonl", action="store_true", help="stream one JSON line per row on stdout")
     bench.add_argument("--compare", metavar="FILE", help="flag rows >20%% slower than a saved --json run")
     bench.add_argument("--no-history", action="store_true", help="do not record this run in the history")
+    bench.add_argument("--smoke", action="store_true", help="every row once with a tiny N: checks that the rows "
+                       "run (the numbers mean nothing; not recorded)")
 
     traces = sub.add_parser("traces", help="read a trace database from the shell")
     traces.add_argument("--db", dest="db_path")
