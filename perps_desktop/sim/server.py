@@ -121,7 +121,7 @@ class Simulator:
             self.port = server.sockets[0].getsockname()[1]
         self.state = SimState.RUNNING
         self._clock_task = asyncio.get_running_loop().create_task(self._clock(), name="sim-clock")
-        log.info("simulator listening on %s (seed %d)", self.url, self.seed)
+        log.debug("simulator listening on %s (seed %d)", self.url, self.seed)
 
     async def aclose(self) -> None:
         """Stop serving; idempotent."""
