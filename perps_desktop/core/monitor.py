@@ -174,6 +174,11 @@ class PerformanceMonitor:
         except psutil.Error:
             return 0
 
+    @property
+    def lag_samples(self) -> int:
+        """How many loop-lag samples are held (at most `lag_window`)."""
+        return len(self._lag)
+
     def lag_ms(self, q: float) -> float:
         """Percentile `q` (0..100) of the recent loop-lag samples, in ms."""
         return percentile(sorted(self._lag), q)

@@ -1,0 +1,95 @@
+"""PerformanceMonitor: percentiles, counters, cache stats, loop lag by timer drift, RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from perps_desktop.config import Settings
+from perps_desktop.core import MonitorConfig, PerformanceMonitor, format_snapshot
+from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.core.monitor import percentile
+from tests.helpers import wait_until
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(i) for i in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 100) == 100.0
+    assert percentile([], 50) == 0.0
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_timings_give_p50_p95_p99_and_count_all_samples() -> None:
+    mon = PerformanceMonitor(MonitorConfig(timing_window=100))
+    for i in range(1, 201):
+        mon.record("op", float(i))
+    t = mon.timing("op")
+    assert t is not None
+    assert t.count == 200                     # every sample counted ...
+    assert t.p50_ms == 150.0                  # ... percentiles over the last window (101..200)
+    assert t.p99_ms == 199.0 and t.max_ms == 200.0
+    assert mon.timing("missing") is None
+
+
+def test_timer_context_records_a_duration() -> None:
+    mon = PerformanceMonitor()
+    with mon.timer("block"):
+        time.sleep(0.002)
+    t = mon.timing("block")
+    assert t is not None and t.count == 1 and t.p50_ms >= 1.5
+
+
+def test_counters_sources_and_cache_stats_appear_in_the_snapshot() -> None:
+    caches = CacheRegistry()
+    cache = caches.create("api_mids", ttl_s=1.0)
+    cache.set("k", 1)
+    cache.get("k")
+    cache.get("nope")
+    mon = PerformanceMonitor(caches=caches)
+    mon.incr("orders")
+    mon.incr("orders", 2)
+    mon.add_counter_source(lambda: {"alerts_delivered": 4})
+    snap = mon.snapshot()
+    assert snap.counters == {"orders": 3, "alerts_delivered": 4}
+    (stats,) = snap.caches
+    assert (stats.name, stats.hits, stats.misses) == ("api_mids", 1, 1)
+    assert snap.rss_bytes > 10 * 2**20
+    text = format_snapshot(snap)
+    assert "cache api_mids" in text and "orders=3" in text and "rss=" in text
+
+
+def test_names_are_bounded() -> None:
+    mon = PerformanceMonitor(MonitorConfig(max_timings=3, max_counters=3))
+    for i in range(10):
+        mon.record(f"t{i}", 1.0)
+        mon.incr(f"c{i}")
+    snap = mon.snapshot()
+    assert [t.name for t in snap.timings] == ["t7", "t8", "t9"]
+    assert sorted(snap.counters) == ["c7", "c8", "c9"]
+
+
+def test_config_from_settings() -> None:
+    assert MonitorConfig.from_settings(Settings(loop_lag_sample_ms=250)).loop_lag_sample_ms == 250
+
+
+async def test_loop_lag_is_sampled_as_timer_drift() -> None:
+    mon = PerformanceMonitor(MonitorConfig(loop_lag_sample_ms=10))
+    async with mon:
+        assert mon.running
+        await wait_until(lambda: mon.lag_samples >= 3)
+        assert mon.snapshot().loop_lag_ms_p50 < 50.0
+        await asyncio.sleep(0)          # let the sampler arm its next timer, then hold the loop
+        end = time.perf_counter() + 0.08
+        while time.perf_counter() < end:
+            pass
+        await wait_until(lambda: mon.lag_ms(100) >= 40.0)   # the held loop shows as ~80 ms of lag
+        assert mon.snapshot().loop_lag_ms_p99 >= 40.0
+    assert not mon.running
+    await mon.aclose()                  # idempotent
+    with pytest.raises(RuntimeError):
+        mon.start()
