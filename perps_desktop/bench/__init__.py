@@ -5,7 +5,8 @@ Rows live in `bench/cases/<name>.py` (see `case.py`); `registry` finds them, `ru
 """
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.bench.registry import ALL_ROWS, CaseEntry, discover
+from perps_desktop.bench.registry import ALL_ROWS, CaseEntry, discover, row_names
+from perps_desktop.bench.report import format_value
 from perps_desktop.bench.runner import RowResult, SideStats, run_entry, run_suite, side_stats
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "RowResult",
     "SideStats",
     "discover",
+    "format_value",
+    "row_names",
     "run_entry",
     "run_suite",
     "side_stats",

@@ -58,7 +58,8 @@ def run(args: Any, settings: Any) -> int:
     only = getattr(args, "only", None)
     quick = bool(getattr(args, "quick", False))
     jsonl = bool(getattr(args, "jsonl", False))
-    record = not getattr(args, "no_history", False)
+    smoke = bool(getattr(args, "smoke", False))
+    record = not (getattr(args, "no_history", False) or smoke)
     try:
         entries = discover(only)
         saved = load_saved(Path(args.compare)) if getattr(args, "compare", None) else None
@@ -80,13 +81,14 @@ def run(args: Any, settings: Any) -> int:
         if jsonl:
             _emit({"event": "start", "rows": [e.name for e in entries], "quick": quick, "machine": machine})
         else:
-            print(f"perps-desktop bench{' --quick' if quick else ''}: {len(entries)} row(s) on "
+            mode = " --smoke (numbers mean nothing)" if smoke else " --quick" if quick else ""
+            print(f"perps-desktop bench{mode}: {len(entries)} row(s) on "
                   f"{machine['cpu']} ({machine['cores']} cores), {machine['python']}")
             print(format_header())
 
         def on_row(row: RowResult) -> None:
             extra: dict[str, Any] = {}
-            if history is not None:
+            if history is not None and not smoke:
                 try:
                     alert = regression_alert(row, history.last(row.name, quick=quick, before_run=run_id))
                     if run_id is not None:
@@ -105,7 +107,7 @@ def run(args: Any, settings: Any) -> int:
             else:
                 print(format_row(row), flush=True)
 
-        rows = run_suite(entries, quick=quick, settings=settings, on_row=on_row)
+        rows = run_suite(entries, quick=quick, smoke=smoke, settings=settings, on_row=on_row)
     finally:
         if history is not None:
             history.close()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from perps_desktop.bench import cases as _cases_pkg
 from perps_desktop.bench.case import BenchCase
 
-__all__ = ["ALL_ROWS", "CaseEntry", "discover", "load"]
+__all__ = ["ALL_ROWS", "CaseEntry", "discover", "load", "row_names"]
 
 # DESIGN.md's order; rows not named here follow, alphabetically.
 ALL_ROWS: tuple[str, ...] = (
@@ -40,7 +40,8 @@ class CaseEntry:
     error: str | None = None
 
 
-def _module_names() -> list[str]:
+def row_names() -> list[str]:
+    """The rows present in bench/cases, in DESIGN.md order, without importing any of them."""
     names = [m.name for m in pkgutil.iter_modules(_cases_pkg.__path__) if not m.name.startswith("_")]
     order = {n: i for i, n in enumerate(ALL_ROWS)}
     return sorted(names, key=lambda n: (order.get(n, len(order)), n))
@@ -66,7 +67,7 @@ def discover(only: list[str] | None = None) -> list[CaseEntry]:
     Raises:
         ValueError: a name in `only` is not a row; the message lists the known names.
     """
-    names = _module_names()
+    names = row_names()
     if only:
         unknown = [n for n in only if n not in names]
         if unknown:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,8 @@ def _cpu_model() -> str:
 
 def machine_info() -> dict[str, Any]:
     """What the numbers were measured on (JSON's "machine")."""
+    import sqlite3  # here, not at the top: the window imports this package's formatting
+
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
