@@ -1,0 +1,101 @@
+"""Row sim_throughput: how many `allMids` requests per second the simulator serves over loopback.
+
+The simulator runs alone in a child process (one core, its own loop), as `perps-desktop
+simulate` does, with the IP rate limit off; this process drives it with a minimal keep-alive
+HTTP/1.1 client on a few connections, so the client costs less than the server it measures.
+A sample is requests per second over one burst. One side only: there is no "before".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+
+from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+
+__all__ = ["CASE"]
+
+CONNECTIONS = 8
+_BODY = b'{"type":"allMids"}'
+
+
+def _request(host: str, port: int) -> bytes:
+    return (f"POST /info HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(_BODY)}\r\n\r\n").encode() + _BODY
+
+
+async def _worker(host: str, port: int, count: int) -> int:
+    reader, writer = await asyncio.open_connection(host, port)
+    req = _request(host, port)
+    ok = 0
+    try:
+        for _ in range(count):
+            writer.write(req)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length)
+            if head.startswith(b"HTTP/1.1 200") and body.startswith(b"{"):
+                ok += 1
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+    return ok
+
+
+async def _burst(host: str, port: int, total: int) -> float:
+    per = max(1, total // CONNECTIONS)
+    t0 = time.perf_counter()
+    done = await asyncio.gather(*(_worker(host, port, per) for _ in range(CONNECTIONS)))
+    elapsed = time.perf_counter() - t0
+    if sum(done) != per * CONNECTIONS:
+        raise RuntimeError(f"only {sum(done)} of {per * CONNECTIONS} allMids requests succeeded")
+    return sum(done) / elapsed
+
+
+async def _start_child() -> tuple[asyncio.subprocess.Process, str, int]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+    text = line.decode().strip()
+    if not text.startswith("simulator: http://"):
+        proc.kill()
+        raise RuntimeError(f"the simulator did not start: {text!r}")
+    hostport = text.removeprefix("simulator: http://")
+    host, _, port = hostport.rpartition(":")
+    return proc, host, int(port)
+
+
+async def run(ctx: BenchContext) -> Measurement:
+    total = ctx.size(20_000, 3_000) if not ctx.smoke else 400
+    proc, host, port = await _start_child()
+    try:
+        await _burst(host, port, min(total, 2_000))  # warm-up: connections, caches, JIT-free paths
+        reps = 1 if ctx.smoke else (3 if ctx.quick else 5)
+        samples = [await _burst(host, port, total) for _ in range(reps)]
+    finally:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    return Measurement(after=samples, before=None, extra={"connections": CONNECTIONS, "requests": total})
+
+
+CASE = BenchCase(
+    name="sim_throughput",
+    title="Simulator /info allMids throughput",
+    run=run,
+    unit="req/s",
+    higher_is_better=True,
+    target_after=3000.0,
+    target_text=">= 3,000 allMids requests/s over loopback (simulator in its own process)",
+)
