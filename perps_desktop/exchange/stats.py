@@ -23,7 +23,7 @@ class ClientCounters:
     retries: int = 0                    # info retries, 429 retries, resends after an ambiguous action
     status_checks: int = 0              # orderStatus asked after an ambiguous (timed-out) action
     resends_avoided: int = 0            # orders found placed by those checks (not sent again)
-    reconnects: int = 0                 # WebSocket reconnects
+    reconnects: int = 0                 # WebSocket connections made again after a drop
     gap_fills: int = 0                  # fills found by the REST refresh / snapshot after a reconnect
     order_batches: int = 0              # order actions sent
     orders_sent: int = 0                # orders inside them

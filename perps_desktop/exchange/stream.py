@@ -147,6 +147,8 @@ class ExchangeStream:
                         await ws.send_str(orjson.dumps({"method": "subscribe", "subscription": sub}).decode())
                     reconnect = self.connections > 0
                     self.connections += 1
+                    if reconnect:
+                        self._counters.reconnects += 1
                     self.connected = True
                     attempt = 0
                     self._emit(StreamEvent(kind=StreamEventKind.CONNECTED, time_ms=_now_ms(),
@@ -165,7 +167,6 @@ class ExchangeStream:
             was_connected, self.connected = self.connected, False
             if was_connected:
                 self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=_now_ms(), data={"attempt": attempt}))
-            self._counters.reconnects += 1
             await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.ws_reconnect_base_s,
                                           cap_s=self._cfg.ws_reconnect_cap_s))
             attempt += 1
