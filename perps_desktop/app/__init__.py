@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from perps_desktop.app.app import App
 from perps_desktop.app.control import CoreControl
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 
@@ -36,6 +37,7 @@ __all__ = [
     "ActionReport",
     "ActionStep",
     "Alert",
+    "App",
     "BreakerSnapshot",
     "BreakerState",
     "CacheStats",

@@ -1,0 +1,257 @@
+"""App: the composition root — builds every service once, for the window and headless alike.
+
+    async with App(settings, confirm=ask) as app:    # starts in order, stops in reverse
+        snap = app.snapshot()                         # what the window / headless show
+        await app.flatten_all()                       # the trader's hand (CoreControl)
+
+Start order (an `AsyncExitStack`, so stopping is the exact reverse): embedded simulator (paper
+mode without a base URL) -> trace store -> monitor -> exchange client (+ paper funding, stream)
+-> engine (reconciles before trading) -> health checks. Closing flushes every queued trace.
+Core events arrive on the `EventBus`; each marks the snapshot stale, and the next `snapshot()`
+builds a new one with a higher `version`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from perps_desktop.app.identity import Confirm, Identity, confirm_live, resolve_identity
+from perps_desktop.app.services import Services, build_services
+from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
+from perps_desktop.config import Settings
+from perps_desktop.core.models import (
+    ActionReport,
+    Trace,
+    TraceKind,
+    TracePage,
+    TraceQuery,
+    TradingState,
+)
+
+__all__ = ["App", "AppState"]
+
+log = logging.getLogger(__name__)
+
+AppState = str            # "new" | "starting" | "running" | "stopping" | "closed"
+_REFRESH_S = 0.25         # a snapshot older than this is rebuilt even without events (lag, countdowns)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class App:
+    """The running core behind `CoreControl`. One instance per process run; it cannot be reopened."""
+
+    def __init__(self, settings: Settings, *, confirm: Confirm | None = None, private_key: str | None = None,
+                 keyring_lookup: Callable[[], str | None] | None = None) -> None:
+        self.settings = settings
+        self._confirm = confirm
+        self._key_override = private_key
+        self._keyring_lookup = keyring_lookup
+        self.state: AppState = "new"
+        self.identity: Identity | None = None
+        self.services: Services | None = None
+        self._stack = contextlib.AsyncExitStack()
+        self._snapshot: CoreSnapshot | None = None
+        self._version = 0
+        self._dirty = True
+        self._built_at = 0.0
+        self._last_action: ActionReport | None = None
+        self._final_traces: TraceCounters | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def __aenter__(self) -> App:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        if self.state != "new":
+            raise RuntimeError(f"App is {self.state}; it cannot be started again")
+        self.state = "starting"
+        kw: dict[str, Any] = {} if self._keyring_lookup is None else {"keyring_lookup": self._keyring_lookup}
+        try:
+            self.identity = resolve_identity(self.settings, private_key=self._key_override, **kw)
+            self.services = await build_services(self.settings, self.identity, self._stack,
+                                                 before_start=self._confirm_live)
+            self.services.bus.subscribe("", self._on_event)
+            self.state = "running"
+            self._trace_system(f"started in {self.identity.mode} mode on {self.settings.network} "
+                               f"({self.services.base_url}) as {self.identity.address}")
+        except BaseException:
+            self.state = "stopping"
+            await self._stack.aclose()
+            self.state = "closed"
+            raise
+        self._dirty = True
+
+    async def _confirm_live(self, base_url: str) -> None:
+        assert self.identity is not None
+        await confirm_live(self.identity, self.settings.network, base_url, self._confirm)
+
+    async def aclose(self) -> None:
+        """Stop every service in reverse order and flush the traces; idempotent."""
+        if self.state in ("closed", "stopping", "new"):
+            self.state = "closed" if self.state == "new" else self.state
+            return
+        self.state = "stopping"
+        if self.services is not None:
+            self._trace_system("stopping")
+        try:
+            await self._stack.aclose()
+        finally:
+            if self.services is not None:
+                self._final_traces = self.services.trace_counters()
+            self.state = "closed"
+            self._dirty = True
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def _svc(self) -> Services:
+        if self.services is None or self.state != "running":
+            raise RuntimeError(f"the core is not running (state {self.state})")
+        return self.services
+
+    # --- events and snapshots --------------------------------------------------------------
+    def _on_event(self, topic: str, event: object) -> None:
+        self._dirty = True
+
+    def trace_counters(self) -> TraceCounters:
+        if self._final_traces is not None:
+            return self._final_traces
+        return self.services.trace_counters() if self.services is not None else TraceCounters()
+
+    def snapshot(self) -> CoreSnapshot:
+        """The newest snapshot (rebuilt after an event, or when older than 250 ms); no I/O."""
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and not self._dirty and now - self._built_at < _REFRESH_S:
+            return snap
+        self._version += 1
+        self._dirty = False
+        self._built_at = now
+        self._snapshot = snap = self._build()
+        return snap
+
+    def _build(self) -> CoreSnapshot:
+        s, ident = self.services, self.identity
+        base = {"version": self._version, "time_ms": _now_ms(), "mode": self.settings.mode,
+                "network": self.settings.network, "address": ident.address if ident else self.settings.address,
+                "read_only": self.read_only, "last_action": self._last_action}
+        if s is None:
+            return CoreSnapshot(base_url=self.settings.base_url or "", connected=False,
+                                status_text=self.state, **base)
+        eng = s.engine
+        status = eng.status_text() if self.state == "running" else self.state
+        return CoreSnapshot(
+            base_url=s.base_url, connected=eng.connected, account=eng.account, positions=eng.positions,
+            orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
+            risk=s.risk.snapshot(), breakers=s.breakers.snapshots(), findings=s.recovery.findings,
+            recovery_history=tuple(reversed(s.recovery.history)), caches=tuple(s.caches.stats()),
+            monitor=s.monitor.snapshot(), alerts=s.alerts.history(), traces=self.trace_counters(),
+            status_text=status, **base)
+
+    # --- CoreControl: the trader's hand ----------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return self.identity is None or self.identity.read_only
+
+    def _refuse(self, action: str) -> ActionReport | None:
+        if self.read_only:
+            return ActionReport(action=action, ok=False, time_ms=_now_ms(),
+                                message=f"{action} refused: read-only ({self.settings.mode} mode, no key)")
+        if self.state != "running":
+            return ActionReport(action=action, ok=False, time_ms=_now_ms(),
+                                message=f"{action} refused: the core is {self.state}")
+        return None
+
+    async def _done(self, report: ActionReport, *, refresh: bool = True) -> ActionReport:
+        """Keep the report for the snapshot and re-read the account so the window shows the result."""
+        self._last_action = report
+        if refresh and self.state == "running" and self.services is not None:
+            await self.services.engine.refresh()
+        self._dirty = True
+        return report
+
+    async def close_position(self, symbol: str) -> ActionReport:
+        return await self._done(self._refuse("close") or await self._svc().recovery.close(symbol))
+
+    async def reduce_position(self, symbol: str, fraction: float) -> ActionReport:
+        return await self._done(self._refuse("reduce") or await self._svc().recovery.reduce(symbol, fraction))
+
+    async def cancel_order(self, symbol: str, oid: int) -> ActionReport:
+        return await self._done(self._refuse("cancel") or await self._svc().recovery.cancel(symbol, oid))
+
+    async def cancel_all(self) -> ActionReport:
+        return await self._done(self._refuse("cancel_all") or await self._svc().recovery.cancel_all())
+
+    async def flatten_all(self) -> ActionReport:
+        """Trading goes to REDUCING (nothing new opens), then every order is cancelled and every
+        position closed reduce-only."""
+        refused = self._refuse("flatten_all")
+        if refused is not None:
+            return await self._done(refused, refresh=False)
+        s = self._svc()
+        if s.risk.trading_state is TradingState.ACTIVE:
+            s.risk.set_trading_state(TradingState.REDUCING, "flatten all by the trader")
+        report = await s.recovery.flatten_all()
+        note = f"{report.message}; trading is {s.risk.trading_state.value}"
+        return await self._done(ActionReport(action=report.action, ok=report.ok, steps=report.steps, message=note,
+                                             time_ms=report.time_ms))
+
+    async def run_recovery_now(self) -> ActionReport:
+        if self.state != "running":
+            return await self._done(ActionReport(action="recovery", ok=False, time_ms=_now_ms(),
+                                                 message=f"recovery refused: the core is {self.state}"),
+                                    refresh=False)
+        s = self._svc()
+        s.recovery.invalidate()
+        report = await s.recovery.run_once(act=not self.read_only)
+        if report is None:
+            n = len(s.recovery.findings)
+            report = ActionReport(action="recovery", ok=True, time_ms=_now_ms(),
+                                  message=f"{n} finding(s); no automatic action needed"
+                                  + (" (read-only)" if self.read_only else ""))
+        return await self._done(report, refresh=bool(report.steps))
+
+    def set_trading_state(self, state: TradingState, reason: str) -> None:
+        self._svc().risk.set_trading_state(TradingState(state), reason)
+        self._dirty = True
+
+    def reset_breaker(self, name: str) -> None:
+        self._svc().breakers.reset(name)
+        self._dirty = True
+
+    def force_open_breaker(self, name: str) -> None:
+        self._svc().breakers.force_open(name)
+        self._dirty = True
+
+    async def query_traces(self, query: TraceQuery) -> TracePage:
+        return await self._svc().store.query(query)
+
+    async def get_trace(self, trace_id: int) -> Trace | None:
+        return await self._svc().store.get(trace_id)
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _trace_system(self, text: str) -> None:
+        if self.services is not None:
+            self.services.store.record(Trace(kind=TraceKind.SYSTEM.value, time_ms=_now_ms(), strategy="app",
+                                             decision=self.settings.mode, reason=text))
+        log.info("%s", text)
+
+    async def wait_until_reconciled(self, timeout: float = 30.0) -> None:
+        """Await the engine's start-up reconciliation (tests, headless)."""
+        s = self._svc()
+        async with asyncio.timeout(timeout):
+            while s.engine.reconciled is None:
+                await asyncio.sleep(0.05)

@@ -1,0 +1,175 @@
+"""build_services: every service of a run, made once and started in order on an AsyncExitStack.
+
+The stack closes them in the exact reverse order: health checks, engine, exchange client,
+monitor, trace store (which flushes every queued trace), embedded simulator. Core events
+(breaker transitions, trading-state changes, alerts) become traces and bus events here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from perps_desktop.app.identity import Identity
+from perps_desktop.app.snapshot import TraceCounters
+from perps_desktop.config import Settings
+from perps_desktop.core.alerts import AlertConfig, AlertManager, log_sink
+from perps_desktop.core.breaker import BreakerConfig, BreakerRegistry, BreakerTransition
+from perps_desktop.core.bus import EventBus
+from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.core.engine import EngineConfig, TradingEngine
+from perps_desktop.core.health import HealthChecker, HealthConfig, loop_lag_check, ping_check
+from perps_desktop.core.models import Alert, Trace, TraceKind
+from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor
+from perps_desktop.core.recovery import PositionRecovery
+from perps_desktop.core.recovery_rules import RecoveryConfig
+from perps_desktop.core.risk import RiskManager, TradingStateChanged
+from perps_desktop.core.risk_rules import RiskConfig
+from perps_desktop.core.strategy import MomentumStrategy, StrategyConfig
+from perps_desktop.errors import ConfigError
+from perps_desktop.exchange import ClientConfig, HyperliquidClient
+from perps_desktop.store import TraceStore, TraceStoreConfig
+
+__all__ = ["Services", "build_services"]
+
+log = logging.getLogger(__name__)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(slots=True, kw_only=True)
+class Services:
+    """Everything a run holds; the app reads it to build snapshots and to act."""
+
+    base_url: str
+    bus: EventBus
+    caches: CacheRegistry
+    alerts: AlertManager
+    breakers: BreakerRegistry
+    monitor: PerformanceMonitor
+    store: TraceStore
+    client: HyperliquidClient
+    risk: RiskManager
+    strategy: MomentumStrategy
+    recovery: PositionRecovery
+    engine: TradingEngine
+    health: HealthChecker
+    simulator: Any = None
+    _rate_at: float = 0.0
+    _rate_n: int = 0
+    _rate: float = 0.0
+
+    def trace_counters(self) -> TraceCounters:
+        """The store's counters; `per_second` is the recording rate over the last second or more."""
+        st = self.store.stats()
+        now = time.monotonic()
+        if now - self._rate_at >= 1.0:
+            if self._rate_at:
+                self._rate = (st.recorded - self._rate_n) / (now - self._rate_at)
+            self._rate_at, self._rate_n = now, st.recorded
+        return TraceCounters(recorded=st.recorded, flushed=st.flushed, dropped=st.dropped + st.lost,
+                             queued=st.queued, per_second=self._rate)
+
+
+async def _fund_remote(base_url: str, address: str, usdc: float) -> None:
+    """Paper mode on a simulator we did not start: fund the throwaway account through `/sim`."""
+    body = {"type": "fund", "user": address, "usdc": str(usdc)}
+    async with aiohttp.ClientSession() as http, http.post(base_url.rstrip("/") + "/sim", json=body,
+                                                          timeout=aiohttp.ClientTimeout(total=10)) as resp:
+        if resp.status != 200:
+            raise ConfigError("PERPS_BASE_URL", base_url,
+                              f"a simulator that answers POST /sim (got HTTP {resp.status})")
+
+
+async def build_services(settings: Settings, identity: Identity, stack: contextlib.AsyncExitStack, *,
+                         before_start: Callable[[str], Awaitable[None]] | None = None) -> Services:
+    """Build and start every service on `stack`; the caller closes the stack to stop them."""
+    bus = EventBus()
+    simulator = None
+    base_url = settings.base_url
+    if settings.mode == "paper" and not base_url:
+        from perps_desktop.sim import Simulator  # only paper mode runs the simulator in-process
+
+        simulator = await stack.enter_async_context(Simulator(host="127.0.0.1", port=0, seed=settings.sim_seed))
+        base_url = simulator.url
+        log.info("simulator: %s", base_url)
+    client_cfg = ClientConfig.from_settings(settings, base_url=base_url)
+    base_url = client_cfg.base_url
+    if before_start is not None:
+        await before_start(base_url)          # live mode: the trader confirms network and address
+
+    caches = CacheRegistry()
+    alerts = AlertManager(AlertConfig.from_settings(settings))
+    alerts.add_sink(log_sink())
+    store = await stack.enter_async_context(TraceStore(
+        TraceStoreConfig.from_settings(settings), caches=caches,
+        on_alert=lambda a: alerts.raise_alert(a.key, a.source, a.severity, a.message)))
+
+    def trace(kind: TraceKind, **fields: Any) -> None:
+        store.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))
+
+
+    def on_alert(a: Alert) -> None:
+        trace(TraceKind.ALERT, strategy=a.source, decision=a.severity.name.lower(), reason=a.message,
+              payload={"key": a.key})
+        bus.publish("alert", a)
+    alerts.add_sink(on_alert)
+
+    breakers = BreakerRegistry(BreakerConfig.from_settings(settings), alerts=alerts)
+
+    def on_breaker(t: BreakerTransition) -> None:
+        trace(TraceKind.BREAKER, strategy=t.breaker, decision=t.new.name.lower(),
+              reason=f"{t.breaker}: {t.old.name} -> {t.new.name}: {t.reason}",
+              payload={"retry_in_s": t.retry_in_s, "recovery_attempts": t.recovery_attempts})
+        bus.publish("breaker.transition", t)
+    breakers.add_listener(on_breaker)
+
+    monitor = PerformanceMonitor(MonitorConfig.from_settings(settings), caches=caches)
+    monitor.add_counter_source(alerts.counters)
+    await stack.enter_async_context(monitor)
+
+    client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
+                               address=identity.address)
+    await stack.enter_async_context(client)
+    if simulator is not None:
+        await simulator.fund(identity.address, usdc=settings.paper_funding_usd)
+    elif settings.mode == "paper":
+        await _fund_remote(base_url, str(identity.address), settings.paper_funding_usd)
+
+    risk = RiskManager(RiskConfig.from_settings(settings), caches=caches)
+
+    def on_state(e: TradingStateChanged) -> None:
+        trace(TraceKind.SYSTEM, decision=e.new.value, strategy="risk",
+              reason=f"trading state {e.old.value} -> {e.new.value}: {e.reason}"
+                     + (" (rule)" if e.by_rule else " (by hand)"))
+        bus.publish("risk.state", e)
+    risk.add_listener(on_state)
+
+    trade = not identity.read_only
+    strategy = MomentumStrategy(StrategyConfig.from_settings(settings))
+    recovery = PositionRecovery(client, RecoveryConfig.from_settings(settings),
+                                guard=breakers.get("position_recovery"), alerts=alerts, sink=store,
+                                owners=strategy.owners, caches=caches, publish=bus.publish, auto_actions=trade)
+    engine = TradingEngine(client, strategy=strategy, risk=risk, breakers=breakers, recovery=recovery,
+                           monitor=monitor, sink=store, bus=bus,
+                           config=EngineConfig.from_settings(settings, trade=trade))
+    client.stream.subscribe(engine.on_stream)
+    await client.stream.start()
+    await stack.enter_async_context(engine)
+
+    health = HealthChecker(HealthConfig.from_settings(settings), breakers=breakers)
+    health.add_check("exchange", ping_check(client), breaker="exchange_info")
+    health.add_check("loop_lag", loop_lag_check(monitor, 250.0))
+    await stack.enter_async_context(health)
+
+    return Services(base_url=base_url, bus=bus, caches=caches, alerts=alerts, breakers=breakers, monitor=monitor,
+                    store=store, client=client, risk=risk, strategy=strategy, recovery=recovery, engine=engine,
+                    health=health, simulator=simulator)

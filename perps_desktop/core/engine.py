@@ -1,0 +1,404 @@
+"""TradingEngine: the loop that turns market data into orders, and the state the window shows.
+
+Start-up reconciles first: positions, open orders and recent fills are read from the exchange
+and become the engine's state before any order is sent, so a restart never loses track. Then
+every tick: market data -> strategy -> risk -> execution -> traces, each step timed by the
+monitor. Reads go through the `exchange_info` breaker and orders through `exchange_orders`;
+while either is open the engine pauses trading (and says why), and resumes when it closes.
+Position recovery runs beside it on its own interval. Nothing here blocks the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from perps_desktop.core.models import (
+    AccountState,
+    BreakerState,
+    Decision,
+    Fill,
+    Order,
+    OrderRequest,
+    OrderResult,
+    Position,
+    RiskDecision,
+    Signal,
+    StreamEvent,
+    StreamEventKind,
+    Trace,
+    TraceKind,
+)
+from perps_desktop.core.recovery_rules import new_cloid
+from perps_desktop.errors import BreakerOpen, PerpsError
+
+if TYPE_CHECKING:
+    from perps_desktop.config import Settings
+    from perps_desktop.core.breaker import BreakerRegistry
+    from perps_desktop.core.bus import EventBus
+    from perps_desktop.core.monitor import PerformanceMonitor
+    from perps_desktop.core.ports import ExchangePort, TraceSink
+    from perps_desktop.core.recovery import PositionRecovery
+    from perps_desktop.core.risk import RiskManager
+    from perps_desktop.core.strategy import MomentumStrategy
+
+__all__ = ["EngineConfig", "ReconcileReport", "TradingEngine"]
+
+log = logging.getLogger(__name__)
+_BLOCKING = (BreakerState.OPEN, BreakerState.FORCED_OPEN)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfig:
+    interval_s: float = 1.0                 # STRATEGY_INTERVAL_MS: one tick
+    recovery_interval_s: float = 2.0        # RECOVERY_INTERVAL_MS
+    orders_refresh_s: float = 10.0          # open orders and fills are re-read at least this often
+    slippage_pct: float = 1.0               # ORDER_SLIPPAGE_PCT: IOC limit = mid x (1 +/- this)
+    fills_kept: int = 200                   # FILLS_KEPT: newest fills held for the window
+    trade: bool = True                      # False in watch mode: read, judge, never send
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, trade: bool = True) -> EngineConfig:
+        return cls(interval_s=settings.strategy_interval_ms / 1000.0,
+                   recovery_interval_s=settings.recovery_interval_ms / 1000.0,
+                   slippage_pct=settings.order_slippage_pct, fills_kept=settings.fills_kept, trade=trade)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconcileReport:
+    """What the engine found on the exchange at start (published as "engine.reconciled")."""
+
+    positions: tuple[Position, ...]
+    orders: tuple[Order, ...]
+    fills: int
+    equity: Decimal
+    time_ms: int
+    message: str
+
+
+class TradingEngine:
+    """Owns the trading loop and the latest account view; the app starts it and closes it."""
+
+    def __init__(self, exchange: ExchangePort, *, strategy: MomentumStrategy, risk: RiskManager,
+                 breakers: BreakerRegistry, recovery: PositionRecovery, monitor: PerformanceMonitor,
+                 sink: TraceSink | None = None, bus: EventBus | None = None,
+                 config: EngineConfig | None = None) -> None:
+        self._ex = exchange
+        self.strategy = strategy
+        self.risk = risk
+        self.breakers = breakers
+        self.recovery = recovery
+        self.monitor = monitor
+        self._sink = sink
+        self._bus = bus
+        self.config = config or EngineConfig()
+        self.account: AccountState | None = None
+        self.orders: tuple[Order, ...] = ()
+        self.fills: deque[Fill] = deque(maxlen=self.config.fills_kept)     # newest first
+        self._seen_tids: set[int] = set()
+        self.mids: dict[str, Decimal] = {}
+        self.reconciled: ReconcileReport | None = None
+        self.paused = False
+        self.pause_reason = ""
+        self.connected = False
+        self.ticks = 0
+        self.orders_sent = 0
+        self.last_tick_ms = 0
+        self._refresh_at = 0.0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Reconcile (once, now; the loop retries if the exchange is down), then run the loops."""
+        if self._closed:
+            raise RuntimeError("TradingEngine is closed")
+        try:
+            await self.reconcile()
+        except (PerpsError, TimeoutError) as exc:
+            log.warning("start-up reconciliation failed (%s); the loop retries before trading", exc)
+            self._set_paused(True, f"waiting for the exchange: {exc}")
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._run(), name="engine-loop"),
+                       loop.create_task(self._run_recovery(), name="engine-recovery")]
+
+    async def aclose(self) -> None:
+        """Stop both loops; idempotent. An order in flight is awaited, not cut off."""
+        self._closed = True
+        tasks, self._tasks = self._tasks, []
+        async with self.recovery.lock:      # let a batch in flight finish
+            for t in tasks:
+                t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+
+    async def __aenter__(self) -> TradingEngine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- reconciliation --------------------------------------------------------------------
+    async def reconcile(self) -> ReconcileReport:
+        """Read positions, open orders and fills; make them the engine's state."""
+        t0 = time.perf_counter()
+        account, orders, fills = await asyncio.gather(self._ex.user_state(), self._ex.open_orders(),
+                                                      self._ex.user_fills())
+        self._take_account(account)
+        self.orders = tuple(orders)
+        self.fills.clear()
+        self.fills.extend(sorted(fills, key=lambda f: f.time_ms, reverse=True)[: self.fills.maxlen])
+        self._seen_tids = {f.tid for f in fills}
+        self._refresh_at = time.monotonic() + self.config.orders_refresh_s
+        self.recovery.invalidate()
+        pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in account.positions) or "none"
+        report = ReconcileReport(positions=account.positions, orders=tuple(orders), fills=len(fills),
+                                 equity=account.equity, time_ms=_now_ms(),
+                                 message=f"reconciled {len(account.positions)} position(s) ({pos}), "
+                                         f"{len(orders)} open order(s), {len(fills)} fill(s); "
+                                         f"equity {float(account.equity):,.2f}")
+        self.reconciled = report
+        self.connected = True
+        self.monitor.record("engine.reconcile", (time.perf_counter() - t0) * 1000.0)
+        self._trace(TraceKind.SYSTEM, reason=report.message, decision="reconciled",
+                    payload={"positions": {p.symbol: str(p.size) for p in account.positions},
+                             "orders": [o.oid for o in orders], "fills": len(fills)})
+        log.info("%s", report.message)
+        self._emit("engine.reconciled", report)
+        if self.paused and self.pause_reason.startswith("waiting for the exchange"):
+            self._set_paused(False, "exchange reachable")
+        return report
+
+    async def refresh(self) -> None:
+        """Re-read the account, open orders and fills now (after a manual action); never raises."""
+        try:
+            account = await self._ex.user_state()
+            self._take_account(account)
+            await self._refresh_orders_and_fills()
+        except (PerpsError, TimeoutError) as exc:
+            log.warning("refresh after an action failed: %s", exc)
+        self._emit("engine.refreshed", None)
+
+    def _take_account(self, account: AccountState) -> None:
+        self.account = account
+        self.risk.update_portfolio(account)
+
+    # --- the loop --------------------------------------------------------------------------
+    async def _run(self) -> None:
+        interval = self.config.interval_s
+        while not self._closed:
+            t0 = time.perf_counter()
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("engine tick failed")
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t0)))
+
+    async def _run_recovery(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(self.config.recovery_interval_s)
+            if self.reconciled is None or self.paused:
+                continue
+            try:
+                with self.monitor.timer("recovery.run"):
+                    await self.recovery.run_once(act=self.config.trade)
+            except asyncio.CancelledError:
+                raise
+            except (PerpsError, TimeoutError) as exc:
+                log.warning("recovery round failed: %s", exc)
+            except Exception:
+                log.exception("recovery round failed")
+
+    def _blocked_by(self) -> str | None:
+        for name in ("exchange_info", "exchange_orders"):
+            if name in self.breakers and self.breakers[name].state in _BLOCKING:
+                return f"breaker {name} is {self.breakers[name].state.name.lower().replace('_', '-')}"
+        return None
+
+    async def tick(self) -> None:
+        """One pass: market data -> strategy -> risk -> execution -> traces."""
+        t_tick = time.perf_counter()
+        mon = self.monitor
+        if self.reconciled is None:
+            try:
+                await self.breakers.get("exchange_info").call(self.reconcile)
+            except (PerpsError, TimeoutError) as exc:
+                self._set_paused(True, f"waiting for the exchange: {exc}")
+                return
+        info = self.breakers.get("exchange_info")
+        try:
+            with mon.timer("engine.market_data"):
+                mids = await info.call(self._ex.all_mids)
+                account = await info.call(self._ex.user_state)
+                if time.monotonic() >= self._refresh_at:
+                    await self._refresh_orders_and_fills()
+        except (PerpsError, TimeoutError) as exc:
+            self.connected = False
+            self._set_paused(True, self._blocked_by() or f"market data failed: {exc}")
+            mon.incr("engine.tick_failed")
+            self._emit("engine.tick", None)
+            return
+        self.connected = True
+        self.mids = mids
+        self._take_account(account)
+        blocked = self._blocked_by()
+        self._set_paused(blocked is not None, blocked or "breakers closed")
+        self.ticks += 1
+        self.last_tick_ms = _now_ms()
+        if self.config.trade and not self.paused:
+            await self._trade(mids, account)
+        mon.record("engine.tick", (time.perf_counter() - t_tick) * 1000.0)
+        self._emit("engine.tick", None)
+
+    async def _refresh_orders_and_fills(self) -> None:
+        info = self.breakers.get("exchange_info")
+        orders = await info.call(self._ex.open_orders)
+        fills = await info.call(self._ex.user_fills)
+        self._refresh_at = time.monotonic() + self.config.orders_refresh_s
+        self.orders = tuple(orders)
+        self._take_fills(fills)
+        if len(self._seen_tids) > 4 * (self.fills.maxlen or 1):     # keep the dedup set bounded
+            self._seen_tids = {f.tid for f in fills} | {f.tid for f in self.fills}
+
+    def _take_fills(self, fills: Sequence[Fill]) -> None:
+        new = [f for f in sorted(fills, key=lambda f: f.time_ms) if f.tid not in self._seen_tids]
+        for f in new:
+            self._seen_tids.add(f.tid)
+            self.fills.appendleft(f)
+            self._trace(TraceKind.FILL, symbol=f.symbol, side=f.side.value, size=float(f.size), price=float(f.px),
+                        reason=f"{f.direction or f.side.name.lower()} {f.size.normalize():f} {f.symbol} "
+                               f"@ {f.px.normalize():f}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
+                                                                   "fee": str(f.fee), "pnl": str(f.closed_pnl)})
+        if new:
+            self.recovery.invalidate()
+            self._emit("engine.fills", tuple(new))
+
+    def on_stream(self, event: StreamEvent) -> None:
+        """The exchange stream's news: own fills are recorded at once, orders re-read next tick."""
+        kind = event.kind
+        if kind is StreamEventKind.FILLS:
+            self._take_fills(event.fills)
+            self._refresh_at = 0.0
+        elif kind is StreamEventKind.ORDERS:
+            self._refresh_at = 0.0
+            self.recovery.invalidate()
+        elif kind is StreamEventKind.MIDS and event.mids:
+            self.mids = {**self.mids, **event.mids}
+        elif kind in (StreamEventKind.CONNECTED, StreamEventKind.DISCONNECTED):
+            self._emit(f"engine.stream.{kind.value}", event)
+
+    async def _trade(self, mids: dict[str, Decimal], account: AccountState) -> None:
+        mon = self.monitor
+        now = _now_ms()
+        with mon.timer("engine.strategy"):
+            signals = self.strategy.on_mids(mids, account.positions, now)
+        if not signals:
+            return
+        with mon.timer("engine.risk"):
+            decisions = self.risk.evaluate_signals(signals)
+        go: list[tuple[Signal, RiskDecision]] = []
+        for sig, d in zip(signals, decisions, strict=True):
+            self._trace(TraceKind.SIGNAL, symbol=sig.symbol, strategy=sig.strategy, side=sig.side.value,
+                        size=float(sig.size), price=float(sig.price), reason=sig.reason)
+            self._trace(TraceKind.RISK, symbol=sig.symbol, strategy=sig.strategy, side=sig.side.value,
+                        size=float(d.size), price=float(sig.price), decision=d.decision.value, reason=d.reason,
+                        payload={"checks": list(d.checks), "asked": str(sig.size)})
+            mon.incr(f"risk.{d.decision.value}")
+            if d.decision is not Decision.REJECT and d.size > 0:
+                go.append((sig, d))
+        if go:
+            await self._execute(go)
+
+    def _request(self, sig: Signal, d: RiskDecision) -> OrderRequest:
+        slip = self.config.slippage_pct / 100.0
+        mid = float(sig.price)
+        px = mid * (1 + slip) if sig.side.sign > 0 else mid * (1 - slip)
+        return OrderRequest(symbol=sig.symbol, is_buy=sig.side.sign > 0, size=d.size, limit_px=Decimal(repr(px)),
+                            reduce_only=sig.reduce_only, tif="Ioc", cloid=new_cloid())
+
+    async def _execute(self, go: Sequence[tuple[Signal, RiskDecision]]) -> None:
+        reqs = [self._request(s, d) for s, d in go]
+        orders = self.breakers.get("exchange_orders")
+        t0 = time.perf_counter()
+        results: list[Any]
+        async with self.recovery.lock:
+            if self._closed:
+                return
+            try:
+                with self.monitor.timer("engine.execution"):
+                    results = list(await orders.call(self._ex.place_orders, reqs))
+            except (PerpsError, TimeoutError) as exc:
+                results = [exc] * len(reqs)
+                if isinstance(exc, BreakerOpen):
+                    self._set_paused(True, str(exc))
+        latency = (time.perf_counter() - t0) * 1000.0
+        for (sig, d), req, res in zip(go, reqs, results, strict=True):
+            self.risk.record_order()
+            self.orders_sent += 1
+            if isinstance(res, OrderResult):
+                ok, detail, oid = res.ok, res.error or res.status.value, res.oid
+                if res.filled_size > 0:
+                    detail = f"filled {res.filled_size.normalize():f} @ {res.avg_px}"
+            else:
+                ok, detail, oid = False, str(res), None
+            self.monitor.incr("engine.orders_ok" if ok else "engine.orders_failed")
+            self._trace(TraceKind.ORDER, symbol=req.symbol, strategy=sig.strategy, side=sig.side.value,
+                        size=float(req.size), price=float(req.limit_px), decision="sent" if ok else "failed",
+                        reason=f"{sig.side.name.lower()} {req.size.normalize():f} {req.symbol} IOC: {detail}",
+                        latency_ms=latency, payload={"cloid": req.cloid, "oid": oid, "risk": d.decision.value,
+                                                     "reduce_only": req.reduce_only})
+        self._refresh_at = 0.0                          # read the fills and orders on the next tick
+        self.recovery.invalidate()
+        self._emit("engine.orders", tuple(results))
+
+    # --- state changes -----------------------------------------------------------------------
+    def _set_paused(self, paused: bool, reason: str) -> None:
+        if paused == self.paused and (not paused or reason == self.pause_reason):
+            return
+        was = self.paused
+        self.paused, self.pause_reason = paused, reason if paused else ""
+        if paused == was:
+            return
+        verb = "paused" if paused else "resumed"
+        log.warning("trading %s: %s", verb, reason)
+        self._trace(TraceKind.SYSTEM, decision=verb, reason=f"trading {verb}: {reason}")
+        self.monitor.incr(f"engine.{verb}")
+        self._emit(f"engine.{verb}", reason)
+
+    def _trace(self, kind: TraceKind, **fields: Any) -> None:
+        if self._sink is not None:
+            fields.setdefault("strategy", self.strategy.name)
+            self._sink.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))
+
+    def _emit(self, topic: str, event: object) -> None:
+        if self._bus is not None:
+            self._bus.publish(topic, event)
+
+    # --- reading -----------------------------------------------------------------------------
+    @property
+    def positions(self) -> tuple[Position, ...]:
+        return self.account.positions if self.account is not None else ()
+
+    def status_text(self) -> str:
+        if self.reconciled is None:
+            return "starting: reconciling with the exchange"
+        if self.paused:
+            return f"paused: {self.pause_reason}"
+        if not self.config.trade:
+            return "watching (read-only)"
+        return f"trading {self.risk.trading_state.value}"
