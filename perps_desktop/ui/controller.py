@@ -1,0 +1,219 @@
+"""ActionController: turns the panels' intent signals into `CoreControl` calls, one task each.
+
+Panels never call the core. The window connects their signals to these slots; each slot starts
+one asyncio task (keyed by what it acts on) and cancels a still-running task with the same key,
+so a double click never sends two closes. Order-sending actions ask first in live mode; Flatten
+all asks always and names every position and order it will touch. Watch mode refuses all of them
+here as well as in the (disabled) buttons. Outcomes come back as signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from perps_desktop.app import ActionReport, CoreControl, TraceQuery, TradingState
+from perps_desktop.ui import confirm
+from perps_desktop.ui.format import fmt_px, fmt_size, fmt_usd
+
+__all__ = ["ActionController", "Confirmer"]
+
+log = logging.getLogger(__name__)
+
+Confirmer = Callable[..., Awaitable[bool]]
+"""async (title=, text=, items=, confirm_text=, danger=) -> bool"""
+
+
+class ActionController(QObject):
+    """One running task per action key; results and failures are signals."""
+
+    action_started = Signal(str)
+    """An action was sent to the core: (label)."""
+    action_finished = Signal(str, object)
+    """The core answered: (label, ActionReport | None)."""
+    action_failed = Signal(str, str)
+    """The action raised or was refused: (label, message)."""
+    traces_loaded = Signal(object)
+    """A trace page arrived: (TracePage)."""
+    traces_failed = Signal(str)
+    """A trace page could not be read: (message)."""
+    trace_loaded = Signal(object)
+    """One trace's details arrived: (Trace | None)."""
+
+    def __init__(self, control: CoreControl, dialog_parent: QWidget | None = None,
+                 confirmer: Confirmer | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.control = control
+        self._dialog_parent = dialog_parent
+        self._confirm = confirmer or self._ask
+        self.tasks: dict[str, asyncio.Task[Any]] = {}
+
+    # --- plumbing -----------------------------------------------------------------------
+    async def _ask(self, **kw: Any) -> bool:
+        return await confirm.ask(self._dialog_parent, **kw)
+
+    def _spawn(self, key: str, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        old = self.tasks.get(key)
+        if old is not None and not old.done():
+            old.cancel()
+        task = asyncio.ensure_future(coro)
+        self.tasks[key] = task
+
+        def forget(t: asyncio.Task[Any]) -> None:
+            if self.tasks.get(key) is t:
+                del self.tasks[key]
+        task.add_done_callback(forget)
+        return task
+
+    def _live(self) -> bool:
+        try:
+            return self.control.snapshot().mode == "live"
+        except Exception:  # a snapshot that cannot be built is no reason to skip a confirmation
+            return True
+
+    def _act(self, key: str, label: str, call: Callable[[], Awaitable[ActionReport]], *,
+             confirm_title: str | None = None, confirm_text: str = "", items: tuple[str, ...] = (),
+             confirm_button: str = "Confirm", always_confirm: bool = False) -> asyncio.Task[Any]:
+        async def run() -> ActionReport | None:
+            if self.control.read_only:
+                self.action_failed.emit(label, "read-only: watch mode cannot act on the account")
+                return None
+            if always_confirm or (confirm_title and self._live()):
+                ok = await self._confirm(title=confirm_title or label, text=confirm_text or f"{label}?",
+                                         items=items, confirm_text=confirm_button, danger=True)
+                if not ok:
+                    self.action_failed.emit(label, "cancelled")
+                    return None
+            self.action_started.emit(label)
+            try:
+                report = await call()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("action %s failed: %s", label, exc)
+                self.action_failed.emit(label, str(exc) or type(exc).__name__)
+                return None
+            self.action_finished.emit(label, report)
+            return report
+        return self._spawn(key, run())
+
+    # --- order actions --------------------------------------------------------------------
+    def close_position(self, symbol: str) -> asyncio.Task[Any]:
+        return self._act(f"close:{symbol}", f"Close {symbol}", lambda: self.control.close_position(symbol),
+                         confirm_title=f"Close {symbol}?", items=self._describe_positions({symbol}),
+                         confirm_text="A reduce-only market order closes the whole position (live account).",
+                         confirm_button=f"Close {symbol}")
+
+    def reduce_position(self, symbol: str, fraction: float) -> asyncio.Task[Any]:
+        pct = f"{fraction * 100:.0f}%"
+        return self._act(f"reduce:{symbol}", f"Reduce {symbol} {pct}",
+                         lambda: self.control.reduce_position(symbol, fraction),
+                         confirm_title=f"Reduce {symbol} by {pct}?", items=self._describe_positions({symbol}),
+                         confirm_text=f"A reduce-only market order cuts {pct} of the position (live account).",
+                         confirm_button=f"Reduce {symbol}")
+
+    def cancel_order(self, symbol: str, oid: int) -> asyncio.Task[Any]:
+        return self._act(f"cancel:{symbol}:{oid}", f"Cancel {symbol} #{oid}",
+                         lambda: self.control.cancel_order(symbol, oid),
+                         confirm_title=f"Cancel order {oid}?", confirm_text=f"Cancel {symbol} order {oid} (live).",
+                         confirm_button="Cancel order")
+
+    def cancel_all(self) -> asyncio.Task[Any]:
+        return self._act("cancel_all", "Cancel all orders", self.control.cancel_all,
+                         confirm_title="Cancel all orders?", items=self._describe_orders(),
+                         confirm_text="Every open order of the account is cancelled (live).",
+                         confirm_button="Cancel all")
+
+    def flatten_all(self) -> asyncio.Task[Any]:
+        positions = self._describe_positions(None)
+        orders = self._describe_orders()
+        text = (f"This closes {len(positions)} position{'s' if len(positions) != 1 else ''} with reduce-only "
+                f"market orders and cancels {len(orders)} open order{'s' if len(orders) != 1 else ''}."
+                if positions or orders else "There is nothing open right now; flatten anyway?")
+        return self._act("flatten_all", "Flatten all", self.control.flatten_all, always_confirm=True,
+                         confirm_title="Flatten all?", confirm_text=text, items=positions + orders,
+                         confirm_button="Flatten all")
+
+    def run_recovery(self) -> asyncio.Task[Any]:
+        return self._act("recovery", "Run recovery", self.control.run_recovery_now,
+                         confirm_title="Run position recovery now?",
+                         confirm_text="Recovery may send reduce-only orders on the live account.",
+                         confirm_button="Run recovery")
+
+    # --- state changes (synchronous on the core) -------------------------------------------
+    def _sync(self, label: str, fn: Callable[[], None]) -> None:
+        if self.control.read_only:
+            self.action_failed.emit(label, "read-only: watch mode cannot change the core")
+            return
+        try:
+            fn()
+        except Exception as exc:
+            self.action_failed.emit(label, str(exc) or type(exc).__name__)
+            return
+        self.action_finished.emit(label, None)
+
+    def set_trading_state(self, state: TradingState, reason: str) -> None:
+        self._sync(f"Trading state {state.value}", lambda: self.control.set_trading_state(state, reason))
+
+    def reset_breaker(self, name: str) -> None:
+        self._sync(f"Reset breaker {name}", lambda: self.control.reset_breaker(name))
+
+    def force_open_breaker(self, name: str) -> None:
+        self._sync(f"Force open breaker {name}", lambda: self.control.force_open_breaker(name))
+
+    # --- reads ----------------------------------------------------------------------------
+    def query_traces(self, query: TraceQuery) -> asyncio.Task[Any]:
+        async def run() -> None:
+            try:
+                page = await self.control.query_traces(query)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.traces_failed.emit(str(exc) or type(exc).__name__)
+                return
+            self.traces_loaded.emit(page)
+        return self._spawn("traces", run())
+
+    def load_trace(self, trace_id: int) -> asyncio.Task[Any]:
+        async def run() -> None:
+            try:
+                trace = await self.control.get_trace(trace_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("trace %s not read: %s", trace_id, exc)
+                trace = None
+            self.trace_loaded.emit(trace)
+        return self._spawn("trace", run())
+
+    async def aclose(self) -> None:
+        """Cancel what is still running (the window is closing)."""
+        tasks = [t for t in self.tasks.values() if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- what a confirmation names --------------------------------------------------------
+    def _describe_positions(self, only: set[str] | None) -> tuple[str, ...]:
+        try:
+            snap = self.control.snapshot()
+        except Exception:
+            return ()
+        return tuple(
+            f"{p.symbol} {'long' if p.size > 0 else 'short'} {fmt_size(abs(p.size))} @ {fmt_px(p.mark_px)} "
+            f"(≈{fmt_usd(p.notional, decimals=0)}, uPnL {fmt_usd(p.unrealized_pnl, signed=True)})"
+            for p in snap.positions if p.size != 0 and (only is None or p.symbol in only))
+
+    def _describe_orders(self) -> tuple[str, ...]:
+        try:
+            snap = self.control.snapshot()
+        except Exception:
+            return ()
+        return tuple(f"order {o.symbol} {'buy' if str(o.side) == 'B' else 'sell'} {fmt_size(o.size)} @ "
+                     f"{fmt_px(o.limit_px)} (#{o.oid})" for o in snap.orders)

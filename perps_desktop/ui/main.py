@@ -1,0 +1,155 @@
+"""`perps-desktop gui`: the QApplication, the qasync loop, the App, the window — and a clean stop.
+
+Start-up: QApplication → qasync loop → `App(settings)` → `await app.start()` → MainWindow.
+With `--screenshot FILE --exit-after S` it renders the window after S seconds into FILE and
+exits 0 (offscreen when there is no display). Closing the window stops the core first (traces
+flushed), saying so in the status bar when that takes more than a moment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perps_desktop.config import Settings, display_available
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+__all__ = ["NO_DISPLAY_HELP", "run"]
+
+log = logging.getLogger("perps_desktop.ui")
+
+NO_DISPLAY_HELP = """\
+perps-desktop: no display here (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.
+  - on a desktop session, run it there;
+  - on a headless machine, use a virtual display:  xvfb-run -a perps-desktop gui
+  - or render the window to a picture instead:     perps-desktop gui --screenshot out.png --exit-after 5
+    (QT_QPA_PLATFORM=offscreen is used automatically for --screenshot)
+  - or run the core without a window:              perps-desktop headless
+"""
+
+SLOW_STOP_S = 0.5           # past this, the status bar says the core is still stopping
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Entry point of `perps-desktop gui`; returns the process exit code."""
+    screenshot: str | None = getattr(args, "screenshot", None)
+    exit_after: float | None = getattr(args, "exit_after", None)
+    if exit_after is not None and exit_after < 0:
+        print("perps-desktop: --exit-after must be >= 0 seconds", file=sys.stderr)
+        return 2
+    offscreen = False
+    if not display_available():
+        if not screenshot:
+            print(NO_DISPLAY_HELP, end="", file=sys.stderr)
+            return 2
+        offscreen = True
+    qapp = _make_qapp(offscreen)
+    import qasync
+
+    try:
+        return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after)) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _make_qapp(offscreen: bool) -> QApplication:
+    from PySide6.QtWidgets import QApplication
+
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    argv = ["perps-desktop"] + (["-platform", "offscreen"] if offscreen else [])
+    qapp = QApplication(argv)
+    qapp.setApplicationName("perps-desktop")
+    qapp.setOrganizationName("perps-desktop")
+    qapp.setApplicationDisplayName("perps-desktop")
+    qapp.setDesktopFileName("perps-desktop")
+    qapp.setStyle("Fusion")
+    qapp.setQuitOnLastWindowClosed(False)       # the runner decides when to stop (core first)
+    return qapp
+
+
+async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | None,
+                 exit_after: float | None) -> int:
+    from perps_desktop.app import App
+    from perps_desktop.ui.main_window import MainWindow, WindowOptions
+
+    app = App(settings)
+    log.info("starting the core (%s mode)", settings.mode)
+    try:
+        await app.start()
+    except BaseException:
+        await app.aclose()
+        raise
+    window: MainWindow | None = None
+    try:
+        options = WindowOptions(liq_crit_pct=settings.min_liquidation_distance_pct,
+                                liq_warn_pct=2 * settings.min_liquidation_distance_pct,
+                                restore_layout=screenshot is None)
+        window = MainWindow(app, options)
+        window.hold_close = True
+        stop = asyncio.Event()
+        window.close_requested.connect(stop.set)
+        _install_signal_handlers(stop)
+        window.show()
+        code = 0
+        if screenshot:
+            await _sleep_or(stop, 3.0 if exit_after is None else exit_after)
+            code = _save_screenshot(window, Path(screenshot))
+        elif exit_after is not None:
+            await _sleep_or(stop, exit_after)
+        else:
+            await stop.wait()
+        return code
+    finally:
+        await _stop(app, window)
+
+
+async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def _save_screenshot(window: Any, path: Path) -> int:
+    window.render()                     # the newest snapshot, not the one of up to 100 ms ago
+    pixmap = window.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not pixmap.save(str(path)):
+        print(f"perps-desktop: could not write the screenshot to {path}", file=sys.stderr)
+        return 1
+    print(f"screenshot: {path} ({pixmap.width()}x{pixmap.height()})")
+    return 0
+
+
+async def _stop(app: Any, window: Any) -> None:
+    """Stop the core (it flushes its traces), telling the trader when it takes a while."""
+    if window is not None:
+        window.timer.stop()
+        await window.controller.aclose()
+    task = asyncio.ensure_future(app.aclose())
+    done, _ = await asyncio.wait({task}, timeout=SLOW_STOP_S)
+    if not done:
+        log.info("stopping the core: flushing traces…")
+        if window is not None and window.isVisible():
+            window.statusBar().showMessage("Stopping the core and flushing traces… the window closes when done.")
+            window.setEnabled(False)
+        print("perps-desktop: stopping the core, flushing traces…", file=sys.stderr)
+    await task
+    if window is not None:
+        window.finish_close()
+    log.info("stopped")

@@ -1,0 +1,332 @@
+"""MainWindow: the trader's console — dockable panels over one CoreControl, redrawn at most 10 Hz.
+
+The window reads `control.snapshot()` on a QTimer and hands each new snapshot (a higher
+`version`) to every panel; an unchanged version costs one integer comparison (plus the breaker
+countdowns twice a second). Panels emit intents; `_connect_signals()` wires them to the
+ActionController, the only place that calls the core.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSystemTrayIcon, QTableView, QWidget
+
+from perps_desktop.app import Alert, CoreControl, CoreSnapshot
+from perps_desktop.ui.controller import ActionController, Confirmer
+from perps_desktop.ui.layout import LayoutStore
+from perps_desktop.ui.menus import build_menus
+from perps_desktop.ui.names import ACTION_PROPERTY, DOCKS
+from perps_desktop.ui.panels import (
+    AlertsPanel,
+    BreakersPanel,
+    CachesPanel,
+    FillsPanel,
+    OrdersPanel,
+    PerformancePanel,
+    PositionsPanel,
+    RecoveryPanel,
+    RiskPanel,
+    TracesPanel,
+)
+from perps_desktop.ui.status import StatusStrip, SummaryBar
+from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.theme import THEMES, app_icon, load_qss
+
+try:  # the benchmark issue supplies this panel; until then the dock shows a placeholder
+    from perps_desktop.ui.bench_panel import BenchPanel
+except ImportError:  # pragma: no cover - depends on what has landed
+    BenchPanel = None  # type: ignore[assignment,misc]
+
+__all__ = ["MainWindow", "WindowOptions"]
+
+log = logging.getLogger(__name__)
+
+FIRST_SIZE = (1440, 900)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WindowOptions:
+    theme: str = "dark"                 # used on first start; later the saved choice wins
+    render_hz: float = 10.0             # at most this many redraws a second
+    layout_path: Path | None = None     # default: <data dir>/window.ini
+    restore_layout: bool = True
+    liq_warn_pct: float = 10.0
+    liq_crit_pct: float = 5.0
+    notify_critical: bool = True
+
+
+class MainWindow(QMainWindow):
+    """Docks for every panel, a summary bar, menus, a status bar; reads only `control`."""
+
+    close_requested = Signal()
+    """The user closed the window while `hold_close` is on (the runner stops the core first)."""
+    rendered = Signal(int)
+    """A snapshot was drawn: (its version)."""
+
+    def __init__(self, control: CoreControl, options: WindowOptions | None = None,
+                 confirmer: Confirmer | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.control = control
+        self.options = options or WindowOptions()
+        self.setObjectName("mainWindow")
+        self.setAccessibleName("perps-desktop")
+        self.setWindowTitle("perps-desktop")
+        self.setWindowIcon(app_icon())
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AllowTabbedDocks | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AnimatedDocks)
+        self.hold_close = False
+        self.version = -1
+        self.renders = 0
+        self.render_errors = 0
+        self.notifications: list[Alert] = []
+        self._last_tick = 0.0
+        self._read_only: bool | None = None
+        self._snapshot: CoreSnapshot | None = None
+
+        self.panels: dict[str, Any] = {
+            "positions": PositionsPanel(liq_warn_pct=self.options.liq_warn_pct, liq_crit_pct=self.options.liq_crit_pct),
+            "orders": OrdersPanel(), "fills": FillsPanel(), "risk": RiskPanel(), "breakers": BreakersPanel(),
+            "recovery": RecoveryPanel(), "caches": CachesPanel(), "performance": PerformancePanel(),
+            "traces": TracesPanel(), "alerts": AlertsPanel(),
+        }
+        self.docks: dict[str, QDockWidget] = {}
+        for spec in DOCKS:
+            dock = QDockWidget(spec.title, self)
+            dock.setObjectName(spec.object_name)
+            dock.setAccessibleName(spec.title)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            content = self.panels.get(spec.key) or self._bench_widget()
+            content.setParent(dock)
+            dock.setWidget(content)
+            self.docks[spec.key] = dock
+        self.summary = SummaryBar(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.summary)
+        self.status = StatusStrip(self.statusBar())
+        self.controller = ActionController(control, dialog_parent=self, confirmer=confirmer, parent=self)
+        self.tray = self._make_tray()
+        self.actions_by_name: dict[str, QAction] = {}
+        build_menus(self)
+        self._connect_signals()
+
+        self.layout_store = LayoutStore(self.options.layout_path)
+        self.theme = self.layout_store.theme(self.options.theme) if self.options.restore_layout else self.options.theme
+        self.apply_theme(self.theme if self.theme in THEMES else "dark")
+        self.default_layout()
+        if not (self.options.restore_layout and self.layout_store.restore(self, self.tables())):
+            self.resize(*FIRST_SIZE)
+
+        self.timer = QTimer(self)
+        self.timer.setObjectName("renderTimer")
+        self.timer.setInterval(max(10, int(1000 / self.options.render_hz)))
+        self.timer.timeout.connect(self.render)
+        self.timer.start()
+        self.render()
+
+    # --- building -----------------------------------------------------------------------
+    def _bench_widget(self) -> QWidget:
+        if BenchPanel is not None:
+            try:
+                return BenchPanel()
+            except Exception:  # a broken bench panel must not take the console down
+                log.exception("the benchmark panel failed to build")
+        label = QLabel("Benchmarks appear here once the benchmark panel is installed.\n"
+                       "Run them from a shell: perps-desktop bench --quick")
+        label.setObjectName("benchmarksPlaceholder")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+
+    def _make_tray(self) -> QSystemTrayIcon | None:
+        if not (self.options.notify_critical and QSystemTrayIcon.isSystemTrayAvailable()):
+            return None
+        tray = QSystemTrayIcon(app_icon(), self)
+        tray.setObjectName("trayIcon")
+        tray.setToolTip("perps-desktop")
+        tray.show()
+        return tray
+
+    def default_layout(self) -> None:
+        """Positions + Risk on top, Performance + Breakers in the middle, the rest tabbed."""
+        d = self.docks
+        for dock in d.values():
+            self.removeDockWidget(dock)
+        top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.addDockWidget(top, d["positions"])
+        self.splitDockWidget(d["positions"], d["risk"], Qt.Orientation.Horizontal)
+        self.addDockWidget(bottom, d["performance"])
+        self.splitDockWidget(d["performance"], d["breakers"], Qt.Orientation.Horizontal)
+        for a, b in (("positions", "orders"), ("orders", "fills"), ("fills", "alerts"), ("alerts", "traces"),
+                     ("performance", "benchmarks"), ("breakers", "recovery"), ("recovery", "caches")):
+            self.tabifyDockWidget(d[a], d[b])
+        for dock in d.values():
+            dock.setFloating(False)
+            dock.show()
+        for key in ("positions", "performance", "breakers"):
+            d[key].raise_()
+        self.resizeDocks([d["positions"], d["risk"]], [1040, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["performance"], d["breakers"]], [640, 800], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["positions"], d["performance"]], [420, 380], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        self.layout_store.clear()
+        self.default_layout()
+        for t in self.tables():
+            if isinstance(t, DataTable):
+                t.reset_columns()
+        self.showNormal()
+        self.resize(*FIRST_SIZE)
+
+    def tables(self) -> list[QTableView]:
+        return sorted(self.findChildren(QTableView), key=lambda t: t.objectName())
+
+    def apply_theme(self, name: str) -> None:
+        self.theme = name
+        self.setStyleSheet(load_qss(name))
+        for act in self.actions_by_name.values():
+            if act.property("theme"):
+                act.setChecked(act.property("theme") == name)
+
+    def show_dock(self, key: str) -> None:
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
+        dock.widget().setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _connect_signals(self) -> None:
+        p, c = self.panels, self.controller
+        p["positions"].close_requested.connect(c.close_position)
+        p["positions"].reduce_requested.connect(c.reduce_position)
+        p["orders"].cancel_requested.connect(c.cancel_order)
+        p["orders"].cancel_all_requested.connect(c.cancel_all)
+        p["risk"].trading_state_requested.connect(c.set_trading_state)
+        p["breakers"].reset_requested.connect(c.reset_breaker)
+        p["breakers"].force_open_requested.connect(c.force_open_breaker)
+        p["recovery"].run_now_requested.connect(c.run_recovery)
+        p["recovery"].flatten_all_requested.connect(c.flatten_all)
+        p["traces"].query_requested.connect(c.query_traces)
+        p["traces"].trace_selected.connect(c.load_trace)
+        p["alerts"].critical_alert.connect(self.notify)
+        c.traces_loaded.connect(p["traces"].set_page)
+        c.traces_failed.connect(p["traces"].set_error)
+        c.trace_loaded.connect(p["traces"].set_detail)
+        c.action_started.connect(lambda label: self.statusBar().showMessage(f"{label}…", 5000))
+        c.action_finished.connect(self._on_action_finished)
+        c.action_failed.connect(lambda label, msg: self.statusBar().showMessage(f"{label}: {msg}", 10000))
+        for dock in self.docks.values():
+            dock.visibilityChanged.connect(lambda visible: visible and self._redraw_last())
+
+    def _on_action_finished(self, label: str, report: Any) -> None:
+        if report is None:
+            self.statusBar().showMessage(f"{label}: done", 5000)
+            return
+        failed = [s for s in report.steps if not s.ok]
+        msg = report.message or (f"{len(report.steps)} step(s)" if report.steps else "")
+        verdict = "done" if report.ok else f"FAILED ({len(failed)} step(s) failed)"
+        self.statusBar().showMessage(f"{label}: {verdict}" + (f" — {msg}" if msg else ""), 10000)
+
+    # --- rendering ----------------------------------------------------------------------
+    def render(self) -> None:
+        """Draw the newest snapshot if it is new (the QTimer calls this at most `render_hz`)."""
+        try:
+            snap = self.control.snapshot()
+        except Exception:
+            self.render_errors += 1
+            if self.render_errors in (1, 10, 100):
+                log.exception("snapshot() failed (%d times)", self.render_errors)
+            return
+        now = time.monotonic()
+        if snap.version == self.version:
+            if now - self._last_tick >= 0.5:
+                self._last_tick = now
+                self.panels["breakers"].tick()
+            return
+        self._last_tick = now
+        self.version = snap.version
+        self._snapshot = snap
+        self._draw(snap)
+        self.renders += 1
+        self.rendered.emit(snap.version)
+
+    def _redraw_last(self) -> None:
+        if self._snapshot is not None:
+            self._draw(self._snapshot)
+
+    def _draw(self, snap: CoreSnapshot) -> None:
+        read_only = bool(snap.read_only or self.control.read_only)
+        if read_only != self._read_only:
+            self.set_read_only(read_only)
+        for key, panel in self.panels.items():
+            try:
+                panel.set_snapshot(snap)
+            except Exception:
+                self.render_errors += 1
+                if self.render_errors < 20:
+                    log.exception("panel %s failed to draw snapshot %d", key, snap.version)
+        self.summary.set_snapshot(snap)
+        self.status.set_snapshot(snap)
+        title = f"perps-desktop — {snap.mode} · {snap.network}" + (" · read-only" if read_only else "")
+        if self.windowTitle() != title:
+            self.setWindowTitle(title)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Watch mode (or no key): every widget and menu action that acts is disabled."""
+        self._read_only = read_only
+        for panel in self.panels.values():
+            panel.set_read_only(read_only)
+        for act in self.actions_by_name.values():
+            if act.property(ACTION_PROPERTY):
+                act.setEnabled(not read_only)
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self._read_only)
+
+    # --- notifications ------------------------------------------------------------------
+    def notify(self, alert: Alert) -> None:
+        """A new critical alert: tray message if there is a tray, else the status bar; always alert()."""
+        self.notifications.append(alert)
+        del self.notifications[:-50]
+        text = f"{alert.source}: {alert.message}"
+        if self.tray is not None:
+            self.tray.showMessage("perps-desktop — critical", text, QSystemTrayIcon.MessageIcon.Critical, 10000)
+        self.statusBar().showMessage(f"CRITICAL {text}", 15000)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.alert(self, 0)
+
+    # --- closing ------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        self.layout_store.save(self, self.tables(), self.theme)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.hold_close:
+            event.ignore()
+            self.close_requested.emit()
+            return
+        self.timer.stop()
+        self.save_layout()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)
+
+    def finish_close(self) -> None:
+        """Close for real (the runner calls this once the core has stopped)."""
+        self.hold_close = False
+        self.close()
+
+    def action(self, name: str) -> QAction:
+        return self.actions_by_name[name]
+
+    @staticmethod
+    def shortcut_text(seq: str) -> str:
+        return QKeySequence(seq).toString(QKeySequence.SequenceFormat.NativeText)
+

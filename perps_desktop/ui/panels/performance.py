@@ -1,0 +1,247 @@
+"""PerformancePanel: live pyqtgraph charts of loop lag, request latency, traces/s and memory.
+
+The panel samples the snapshot's monitor figures every `sample_s` into bounded deques (the last
+`history_s`, so memory stops growing once they are full) and redraws the curves only when it is
+visible. Chart colours come from the QSS through Qt properties (`qproperty-plotBackground` ...).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Property, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGridLayout, QTabWidget, QVBoxLayout, QWidget
+
+from perps_desktop.app import CoreSnapshot, TimingStats
+from perps_desktop.ui.format import fmt_count, fmt_ms
+from perps_desktop.ui.table_model import Column, SnapshotTableModel
+from perps_desktop.ui.table_view import DataTable
+
+__all__ = ["PerformancePanel"]
+
+pg.setConfigOptions(antialias=False, useOpenGL=False, background=None)
+
+_MAX_ENDPOINTS = 3
+
+
+class _Chart:
+    """One PlotWidget and its named curves (each backed by a bounded deque)."""
+
+    def __init__(self, title: str, unit: str, object_name: str, maxlen: int, legend: bool = False) -> None:
+        self.widget = pg.PlotWidget()
+        self.widget.setObjectName(object_name)
+        self.widget.setAccessibleName(title)
+        self.widget.setMenuEnabled(False)
+        self.widget.hideButtons()
+        self.widget.setMouseEnabled(x=False, y=False)
+        self.widget.setMinimumHeight(110)
+        item = self.widget.getPlotItem()
+        item.setTitle(title)
+        item.showGrid(x=True, y=True, alpha=0.12)
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        item.getAxis("left").setWidth(34)
+        if legend:
+            item.addLegend(offset=(-4, 2), labelTextSize="7pt", verSpacing=-8)
+        self.title = title
+        self.unit = unit
+        self.maxlen = maxlen
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.data: dict[str, deque[float]] = {}
+        self.times: dict[str, deque[float]] = {}
+
+    def curve(self, name: str, color: QColor, dashed: bool = False, legend: str | None = "") -> pg.PlotDataItem:
+        """The curve `name`, made on first use; `legend` None keeps it out of the legend."""
+        c = self.curves.get(name)
+        if c is None:
+            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+            label = None if legend is None else (legend or name)
+            c = self.widget.plot([], [], name=label, pen=pg.mkPen(color, width=1.6, style=style))
+            c.dashed = dashed  # type: ignore[attr-defined]
+            self.curves[name] = c
+            self.data[name] = deque(maxlen=self.maxlen)
+            self.times[name] = deque(maxlen=self.maxlen)
+        return c
+
+    def add(self, name: str, t: float, value: float) -> None:
+        self.data[name].append(value)
+        self.times[name].append(t)
+
+    def redraw(self, now: float) -> None:
+        for name, c in self.curves.items():
+            ys = self.data[name]
+            if ys:
+                xs = np.fromiter(self.times[name], dtype=float, count=len(ys)) - now
+                c.setData(xs, np.fromiter(ys, dtype=float, count=len(ys)))
+
+    def points(self, name: str) -> int:
+        return len(self.data.get(name, ()))
+
+
+class PerformancePanel(QWidget):
+    """Four live charts and a table of request timings by endpoint."""
+
+    def _get_bg(self) -> QColor:
+        return self._bg
+
+    def _set_bg(self, c: QColor) -> None:
+        self._bg = QColor(c)
+        self._restyle()
+
+    def _get_fg(self) -> QColor:
+        return self._fg
+
+    def _set_fg(self, c: QColor) -> None:
+        self._fg = QColor(c)
+        self._restyle()
+
+    def _get_palette(self) -> str:
+        return ",".join(c.name() for c in self._palette)
+
+    def _set_palette(self, text: str) -> None:
+        colors = [QColor(t.strip()) for t in str(text).split(",") if t.strip()]
+        if colors:
+            self._palette = colors
+            self._restyle()
+
+    plotBackground = Property(QColor, _get_bg, _set_bg)
+    plotForeground = Property(QColor, _get_fg, _set_fg)
+    curvePalette = Property(str, _get_palette, _set_palette)
+
+    def __init__(self, *, sample_s: float = 1.0, history_s: float = 300.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("performancePanel")
+        self._bg = QColor("#0d1117")
+        self._fg = QColor("#8b949e")
+        self._palette = [QColor(c) for c in ("#58a6ff", "#f0883e", "#3fb950", "#d2a8ff", "#f85149", "#e3b341")]
+        self.sample_s = sample_s
+        self.history_s = history_s
+        n = max(2, int(history_s / sample_s))
+        self.charts = {
+            "lag": _Chart("Loop lag", "ms", "loopLagChart", n),
+            "latency": _Chart("Request latency", "ms", "latencyChart", n, legend=True),
+            "traces": _Chart("Traces", "per s", "tracesRateChart", n),
+            "memory": _Chart("Memory (RSS)", "MB", "memoryChart", n),
+        }
+        self.charts["lag"].curve("p99", self._palette[1])
+        self.charts["lag"].curve("p50", self._palette[0])
+        self.charts["traces"].curve("recorded", self._palette[2])
+        self.charts["memory"].curve("rss", self._palette[3])
+        charts = QWidget(self)
+        grid = QGridLayout(charts)
+        grid.setContentsMargins(4, 4, 4, 4)
+        grid.setSpacing(6)
+        for i, ch in enumerate(self.charts.values()):
+            grid.addWidget(ch.widget, i // 2, i % 2)
+            for ax in ("bottom",):
+                ch.widget.getPlotItem().getAxis(ax).setStyle(tickLength=-4)
+
+        columns: tuple[Column[TimingStats], ...] = (
+            Column(key="name", title="Endpoint", value=lambda t: t.name, width=130),
+            Column(key="count", title="Count", value=lambda t: t.count, fmt=fmt_count, align="right", width=60),
+            Column(key="p50", title="p50", value=lambda t: t.p50_ms, fmt=fmt_ms, align="right", width=64),
+            Column(key="p99", title="p99", value=lambda t: t.p99_ms, fmt=fmt_ms, align="right", width=64,
+                   tone=lambda t: "warn" if t.p99_ms > 250 else None),
+            Column(key="max", title="Max", value=lambda t: t.max_ms, fmt=fmt_ms, align="right", width=64,
+                   tone=lambda t: "muted"),
+        )
+        self.timings_model: SnapshotTableModel[TimingStats] = SnapshotTableModel(columns, key=lambda t: t.name,
+                                                                                 parent=self)
+        self.timings_table = DataTable(self.timings_model, object_name="latencyTable",
+                                       accessible_name="Request latency by endpoint", parent=self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("performanceTabs")
+        self.tabs.setTabPosition(QTabWidget.TabPosition.South)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(charts, "Charts")
+        self.tabs.addTab(self.timings_table, "Latency by endpoint")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.tabs)
+        self._last_sample = 0.0
+        self._endpoints: list[str] = []
+        self._restyle()
+
+    def set_read_only(self, read_only: bool) -> None:
+        pass
+
+    def _restyle(self) -> None:
+        if not hasattr(self, "charts"):
+            return
+        for ch in self.charts.values():
+            ch.widget.setBackground(self._bg)
+            item = ch.widget.getPlotItem()
+            item.setTitle(self._title_html(ch), size="8pt", color=self._fg.name())
+            for ax in ("left", "bottom"):
+                axis = item.getAxis(ax)
+                axis.setPen(pg.mkPen(self._fg))
+                axis.setTextPen(pg.mkPen(self._fg))
+            legend = item.legend
+            if legend is not None:
+                legend.setLabelTextColor(self._fg)
+                shade = QColor(self._bg)
+                shade.setAlpha(200)
+                legend.setBrush(pg.mkBrush(shade))
+            for i, (name, c) in enumerate(ch.curves.items()):
+                color = self._curve_color(ch, name, i)
+                style = Qt.PenStyle.DashLine if getattr(c, "dashed", False) else Qt.PenStyle.SolidLine
+                c.setPen(pg.mkPen(color, width=1.6, style=style))
+
+    def _title_html(self, ch: _Chart) -> str:
+        """The title names the series in their colours (small charts have no room for a legend)."""
+        parts = [f"<b>{ch.title}</b> <span style='color:{self._fg.name()}'>({ch.unit})</span>"]
+        if ch is self.charts["latency"]:
+            parts.append("p99 ━ p50 ╌")
+        else:
+            for i, name in enumerate(ch.curves):
+                parts.append(f"<span style='color:{self._curve_color(ch, name, i).name()}'>■ {name}</span>")
+        return " &nbsp; ".join(parts)
+
+    def _curve_color(self, ch: _Chart, name: str, i: int) -> QColor:
+        if ch is self.charts["latency"]:
+            endpoint = name.rsplit(" ", 1)[0]
+            idx = self._endpoints.index(endpoint) if endpoint in self._endpoints else i
+            return self._palette[idx % len(self._palette)]
+        defaults = {"p50": 0, "p99": 1, "recorded": 2, "rss": 3}
+        return self._palette[defaults.get(name, i) % len(self._palette)]
+
+    def set_snapshot(self, snap: CoreSnapshot) -> None:
+        m = snap.monitor
+        if m is not None:
+            self.timings_model.set_rows(sorted(m.timings, key=lambda t: -t.count))
+        now = time.monotonic()
+        if now - self._last_sample < self.sample_s:
+            return
+        self._last_sample = now
+        self.sample(snap, now)
+        if self.isVisible():
+            for ch in self.charts.values():
+                ch.redraw(now)
+
+    def sample(self, snap: CoreSnapshot, now: float) -> None:
+        """Append one point per series (public so the bench and tests can drive it)."""
+        m = snap.monitor
+        ch = self.charts
+        ch["traces"].add("recorded", now, snap.traces.per_second)
+        if m is None:
+            return
+        ch["lag"].add("p50", now, m.loop_lag_ms_p50)
+        ch["lag"].add("p99", now, m.loop_lag_ms_p99)
+        ch["memory"].add("rss", now, m.rss_bytes / 1e6)
+        busiest = [t for t in sorted(m.timings, key=lambda t: -t.count) if t.count][:_MAX_ENDPOINTS]
+        for t in busiest:
+            if t.name not in self._endpoints:
+                self._endpoints.append(t.name)
+            color = self._palette[self._endpoints.index(t.name) % len(self._palette)]
+            ch["latency"].curve(f"{t.name} p99", color, legend=t.name)
+            ch["latency"].curve(f"{t.name} p50", color, dashed=True, legend=None)
+            ch["latency"].add(f"{t.name} p99", now, t.p99_ms)
+            ch["latency"].add(f"{t.name} p50", now, t.p50_ms)
+
+    def points(self) -> dict[str, int]:
+        """How many points each chart holds (tests check the charts move)."""
+        return {k: max((c.points(n) for n in c.curves), default=0) for k, c in self.charts.items()}

@@ -1,0 +1,215 @@
+"""TracesPanel: the trace store as a paged, filterable table with the selected trace's details.
+
+The panel never holds the whole table: it asks for one page (`query_requested(TraceQuery)`),
+shows what comes back (`set_page`), and asks for one trace's details when a row is selected
+(`trace_selected(id)` -> `set_detail`). With "Live" on and the first page shown, it re-asks
+at most once a second while the core records traces.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from perps_desktop.app import CoreSnapshot, Trace, TraceKind, TracePage, TraceQuery
+from perps_desktop.ui.format import DASH, fmt_ms, fmt_px, fmt_time
+from perps_desktop.ui.table_model import Column, SnapshotTableModel
+from perps_desktop.ui.table_view import DataTable
+
+__all__ = ["TracesPanel"]
+
+_KIND_TONE = {"risk": "warn", "order": "accent", "fill": "pos", "breaker": "neg", "recovery": "warn",
+              "alert": "neg", "action": "accent", "system": "muted"}
+
+
+def _decision_tone(t: Trace) -> str | None:
+    d = (t.decision or "").lower()
+    return {"approve": "pos", "reject": "neg", "reduce": "warn"}.get(d)
+
+
+class TracesPanel(QWidget):
+    """One page of traces, the filters above it and the selected trace below."""
+
+    query_requested = Signal(object)
+    """A page is wanted: (TraceQuery)."""
+    trace_selected = Signal(int)
+    """A row was selected; its details are wanted: (trace id)."""
+
+    def __init__(self, *, page_size: int = 100, live_interval_s: float = 1.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tracesPanel")
+        self.page_size = page_size
+        self.live_interval_s = live_interval_s
+        self.offset = 0
+        self.total: int | None = None
+        self._last_query_at = 0.0
+        self._seen_counter = -1
+        self.pending = False
+
+        self.symbol_edit = QLineEdit(self)
+        self.symbol_edit.setObjectName("traceSymbolFilter")
+        self.symbol_edit.setAccessibleName("Filter traces by symbol")
+        self.symbol_edit.setPlaceholderText("Symbol")
+        self.symbol_edit.setMaximumWidth(90)
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName("traceKindFilter")
+        self.kind_combo.setAccessibleName("Filter traces by kind")
+        self.kind_combo.addItem("All kinds", None)
+        for k in TraceKind:
+            self.kind_combo.addItem(k.value, k.value)
+        self.text_edit = QLineEdit(self)
+        self.text_edit.setObjectName("traceTextFilter")
+        self.text_edit.setAccessibleName("Search trace reasons")
+        self.text_edit.setPlaceholderText("Search reasons…")
+        self.text_edit.setClearButtonEnabled(True)
+        self.live_check = QCheckBox("Live", self)
+        self.live_check.setObjectName("tracesLiveCheck")
+        self.live_check.setAccessibleName("Follow new traces")
+        self.live_check.setChecked(True)
+        self.prev_button = QPushButton("‹ Newer", self)
+        self.prev_button.setObjectName("tracesPrevButton")
+        self.prev_button.setAccessibleName("Newer traces")
+        self.next_button = QPushButton("Older ›", self)
+        self.next_button.setObjectName("tracesNextButton")
+        self.next_button.setAccessibleName("Older traces")
+        self.page_label = QLabel("", self)
+        self.page_label.setObjectName("tracesPageLabel")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 4, 8, 4)
+        bar.setSpacing(6)
+        for w in (self.symbol_edit, self.kind_combo):
+            bar.addWidget(w)
+        bar.addWidget(self.text_edit, 1)
+        for w in (self.live_check, self.page_label, self.prev_button, self.next_button):
+            bar.addWidget(w)
+
+        columns: tuple[Column[Trace], ...] = (
+            Column(key="id", title="ID", value=lambda t: t.id, align="right", width=64, tone=lambda t: "muted"),
+            Column(key="time", title="Time", value=lambda t: t.time_ms, fmt=lambda v: fmt_time(v, with_ms=True),
+                   width=96),
+            Column(key="kind", title="Kind", value=lambda t: t.kind, width=70, tone=lambda t: _KIND_TONE.get(t.kind)),
+            Column(key="symbol", title="Symbol", value=lambda t: t.symbol or DASH, width=64),
+            Column(key="side", title="Side", width=50,
+                   value=lambda t: {"B": "BUY", "A": "SELL"}.get(t.side or "", t.side or DASH)),
+            Column(key="size", title="Size", value=lambda t: t.size, fmt=lambda v: DASH if v is None else f"{v:g}",
+                   align="right", width=70),
+            Column(key="price", title="Price", value=lambda t: t.price, fmt=fmt_px, align="right", width=84),
+            Column(key="decision", title="Decision", value=lambda t: t.decision or DASH, width=70, tone=_decision_tone),
+            Column(key="latency", title="Latency", value=lambda t: t.latency_ms, fmt=fmt_ms, align="right", width=70),
+            Column(key="reason", title="Reason", value=lambda t: t.reason, width=300),
+        )
+        self.model: SnapshotTableModel[Trace] = SnapshotTableModel(columns, key=lambda t: t.id, parent=self)
+        self.table = DataTable(self.model, object_name="tracesTable", accessible_name="Traces", sortable=False,
+                               parent=self)
+        self.detail = QPlainTextEdit(self)
+        self.detail.setObjectName("traceDetail")
+        self.detail.setAccessibleName("Selected trace")
+        self.detail.setReadOnly(True)
+        self.detail.setPlaceholderText("Select a trace to see everything recorded with it.")
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.setObjectName("tracesSplitter")
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(lambda: self.request(offset=0))
+        self.symbol_edit.textChanged.connect(lambda _: self._debounce.start())
+        self.text_edit.textChanged.connect(lambda _: self._debounce.start())
+        self.kind_combo.currentIndexChanged.connect(lambda _: self.request(offset=0))
+        self.prev_button.clicked.connect(lambda: self.request(offset=max(0, self.offset - self.page_size)))
+        self.next_button.clicked.connect(lambda: self.request(offset=self.offset + self.page_size))
+        self.live_check.toggled.connect(lambda on: on and self.request(offset=0))
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self._update_buttons()
+
+    # --- queries ------------------------------------------------------------------------
+    def query(self, offset: int | None = None) -> TraceQuery:
+        symbol = self.symbol_edit.text().strip().upper() or None
+        text = self.text_edit.text().strip() or None
+        return TraceQuery(symbol=symbol, kind=self.kind_combo.currentData(), text=text,
+                          limit=self.page_size, offset=self.offset if offset is None else offset)
+
+    def request(self, offset: int | None = None) -> None:
+        q = self.query(offset)
+        self._last_query_at = time.monotonic()
+        self.pending = True
+        self.query_requested.emit(q)
+
+    def set_page(self, page: TracePage) -> None:
+        self.pending = False
+        self.offset = page.offset
+        self.total = page.total
+        keep = self.table.selected_key()
+        self.model.set_rows(page.traces)
+        if keep is not None and (row := self.table.view_row_of(keep)) is not None:
+            self.table.selectRow(row)
+        self._update_buttons(len(page.traces))
+
+    def set_error(self, message: str) -> None:
+        """The page could not be read; say so and let the next refresh try again."""
+        self.pending = False
+        self.page_label.setText(f"cannot read traces: {message}")
+
+    def set_detail(self, trace: Trace | None) -> None:
+        if trace is None:
+            self.detail.setPlainText("This trace is no longer in the store.")
+            return
+        body = {k: getattr(trace, k) for k in ("id", "kind", "time_ms", "symbol", "strategy", "side", "size",
+                                               "price", "decision", "reason", "latency_ms")}
+        body["time"] = fmt_time(trace.time_ms, with_ms=True)
+        if trace.payload:
+            body["payload"] = trace.payload
+        self.detail.setPlainText(json.dumps(body, indent=2, default=str, ensure_ascii=False))
+
+    def _on_current_changed(self, current: object, _previous: object) -> None:
+        key = self.table.selected_key()
+        if isinstance(key, int) and key > 0:
+            self.trace_selected.emit(key)
+
+    def _update_buttons(self, shown: int = 0) -> None:
+        self.prev_button.setEnabled(self.offset > 0)
+        more = (self.total is None and shown >= self.page_size) or (self.total or 0) > self.offset + shown
+        self.next_button.setEnabled(bool(more))
+        if shown == 0:
+            text = "no traces" if self.offset == 0 else "no more traces"
+        else:
+            total = f" of {self.total:,}" if self.total is not None else ""
+            text = f"{self.offset + 1:,}–{self.offset + shown:,}{total}"
+        self.page_label.setText(text)
+
+    # --- snapshot -----------------------------------------------------------------------
+    def set_read_only(self, read_only: bool) -> None:  # reading traces is always allowed
+        pass
+
+    def set_snapshot(self, snap: CoreSnapshot) -> None:
+        counter = snap.traces.recorded + snap.traces.flushed
+        if counter == self._seen_counter:
+            return
+        now = time.monotonic()
+        if self._seen_counter < 0 or (self.live_check.isChecked() and self.offset == 0 and not self.pending
+                                      and now - self._last_query_at >= self.live_interval_s):
+            self._seen_counter = counter
+            self.request(offset=0)

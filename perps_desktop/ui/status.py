@@ -1,0 +1,110 @@
+"""The window's two strips: the summary bar (big numbers on top) and the status bar (bottom)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolBar, QWidget
+
+from perps_desktop.app import CoreSnapshot
+from perps_desktop.ui.format import fmt_count, fmt_ms, fmt_usd, short_address
+from perps_desktop.ui.theme import set_state
+from perps_desktop.ui.widgets import Badge, Stat
+
+__all__ = ["StatusStrip", "SummaryBar"]
+
+
+def _tone(v: float) -> str:
+    return "" if abs(v) < 0.005 else ("pos" if v > 0 else "neg")
+
+
+class SummaryBar(QToolBar):
+    """Equity, uPnL, daily PnL, exposure, positions, orders and the trading state at a glance."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Summary", parent)
+        self.setObjectName("summaryBar")
+        self.setAccessibleName("Account summary")
+        self.setMovable(False)
+        self.setFloatable(False)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.PreventContextMenu)
+        self.mode = Badge(object_name="modeBadge", accessible_name="Mode", parent=self)
+        self.stats = {
+            "equity": Stat("Equity", object_name="equityStat"),
+            "upnl": Stat("Unrealized PnL", object_name="upnlStat"),
+            "daily": Stat("Daily PnL", object_name="dailyPnlStat"),
+            "exposure": Stat("Exposure", object_name="exposureStat"),
+            "margin": Stat("Margin used", object_name="marginStat"),
+            "positions": Stat("Positions", object_name="positionsStat"),
+            "orders": Stat("Orders", object_name="ordersStat"),
+        }
+        self.addWidget(self.mode)
+        for s in self.stats.values():
+            s.setParent(self)
+            self.addWidget(s)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.addWidget(spacer)
+        self.state = Badge(object_name="summaryTradingState", accessible_name="Trading state", parent=self)
+        self.addWidget(self.state)
+
+    def set_snapshot(self, snap: CoreSnapshot) -> None:
+        self.mode.set(snap.mode.upper(), snap.mode)
+        acct = snap.account
+        upnl = sum(float(p.unrealized_pnl) for p in snap.positions)
+        st = self.stats
+        st["equity"].set(fmt_usd(acct.equity if acct else (snap.risk.equity if snap.risk else None)))
+        st["upnl"].set(fmt_usd(upnl, signed=True), _tone(upnl))
+        if snap.risk is not None:
+            st["daily"].set(fmt_usd(snap.risk.daily_pnl, signed=True), _tone(snap.risk.daily_pnl))
+            st["exposure"].set(fmt_usd(snap.risk.exposure, decimals=0))
+            self.state.set(snap.risk.trading_state.value, snap.risk.trading_state.value.lower())
+        else:
+            st["exposure"].set(fmt_usd(sum(p.notional for p in snap.positions), decimals=0))
+        st["margin"].set(fmt_usd(acct.margin_used, decimals=0) if acct else "–")
+        st["positions"].set(fmt_count(sum(1 for p in snap.positions if p.size != 0)))
+        st["orders"].set(fmt_count(len(snap.orders)))
+
+
+class StatusStrip:
+    """Permanent labels in the QStatusBar: mode/network, address, connection, loop lag, traces, access."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.bar = bar
+        bar.setObjectName("statusBar")
+        bar.setAccessibleName("Status")
+
+        def label(name: str, accessible: str) -> QLabel:
+            lab = QLabel("–", bar)
+            lab.setObjectName(name)
+            lab.setAccessibleName(accessible)
+            bar.addPermanentWidget(lab)
+            return lab
+
+        self.mode = label("modeLabel", "Mode and network")
+        self.address = label("addressLabel", "Account address")
+        self.connection = label("connectionLabel", "Connection")
+        self.lag = label("loopLagLabel", "Event loop lag")
+        self.traces = label("tracesLabel", "Traces recorded")
+        self.access = label("accessLabel", "Read-only or trading")
+
+    def set_snapshot(self, snap: CoreSnapshot) -> None:
+        self._set(self.mode, f"{snap.mode.upper()} · {snap.network}")
+        self._set(self.address, short_address(snap.address))
+        self.address.setToolTip(f"{snap.address or 'no address'}\n{snap.base_url}")
+        self._set(self.connection, "● connected" if snap.connected else "● disconnected")
+        set_state(self.connection, "state", "ok" if snap.connected else "bad")
+        m = snap.monitor
+        if m is not None:
+            self._set(self.lag, f"loop lag {fmt_ms(m.loop_lag_ms_last)} · p99 {fmt_ms(m.loop_lag_ms_p99)}")
+            p99 = m.loop_lag_ms_p99
+            set_state(self.lag, "level", "crit" if p99 > 50 else ("warn" if p99 > 16 else "ok"))
+        t = snap.traces
+        self._set(self.traces, f"traces {t.recorded:,} ({t.per_second:.0f}/s)"
+                  + (f" · {t.dropped:,} dropped" if t.dropped else ""))
+        self._set(self.access, "READ-ONLY" if snap.read_only else "TRADING")
+        set_state(self.access, "state", "readonly" if snap.read_only else "trading")
+
+    @staticmethod
+    def _set(lab: QLabel, text: str) -> None:
+        if lab.text() != text:
+            lab.setText(text)

@@ -1,0 +1,263 @@
+"""DataTable: the one table view, with toned cells, sparklines and per-row action buttons.
+
+Colours come from the QSS through Qt properties (`qproperty-positiveColor: #3fb950;`), so the
+delegate can paint a cell green or red without a colour in the code. Per-row actions (Close,
+Reduce 50%, Cancel, Reset ...) are small buttons in the last column that carry a stable
+objectName and an accessibleName naming their row; clicking one emits `row_action(name, key)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Property, QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from perps_desktop.ui.names import ACTION_PROPERTY
+from perps_desktop.ui.table_model import KEY_ROLE, SPARK_ROLE, TONE_ROLE, RowSortProxy, SnapshotTableModel
+
+__all__ = ["DataTable", "RowAction"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RowAction:
+    """A button shown in every row's action cell."""
+
+    name: str               # what `row_action` carries: "close", "reduce", "cancel" ...
+    text: str               # the button's label
+    object_name: str        # the contract name, e.g. closePositionButton
+    accessible: str         # "{label}" is replaced by the row's label, e.g. "Close {label} position"
+    tip: str = ""
+    danger: bool = False
+
+
+def _color_property(attr: str) -> Property:
+    def getter(self: DataTable) -> QColor:
+        return self._colors[attr]
+
+    def setter(self: DataTable, value: QColor) -> None:
+        self._colors[attr] = QColor(value)
+        self.viewport().update()
+
+    return Property(QColor, getter, setter)
+
+
+class ToneDelegate(QStyledItemDelegate):
+    """Paints a cell's tone (text colour, or a tinted background for `*-bg`) and sparklines."""
+
+    def __init__(self, table: DataTable) -> None:
+        super().__init__(table)
+        self._table = table
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        tone = index.data(TONE_ROLE)
+        if not tone:
+            return
+        colors = self._table._colors
+        base, _, bg = str(tone).partition("-")
+        color = colors.get(_TONES.get(base, "mutedColor"))
+        if color is None:
+            return
+        option.palette.setColor(QPalette.ColorRole.Text, color)
+        option.palette.setColor(QPalette.ColorRole.HighlightedText, color)
+        if bg:
+            tint = QColor(color)
+            tint.setAlpha(48)
+            option.backgroundBrush = tint
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        series = index.data(SPARK_ROLE) if index.model() is not None else None
+        if not isinstance(series, (tuple, list)) or not _is_spark(index):
+            super().paint(painter, option, index)
+            return
+        super().paint(painter, option, index)
+        _draw_sparkline(painter, QRectF(option.rect).adjusted(4, 4, -4, -4), series,
+                        self._table._colors["sparklineColor"])
+
+
+def _is_spark(index: QModelIndex | QPersistentModelIndex) -> bool:
+    model = index.model()
+    source = model.sourceModel() if isinstance(model, RowSortProxy) else model
+    return isinstance(source, SnapshotTableModel) and source.columns[index.column()].spark
+
+
+def _draw_sparkline(painter: QPainter, rect: QRectF, series: Sequence[float], color: QColor) -> None:
+    values = [v for v in series if v is not None]
+    if len(values) < 2 or rect.width() < 8:
+        return
+    lo, hi = 0.0, 1.0                                   # hit rates: a fixed 0..1 scale reads best
+    if min(values) < lo or max(values) > hi:
+        lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    step = rect.width() / (len(values) - 1)
+    poly = QPolygonF([QPointF(rect.left() + i * step, rect.bottom() - (v - lo) / span * rect.height())
+                      for i, v in enumerate(values)])
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QPen(color, 1.5))
+    painter.drawPolyline(poly)
+    painter.restore()
+
+
+_TONES = {
+    "pos": "positiveColor", "ok": "positiveColor", "neg": "negativeColor", "crit": "criticalColor",
+    "warn": "warningColor", "muted": "mutedColor", "accent": "accentColor",
+}
+
+
+class DataTable(QTableView):
+    """A QTableView over a SnapshotTableModel (through a sort proxy when `sortable`)."""
+
+    row_action = Signal(str, object)
+    """A row's action button was clicked: (action name, row key)."""
+
+    positiveColor = _color_property("positiveColor")
+    negativeColor = _color_property("negativeColor")
+    warningColor = _color_property("warningColor")
+    criticalColor = _color_property("criticalColor")
+    mutedColor = _color_property("mutedColor")
+    accentColor = _color_property("accentColor")
+    sparklineColor = _color_property("sparklineColor")
+
+    def __init__(self, model: SnapshotTableModel[Any], *, object_name: str, accessible_name: str,
+                 sortable: bool = True, actions: Sequence[RowAction] = (), action_column: str | None = None,
+                 row_label: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colors: dict[str, QColor] = {
+            "positiveColor": QColor("#3fb950"), "negativeColor": QColor("#f85149"),
+            "warningColor": QColor("#d29922"), "criticalColor": QColor("#f85149"),
+            "mutedColor": QColor("#8b949e"), "accentColor": QColor("#58a6ff"),
+            "sparklineColor": QColor("#58a6ff"),
+        }
+        self.setObjectName(object_name)
+        self.setAccessibleName(accessible_name)
+        self.source_model = model
+        self._actions = tuple(actions)
+        self._row_label = row_label or (lambda key: str(key))
+        self._actions_enabled = True
+        self._action_col = next((i for i, c in enumerate(model.columns) if c.key == action_column), None)
+        if sortable:
+            self._proxy: RowSortProxy | None = RowSortProxy(self)
+            self._proxy.setSourceModel(model)
+            self.setModel(self._proxy)
+            self.setSortingEnabled(True)
+            self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)   # the feed's own order until a header is clicked
+        else:
+            self._proxy = None
+            self.setModel(model)
+        self.setItemDelegate(ToneDelegate(self))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(26)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.reset_columns()
+        if self._actions:
+            model.rowsInserted.connect(self._sync_row_widgets)
+            model.modelReset.connect(self._sync_row_widgets)
+            model.layoutChanged.connect(self._sync_row_widgets)
+            if self._proxy is not None:
+                self._proxy.layoutChanged.connect(self._sync_row_widgets)
+
+    # --- columns --------------------------------------------------------------------------
+    def reset_columns(self) -> None:
+        """Declared widths and order (the "Reset layout" path)."""
+        header = self.horizontalHeader()
+        for logical, col in enumerate(self.source_model.columns):
+            visual = header.visualIndex(logical)
+            if visual != logical:
+                header.moveSection(visual, logical)
+            header.resizeSection(logical, col.width)
+
+    # --- rows -----------------------------------------------------------------------------
+    def key_at(self, view_row: int) -> Hashable | None:
+        m = self.model()
+        return m.index(view_row, 0).data(KEY_ROLE) if 0 <= view_row < m.rowCount() else None
+
+    def selected_key(self) -> Hashable | None:
+        rows = self.selectionModel().selectedRows() if self.selectionModel() else []
+        return rows[0].data(KEY_ROLE) if rows else None
+
+    def view_row_of(self, key: Hashable) -> int | None:
+        m = self.model()
+        for r in range(m.rowCount()):
+            if m.index(r, 0).data(KEY_ROLE) == key:
+                return r
+        return None
+
+    # --- per-row actions ------------------------------------------------------------------
+    def set_actions_enabled(self, enabled: bool) -> None:
+        self._actions_enabled = enabled
+        for button in self.action_buttons():
+            button.setEnabled(enabled)
+
+    def action_buttons(self, object_name: str | None = None) -> list[QPushButton]:
+        return [b for b in self.findChildren(QPushButton)
+                if b.property("rowAction") and (object_name is None or b.objectName() == object_name)]
+
+    def button_for(self, key: Hashable, object_name: str) -> QPushButton | None:
+        for b in self.action_buttons(object_name):
+            if getattr(b, "row_key", None) == key:
+                return b
+        return None
+
+    def _sync_row_widgets(self, *_: Any) -> None:
+        if self._action_col is None:
+            return
+        m = self.model()
+        for r in range(m.rowCount()):
+            index = m.index(r, self._action_col)
+            key = index.data(KEY_ROLE)
+            cell = self.indexWidget(index)
+            if cell is not None and getattr(cell, "row_key", None) == key:
+                continue
+            self.setIndexWidget(index, self._make_cell(key))
+
+    def _make_cell(self, key: Hashable) -> QWidget:
+        cell = QWidget(self)
+        cell.setObjectName("rowActions")
+        cell.row_key = key  # type: ignore[attr-defined]
+        lay = QHBoxLayout(cell)
+        lay.setContentsMargins(2, 1, 2, 1)
+        lay.setSpacing(4)
+        label = self._row_label(key)
+        for act in self._actions:
+            b = QPushButton(act.text, cell)
+            b.setObjectName(act.object_name)
+            b.setAccessibleName(act.accessible.format(label=label))
+            b.setToolTip(act.tip or b.accessibleName())
+            b.setProperty("rowAction", True)
+            b.setProperty(ACTION_PROPERTY, True)
+            b.setProperty("danger", act.danger)
+            b.setCursor(Qt.CursorShape.PointingHandCursor)
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            b.row_key = key  # type: ignore[attr-defined]
+            b.setEnabled(self._actions_enabled)
+            b.clicked.connect(lambda _=False, n=act.name, b=b: self.row_action.emit(n, b.row_key))
+            lay.addWidget(b)
+        lay.addStretch(1)
+        return cell
