@@ -57,6 +57,7 @@ class RowResult:
     error: str | None = None
     elapsed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    smoke: bool = False                      # a tiny-N check run: no verdict
 
     @property
     def ratio(self) -> float | None:
@@ -73,10 +74,10 @@ class RowResult:
 
     @property
     def passed(self) -> bool | None:
-        """Against the row's own targets; None when it has none; False when it failed to run."""
+        """Against the row's own targets; None when it has none (or in a smoke run); False when it failed."""
         if self.error is not None or self.after is None:
             return False
-        if self.target_after is None and self.target_ratio is None:
+        if self.smoke or (self.target_after is None and self.target_ratio is None):
             return None
         ok = True
         if self.target_after is not None:
@@ -132,7 +133,7 @@ def make_context(*, quick: bool, smoke: bool, settings: Any, workdir: Path) -> B
     return BenchContext(quick=False, repetitions=9, warmup=2, workdir=workdir, settings=settings)
 
 
-def _result(case: BenchCase, m: Measurement | None, error: str | None, elapsed: float) -> RowResult:
+def _result(case: BenchCase, m: Measurement | None, error: str | None, elapsed: float, smoke: bool) -> RowResult:
     after = side_stats(m.after) if m is not None else None
     if m is not None and error is None and after is None:
         error = "the row returned no samples"
@@ -142,7 +143,7 @@ def _result(case: BenchCase, m: Measurement | None, error: str | None, elapsed: 
         report_before_ms=case.report_before_ms, report_after_ms=case.report_after_ms,
         target_after=case.target_after, target_ratio=case.target_ratio, target_text=case.target_text,
         higher_is_better=case.higher_is_better, error=error, elapsed_s=elapsed,
-        extra=_jsonable(m.extra) if m is not None else {},
+        extra=_jsonable(m.extra) if m is not None else {}, smoke=smoke,
     )
 
 
@@ -207,7 +208,7 @@ def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, set
             error = _describe(exc) if str(exc) else f"TimeoutError: ran past {case.timeout_s:.0f}s"
         except Exception as exc:
             error = _describe(exc)
-    return _result(case, m, error, time.perf_counter() - t0)
+    return _result(case, m, error, time.perf_counter() - t0, smoke)
 
 
 def run_suite(entries: Iterable[CaseEntry], *, quick: bool = False, smoke: bool = False, settings: Any = None,

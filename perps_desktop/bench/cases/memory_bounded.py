@@ -48,7 +48,7 @@ class _Piece:
 
 def _alerts(settings: Any) -> _Piece | str:
     try:
-        from perps_desktop.core.alerts import AlertConfig, AlertManager
+        from perps_desktop.core import AlertConfig, AlertManager
     except ImportError as exc:
         return f"alerts: {exc}"
     cfg = AlertConfig.from_settings(settings) if settings is not None else AlertConfig()
@@ -62,10 +62,13 @@ def _alerts(settings: Any) -> _Piece | str:
 
 def _recovery(settings: Any) -> _Piece | str:
     try:
-        from perps_desktop.core.recovery import PositionRecovery
-        from perps_desktop.core.recovery_rules import RecoveryConfig
-    except ImportError as exc:
-        return f"recovery: {exc}"
+        from perps_desktop.core import PositionRecovery, RecoveryConfig  # type: ignore[attr-defined]
+    except ImportError:
+        try:   # until the core package exports them
+            from perps_desktop.core.recovery import PositionRecovery
+            from perps_desktop.core.recovery_rules import RecoveryConfig
+        except ImportError as exc:
+            return f"recovery: {exc}"
     cfg = RecoveryConfig.from_settings(settings) if settings is not None else RecoveryConfig()
     rec = PositionRecovery(None, cfg)  # type: ignore[arg-type]  # no exchange needed: history only
     report = ActionReport(action="recovery", ok=True, message="memory bench")
@@ -82,7 +85,7 @@ def _recovery(settings: Any) -> _Piece | str:
 
 def _health(settings: Any) -> _Piece | str:
     try:
-        from perps_desktop.core.health import HealthChecker, HealthConfig, HealthResult
+        from perps_desktop.core import HealthChecker, HealthConfig, HealthResult
     except ImportError as exc:
         return f"health_history: {exc}"
     cfg = HealthConfig.from_settings(settings) if settings is not None else HealthConfig()
@@ -100,7 +103,7 @@ def _health(settings: Any) -> _Piece | str:
 
 def _breaker(settings: Any) -> _Piece | str:
     try:
-        from perps_desktop.core.breaker import BreakerConfig, CircuitBreaker
+        from perps_desktop.core import BreakerConfig, CircuitBreaker
     except ImportError as exc:
         return f"breaker_window: {exc}"
     cfg = BreakerConfig.from_settings(settings) if settings is not None else BreakerConfig()
@@ -126,7 +129,7 @@ def _ttl_cache(settings: Any) -> _Piece:
 
 def _monitor(settings: Any) -> _Piece | str:
     try:
-        from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor
+        from perps_desktop.core import MonitorConfig, PerformanceMonitor
     except ImportError as exc:
         return f"monitor: {exc}"
     cfg = MonitorConfig.from_settings(settings) if settings is not None else MonitorConfig()
