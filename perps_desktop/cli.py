@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
     headless.add_argument("--status-interval", type=float, default=5.0, metavar="S",
                           help="seconds between status lines")
+    headless.add_argument("--yes", action="store_true",
+                          help="live mode: confirm the network and address without asking (for services)")
 
     sim = sub.add_parser("simulate", help="the Hyperliquid-compatible exchange simulator alone")
     sim.add_argument("--host", default="127.0.0.1")
