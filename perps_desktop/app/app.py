@@ -242,6 +242,10 @@ class App:
     async def get_trace(self, trace_id: int) -> Trace | None:
         return await self._svc().store.get(trace_id)
 
+    def api_requests(self) -> dict[str, int]:
+        """Exchange requests sent, by "endpoint:type" (the metrics' labels)."""
+        return dict(self.services.client.counters.requests) if self.services is not None else {}
+
     # --- helpers -----------------------------------------------------------------------------
     def _trace_system(self, text: str) -> None:
         if self.services is not None:

@@ -1,0 +1,107 @@
+"""`perps-desktop headless`: the core without a window, a status line every few seconds.
+
+Runs the same `App` as the window on a plain asyncio loop. SIGINT/SIGTERM (or `--duration`)
+stop it cleanly: every service closes in reverse order, the trace store commits every queued
+trace, and the last line on stdout is `stopped traces_recorded=N traces_flushed=N`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from perps_desktop.app.app import App
+from perps_desktop.app.metrics import MetricsServer
+from perps_desktop.app.snapshot import CoreSnapshot
+from perps_desktop.config import Settings
+from perps_desktop.core.models import BreakerState
+from perps_desktop.errors import ConfigError, PerpsError
+
+__all__ = ["format_status", "run"]
+
+log = logging.getLogger(__name__)
+
+
+def format_status(snap: CoreSnapshot) -> str:
+    """One line: state, equity, positions, orders, breakers, traces, loop lag."""
+    equity = f"{float(snap.account.equity):,.2f}" if snap.account is not None else "-"
+    pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in snap.positions[:6])
+    if len(snap.positions) > 6:
+        pos += f", +{len(snap.positions) - 6} more"
+    not_closed = [f"{b.name}:{b.state.name.lower().replace('_', '-')}" for b in snap.breakers
+                  if b.state is not BreakerState.CLOSED]
+    breakers = ", ".join(not_closed) if not_closed else f"all {len(snap.breakers)} closed"
+    t = snap.traces
+    lag = f"{snap.monitor.loop_lag_ms_p99:.1f}" if snap.monitor is not None else "-"
+    stamp = time.strftime("%H:%M:%S")
+    return (f"[{stamp}] {snap.status_text} | equity {equity} | positions {len(snap.positions)}"
+            f"{': ' + pos if pos else ''} | orders {len(snap.orders)} | breakers {breakers} | "
+            f"traces {t.recorded} recorded, {t.flushed} flushed, {t.per_second:.1f}/s | loop lag p99 {lag} ms")
+
+
+async def _ask_on_terminal(text: str) -> bool:
+    if not sys.stdin.isatty():
+        print(f"{text}\nNo terminal to confirm on: run with --yes to confirm live trading.", file=sys.stderr)
+        return False
+    answer = await asyncio.to_thread(input, f"{text} Type 'yes' to go on: ")
+    return answer.strip().lower() == "yes"
+
+
+async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):     # not on Windows' loop
+            loop.add_signal_handler(sig, stop.set)
+    yes = bool(getattr(args, "yes", False))
+    app = App(settings, confirm=(lambda text: True) if yes else _ask_on_terminal)
+    metrics: MetricsServer | None = None
+    try:
+        await app.start()
+        port = getattr(args, "metrics_port", None)
+        if port is not None:
+            metrics = MetricsServer(app, port)
+            await metrics.start()
+            print(f"metrics: {metrics.url}", file=out, flush=True)
+        duration = getattr(args, "duration", None)
+        interval = max(0.2, float(getattr(args, "status_interval", None) or 5.0))
+        deadline = None if duration is None else loop.time() + float(duration)
+        print(format_status(app.snapshot()), file=out, flush=True)
+        while not stop.is_set():
+            wait = interval if deadline is None else min(interval, deadline - loop.time())
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+            if stop.is_set():
+                break
+            print(format_status(app.snapshot()), file=out, flush=True)
+            if deadline is not None and loop.time() >= deadline:
+                break
+    except ConfigError:
+        raise
+    except PerpsError as exc:
+        print(f"perps-desktop headless: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if metrics is not None:
+            await metrics.aclose()
+        await app.aclose()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    c = app.trace_counters()
+    if c.dropped:
+        print(f"warning: {c.dropped} trace(s) could not be written", file=sys.stderr)
+    print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", file=out, flush=True)
+    return 0 if c.recorded == c.flushed else 1
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Entry point of `perps-desktop headless` (cli.py dispatches here)."""
+    return asyncio.run(_main(args, settings, sys.stdout))

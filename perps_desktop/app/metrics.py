@@ -1,0 +1,134 @@
+"""Prometheus metrics on 127.0.0.1:PORT (`--metrics-port`), read from the app's snapshots.
+
+A private `CollectorRegistry` holds one custom collector that builds every metric from the
+newest `CoreSnapshot` (and the client's request counters) at scrape time: no global registry,
+no second copy of any counter. The page is served by aiohttp on the app's own loop, so the
+collector reads the core's state on the thread that owns it. Names are DESIGN.md's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from perps_desktop.app.snapshot import CoreSnapshot
+
+__all__ = ["CoreCollector", "MetricsServer", "MetricsSource", "build_registry"]
+
+log = logging.getLogger(__name__)
+
+
+class MetricsSource(Protocol):
+    def snapshot(self) -> CoreSnapshot: ...
+
+    def api_requests(self) -> Mapping[str, int]:
+        """Requests sent by label "endpoint:type" (e.g. "info:allMids")."""
+        ...
+
+
+class CoreCollector(Collector):
+    """Every perps_* metric, from one snapshot per scrape."""
+
+    def __init__(self, source: MetricsSource) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._source.snapshot()
+        g = GaugeMetricFamily("perps_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open, "
+                              "3 forced open, 4 disabled", labels=["breaker"])
+        for b in snap.breakers:
+            g.add_metric([b.name], int(b.state))
+        yield g
+        hits = CounterMetricFamily("perps_cache_hits", "Cache hits", labels=["cache"])
+        misses = CounterMetricFamily("perps_cache_misses", "Cache misses", labels=["cache"])
+        evictions = CounterMetricFamily("perps_cache_evictions", "Cache LRU evictions", labels=["cache"])
+        for c in snap.caches:
+            hits.add_metric([c.name], c.hits)
+            misses.add_metric([c.name], c.misses)
+            evictions.add_metric([c.name], c.evictions)
+        yield from (hits, misses, evictions)
+        api = CounterMetricFamily("perps_api_requests", "Exchange API requests sent", labels=["endpoint", "type"])
+        for label, n in sorted(self._source.api_requests().items()):
+            endpoint, _, kind = label.partition(":")
+            api.add_metric([endpoint, kind], n)
+        yield api
+        t = snap.traces
+        yield CounterMetricFamily("perps_traces_recorded", "Traces handed to the trace store", value=t.recorded)
+        yield CounterMetricFamily("perps_traces_flushed", "Traces committed to SQLite", value=t.flushed)
+        yield CounterMetricFamily("perps_traces_dropped", "Traces refused or lost", value=t.dropped)
+        yield GaugeMetricFamily("perps_traces_queued", "Traces waiting for the writer", value=t.queued)
+        risk = CounterMetricFamily("perps_risk_decisions", "Risk decisions by outcome", labels=["decision"])
+        for decision, n in sorted((snap.risk.decisions if snap.risk else {}).items()):
+            risk.add_metric([decision], n)
+        yield risk
+        lag = snap.monitor.loop_lag_ms_p99 / 1000.0 if snap.monitor else 0.0
+        yield GaugeMetricFamily("perps_loop_lag_seconds", "Event-loop lag, p99 of the last minute's samples",
+                                value=lag)
+        if snap.account is not None:
+            yield GaugeMetricFamily("perps_equity_usd", "Account value", value=float(snap.account.equity))
+        yield GaugeMetricFamily("perps_positions_open", "Open positions", value=len(snap.positions))
+        yield GaugeMetricFamily("perps_orders_open", "Open orders", value=len(snap.orders))
+        yield GaugeMetricFamily("perps_connected", "1 when the exchange is reachable", value=int(snap.connected))
+
+
+def build_registry(source: MetricsSource) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(CoreCollector(source))
+    return registry
+
+
+class MetricsServer:
+    """`GET /metrics` (and `/`) on host:port; port 0 picks a free one (see `.port` after start)."""
+
+    def __init__(self, source: MetricsSource, port: int, host: str = "127.0.0.1",
+                 registry_factory: Callable[[MetricsSource], CollectorRegistry] = build_registry) -> None:
+        self.registry = registry_factory(source)
+        self.host = host
+        self.port = port
+        self.scrapes = 0
+        self._runner: web.AppRunner | None = None
+        self._closed = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/metrics"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.scrapes += 1
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def start(self) -> None:
+        if self._runner is not None or self._closed:
+            raise RuntimeError("MetricsServer starts once")
+        app = web.Application()
+        app.router.add_get("/metrics", self._handle)
+        app.router.add_get("/", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        if server is not None and getattr(server, "sockets", None):
+            self.port = server.sockets[0].getsockname()[1]
+        log.info("metrics: %s", self.url)
+
+    async def aclose(self) -> None:
+        """Stop serving; idempotent."""
+        self._closed = True
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> MetricsServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
