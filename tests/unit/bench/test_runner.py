@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import subprocess
 import sys
@@ -173,3 +174,12 @@ def test_every_row_runs_once_with_a_tiny_n(name):
     assert row.error is None, row.error
     assert row.after is not None and row.after.median >= 0
     assert (row.before is None) == (name in ONE_SIDED), name
+
+
+def test_a_row_that_needs_qt_runs_in_a_child_process_on_a_qt_loop():
+    (entry,) = discover(["memory_bounded"])
+    assert entry.case is not None
+    qt_entry = CaseEntry(name=entry.name, case=dataclasses.replace(entry.case, needs_qt=True))
+    row = run_entry(qt_entry, smoke=True, settings=load_settings())
+    assert row.error is None, row.error
+    assert row.after is not None and row.extra["events_per_repetition"] > 0   # the child's Measurement came back
