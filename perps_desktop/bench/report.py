@@ -63,14 +63,13 @@ def _ratio(value: float | None) -> str:
 
 
 def target_text(row: RowResult) -> str:
-    if row.target_text:
-        return row.target_text
+    """The targets, compactly (`<= 2 ms, >= 7x`); the row's own prose when it has no numbers."""
     parts = []
     if row.target_after is not None:
-        parts.append(f"{'>=' if row.higher_is_better else '<='} {format_value(row.target_after, row.unit)}")
+        parts.append(f"{'>=' if row.higher_is_better else '<='} {row.target_after:g} {row.unit}")
     if row.target_ratio is not None:
         parts.append(f">= {row.target_ratio:g}x")
-    return ", ".join(parts) or "-"
+    return ", ".join(parts) or row.target_text or "-"
 
 
 def verdict(row: RowResult) -> str:
