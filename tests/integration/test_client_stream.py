@@ -1,0 +1,88 @@
+"""The client's WebSocket stream on the simulator: fills, invalidation, mids, drop and reconnect with gap fills."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from perps_desktop.core.models import StreamEvent, StreamEventKind
+from tests.helpers import wait_until
+from tests.integration.client_helpers import funded_client, requests_to, resting_buy
+
+FAST = {"ws_reconnect_base_s": 0.1, "ws_reconnect_cap_s": 0.5, "ws_heartbeat_s": 1.0}
+
+
+def _fill_oids(events: list[StreamEvent], *, gap: bool | None = None) -> set[int]:
+    return {f.oid for e in events if e.kind is StreamEventKind.FILLS and (gap is None or e.gap_fill is gap)
+            for f in e.fills}
+
+
+async def test_a_fill_on_the_stream_invalidates_the_caches(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim, **FAST) as client:
+        events: list[StreamEvent] = []
+        client.stream.subscribe(events.append)
+        await client.stream.start()
+        await wait_until(lambda: client.stream.connected)
+        mid = await client.mid("BTC")
+        order = await client.place_order(resting_buy("BTC", mid, offset="0.99"))
+        assert (await client.user_state()).positions == ()  # cached now, 2 s TTL
+        reads = requests_to(sim, "info:clearinghouseState")
+        await sim.set_mid("BTC", mid * Decimal("0.97"))  # the market comes down through the order
+        await wait_until(lambda: order.oid in _fill_oids(events))
+        state = await client.user_state()
+        assert [p.symbol for p in state.positions] == ["BTC"]
+        assert requests_to(sim, "info:clearinghouseState") == reads + 1
+        assert any(e.kind is StreamEventKind.ORDERS for e in events)
+
+
+async def test_a_dropped_stream_reconnects_and_the_gap_fills_show_up(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim, **FAST) as client:
+        events: list[StreamEvent] = []
+        client.stream.subscribe(events.append)
+        await client.stream.start()
+        await wait_until(lambda: client.stream.connected)
+        mid = await client.mid("ETH")
+        order = await client.place_order(resting_buy("ETH", mid, offset="0.99", size="0.1"))
+        await sim.set_fault(kind="wsDrop", rate=1.0, duration_s=0.5, target="ws")
+        await wait_until(lambda: not client.stream.connected)
+        await sim.set_mid("ETH", mid * Decimal("0.97"))  # fills while the client is away
+        sim.advance(1)
+        await wait_until(lambda: client.stream.connections >= 2, timeout=15)
+        await wait_until(lambda: order.oid in _fill_oids(events, gap=True))
+        assert len([f for e in events for f in e.fills if f.oid == order.oid]) == 1  # reported once
+        stats = client.stats()
+        assert stats.reconnects >= 1 and stats.gap_fills >= 1
+        kinds = [e.kind for e in events]
+        assert StreamEventKind.DISCONNECTED in kinds
+        assert kinds.count(StreamEventKind.CONNECTED) >= 2
+
+
+async def test_events_iterator_and_pushed_mids_feed_the_cache(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim, mids_ttl_s=60.0, **FAST) as client:  # long TTL: the pushed value is used
+        await client.stream.start()
+
+        async def first_mids() -> StreamEvent:
+            async for event in client.stream.events():
+                if event.kind is StreamEventKind.MIDS:
+                    return event
+            raise AssertionError("stream ended")
+
+        event = await asyncio.wait_for(first_mids(), timeout=10)
+        assert event.mids and event.mids["BTC"] > 0
+        await wait_until(lambda: ("allMids",) in client.caches.mids)
+        await client.mid("BTC")
+        assert requests_to(sim, "info:allMids") == 0
+
+
+async def test_closing_the_client_stops_the_stream(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim, **FAST) as client:
+        await client.stream.start()
+        await wait_until(lambda: client.stream.connected)
+        await wait_until(lambda: sim.stats()["wsConnections"] == 1)
+    await wait_until(lambda: sim.stats()["wsConnections"] == 0)
+    assert not client.stream.connected
+    await client.aclose()  # idempotent
