@@ -132,8 +132,9 @@ class ActionHandler:
         return reply
 
     def _recover(self, action: Mapping, sig: object, vault: str | None, nonce: int, expires: int | None) -> str:
+        """The signer under the first network whose recovery names a known user (testnet first)."""
         nets = (False, True) if self.is_mainnet is None else (self.is_mainnet,)
-        signer = ""
+        first = ""
         for net in nets:
             if action["type"] in USER_SIGNED_TYPES:
                 chain = action.get("hyperliquidChain")
@@ -144,9 +145,10 @@ class ActionHandler:
                 signer = recover_l1_signer(action, sig, vault, nonce, expires, net)
             if self.agents.get(signer, signer) in self.venue.accounts:
                 return signer
-        if not signer:
+            first = first or signer
+        if not first:
             raise SignatureError("hyperliquidChain must be Mainnet or Testnet")
-        return signer
+        return first
 
     def _runner(self, kind: str) -> tuple[Callable[[Mapping], object], Callable[[Account, object, int, EventBatch],
                                                                                  dict]]:

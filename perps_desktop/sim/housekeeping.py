@@ -107,10 +107,10 @@ class Housekeeper:
                 v.cancel_all(acct, "scheduledCancel", now, batch)
 
     def _reduce_only_cleanup(self, now: int, batch: EventBatch) -> None:
-        """Resting reduce-only orders that would now grow the position are canceled."""
+        """Live reduce-only orders (triggers too) that would now open or grow a position are canceled."""
         v = self.venue
         for acct in v.accounts.values():
-            for order in [o for o in acct.open_orders.values() if o.reduce_only and o.trigger is None]:
+            for order in [o for o in acct.open_orders.values() if o.reduce_only]:
                 pos = acct.positions.get(order.coin)
                 if pos is None or (pos.szi > 0) == order.is_buy:
                     v.finish(acct, order, "reduceOnlyCanceled", now, batch)
