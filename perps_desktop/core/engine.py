@@ -35,6 +35,7 @@ from perps_desktop.core.models import (
     StreamEventKind,
     Trace,
     TraceKind,
+    TradingState,
 )
 from perps_desktop.core.recovery_rules import new_cloid
 from perps_desktop.errors import BreakerOpen, PerpsError
@@ -332,13 +333,19 @@ class TradingEngine:
                             reduce_only=sig.reduce_only, tif="Ioc", cloid=new_cloid())
 
     async def _execute(self, go: Sequence[tuple[Signal, RiskDecision]]) -> None:
-        reqs = [self._request(s, d) for s, d in go]
         orders = self.breakers.get("exchange_orders")
-        t0 = time.perf_counter()
         results: list[Any]
         async with self.recovery.lock:
-            if self._closed:
+            # the state may have changed while we waited (the trader flattened, halted): judge again
+            state = self.risk.trading_state
+            if self._closed or state is TradingState.HALTED:
                 return
+            if state is TradingState.REDUCING:
+                go = [(s, d) for s, d in go if s.reduce_only]
+            if not go:
+                return
+            reqs = [self._request(s, d) for s, d in go]
+            t0 = time.perf_counter()
             try:
                 with self.monitor.timer("engine.execution"):
                     results = list(await orders.call(self._ex.place_orders, reqs))
@@ -348,8 +355,9 @@ class TradingEngine:
                     self._set_paused(True, str(exc))
         latency = (time.perf_counter() - t0) * 1000.0
         for (sig, d), req, res in zip(go, reqs, results, strict=True):
-            self.risk.record_order()
-            self.orders_sent += 1
+            if not isinstance(res, BreakerOpen):           # a refused order never left
+                self.risk.record_order()
+                self.orders_sent += 1
             if isinstance(res, OrderResult):
                 ok, detail, oid = res.ok, res.error or res.status.value, res.oid
                 if res.filled_size > 0:
@@ -358,7 +366,8 @@ class TradingEngine:
                 ok, detail, oid = False, str(res), None
             self.monitor.incr("engine.orders_ok" if ok else "engine.orders_failed")
             self._trace(TraceKind.ORDER, symbol=req.symbol, strategy=sig.strategy, side=sig.side.value,
-                        size=float(req.size), price=float(req.limit_px), decision="sent" if ok else "failed",
+                        size=float(req.size), price=float(req.limit_px),
+                        decision="sent" if ok else ("refused" if isinstance(res, BreakerOpen) else "failed"),
                         reason=f"{sig.side.name.lower()} {req.size.normalize():f} {req.symbol} IOC: {detail}",
                         latency_ms=latency, payload={"cloid": req.cloid, "oid": oid, "risk": d.decision.value,
                                                      "reduce_only": req.reduce_only})
