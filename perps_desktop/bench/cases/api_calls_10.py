@@ -1,0 +1,157 @@
+"""Row api_calls_10: the ten API calls of one bot tick, with 50 ms of venue latency (report: 500 -> 50 ms).
+
+The tick asks what an engine, its risk manager and its recovery ask every cycle: the mids of
+three coins, all mids, the account state twice, the open orders twice, the fills and the BTC
+book. The simulator runs in a child process (its own core and loop, IP limit off) and holds
+every /info request 50 ms, as a distant venue would.
+
+"before" is the same `HyperliquidClient` built from `ClientConfig.naive()`: no caches, no
+single-flight, one request at a time, so the tick costs ten round trips. "after" is the client
+as built, caches emptied before every sample (cold): the ten calls collapse into five distinct
+requests sent together, about one round trip. `extra` has the loopback figures with no latency:
+ten identical concurrent calls (one request), a cached call, and both ticks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import statistics
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.exchange import ClientConfig, HyperliquidClient
+
+__all__ = ["CASE"]
+
+LATENCY_MS = 50
+
+
+async def tick(client: HyperliquidClient) -> list[Any]:
+    """The ten calls of a bot tick, issued the way the core issues them: concurrently."""
+    return await asyncio.gather(
+        client.mid("BTC"), client.mid("ETH"), client.mid("SOL"), client.all_mids(),
+        client.user_state(), client.user_state(), client.open_orders(), client.open_orders(),
+        client.user_fills(), client.l2_book("BTC"))
+
+
+async def _start_sim() -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).decode().strip()
+    if not line.startswith("simulator: http://"):
+        proc.kill()
+        raise RuntimeError(f"the simulator did not start: {line!r}")
+    return proc, line.removeprefix("simulator: ")
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), timeout=10)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+async def _control(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> None:
+    async with session.post(url + "/sim", json=body) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"/sim {body['type']}: HTTP {resp.status} {await resp.text()}")
+
+
+async def _median_ms(fn: Any, n: int) -> float:
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await fn()
+        samples.append((time.perf_counter() - t0) * 1000.0)
+    return statistics.median(samples)
+
+
+async def _loopback_figures(built: HyperliquidClient, naive: HyperliquidClient, n: int) -> dict[str, float]:
+    """No latency: what the client itself costs on loopback."""
+
+    async def cold_tick() -> None:
+        built.clear_caches()
+        await tick(built)
+
+    async def coalesced_10() -> None:
+        built.clear_caches()
+        await asyncio.gather(*(built.user_state() for _ in range(10)))
+
+    await built.all_mids()
+    cached_n = 2000
+    t0 = time.perf_counter()
+    for _ in range(cached_n):
+        await built.mid("BTC")  # a warm cache: the 500 ms TTL outlives this loop
+    cached_us = (time.perf_counter() - t0) / cached_n * 1e6
+    return {
+        "zero_latency_before_ms": round(await _median_ms(lambda: tick(naive), n), 3),
+        "zero_latency_after_cold_ms": round(await _median_ms(cold_tick, n), 3),
+        "zero_latency_coalesced_10_ms": round(await _median_ms(coalesced_10, n * 3), 3),
+        "zero_latency_one_call_ms": round(await _median_ms(naive.ping, n * 3), 3),
+        "cached_call_us": round(cached_us, 2),
+    }
+
+
+async def _run(ctx: BenchContext) -> Measurement:
+    base = ClientConfig.from_settings(ctx.settings) if ctx.settings is not None else ClientConfig()
+    proc, url = await _start_sim()
+    try:
+        # the sim's IP limit is off and so is the client's budget: this row measures round trips
+        cfg = base.replace(base_url=url, is_mainnet=False, rate_limit_weight_per_min=10_000_000, stream_mids=False,
+                           cache_prefix="bench.after")
+        key = "0x" + secrets.token_hex(32)
+        async with aiohttp.ClientSession() as control, \
+                HyperliquidClient(cfg, private_key=key, registry=CacheRegistry()) as built, \
+                HyperliquidClient(cfg.naive().replace(cache_prefix="bench.before"), address=built.address,
+                                  registry=CacheRegistry()) as naive:
+            await _control(control, url, {"type": "fund", "user": built.address, "usdc": "100000"})
+            n = 3 if ctx.smoke else ctx.size(30, 10)
+            extra: dict[str, Any] = await _loopback_figures(built, naive, n)
+
+            await _control(control, url, {"type": "fault", "kind": "latency", "rate": 1.0,
+                                          "latencyMs": LATENCY_MS, "target": "info"})
+
+            async def after() -> None:
+                built.clear_caches()
+                await tick(built)
+
+            one_call = await _median_ms(naive.ping, 3 if ctx.smoke else 5)
+            before_reqs = naive.stats().total_requests
+            after_reqs = built.stats().total_requests
+            m = await ctx.compare(after=after, before=lambda: tick(naive))
+            sides = len(m.after) + ctx.warmup
+            extra.update({
+                "latency_ms": LATENCY_MS,
+                "one_call_ms": round(one_call, 3),
+                "after_over_one_call": round(statistics.median(m.after) / one_call, 3),
+                "requests_per_tick_before": round((naive.stats().total_requests - before_reqs) / sides, 2),
+                "requests_per_tick_after": round((built.stats().total_requests - after_reqs) / sides, 2),
+            })
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await _stop(proc)
+    return Measurement(after=m.after, before=m.before, extra=extra)
+
+
+CASE = BenchCase(
+    name="api_calls_10",
+    title="API calls (10 calls)",
+    run=_run,
+    report_before_ms=500.0,
+    report_after_ms=50.0,
+    target_after=55.0,
+    target_ratio=9.0,
+    target_text="10 calls in ~1 round trip: after <= 1.1x one 50 ms call, >= 9x; loopback: coalesced 10 <= 0.3 ms, "
+                "cached <= 50 us",
+)
