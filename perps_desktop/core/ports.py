@@ -11,7 +11,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from perps_desktop.core.models import AccountState, Fill, Order, OrderRequest, OrderResult, Trace
+from perps_desktop.core.models import (
+    AccountState,
+    Fill,
+    L2Book,
+    Order,
+    OrderRequest,
+    OrderResult,
+    OrderState,
+    Trace,
+)
 
 __all__ = ["AssetInfo", "ExchangePort", "TraceSink"]
 
@@ -55,6 +64,14 @@ class ExchangePort(Protocol):
     async def ping(self) -> float:
         """A cheap round trip (allMids, uncached); returns its latency in ms. For health checks."""
         ...
+
+    async def order_status(self, oid: int | str, address: str | None = None) -> OrderState:
+        """By venue oid (int) or cloid (str); `status == "unknownOid"` when the venue never saw it."""
+        ...
+
+    async def cancel_by_cloid(self, symbol: str, cloid: str) -> bool: ...
+
+    async def l2_book(self, symbol: str) -> L2Book: ...
 
 
 class TraceSink(Protocol):
