@@ -102,7 +102,7 @@ class InfoHandler:
             raise WireError(f"interval must be one of {', '.join(_INTERVALS)}, got {interval!r}")
         start = as_int(req.get("startTime"), "req.startTime")
         end = as_int(req["endTime"], "req.endTime") if req.get("endTime") is not None else now
-        rows = candles(self.venue.markets.candles[coin], coin, str(interval), start, end)
+        rows = candles(self.venue.markets.candles(coin), coin, str(interval), start, end)
         return orjson.dumps(rows), len(rows) // 60
 
     # -- users ----------------------------------------------------------------------------------

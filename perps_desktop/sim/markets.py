@@ -68,13 +68,17 @@ class Markets:
         self.mids: dict[str, Decimal] = {}
         self.ticks: dict[str, Decimal] = {}
         self.funding: dict[str, Decimal] = {s.name: Decimal("0.0000125") for s in specs}
-        self.candles: dict[str, list[list]] = {s.name: [] for s in specs}
+        self._candles: dict[str, list[list]] = {s.name: [] for s in specs}
+        self._backfilled: set[str] = set()
+        self._day_stats: dict[str, tuple[tuple[str, int], tuple[Decimal, Decimal, Decimal]]] = {}
+        self._start_ms = now_ms
+        self._start_fair = dict(self._fair)
         self.meta_body = orjson.dumps({"universe": [s.meta_entry() for s in specs]})
         self.all_mids_body = b"{}"
         self.steps = 0
         for s in specs:
             self._quantize(s.name)
-        self._backfill(random.Random(seed ^ 0x5EED), now_ms)
+        self.seed = seed
         self._render()
 
     # -- moving ---------------------------------------------------------------------------------
@@ -106,9 +110,19 @@ class Markets:
     def mid(self, coin: str) -> Decimal:
         return self.mids[coin]
 
+    def candles(self, coin: str) -> list[list]:
+        """1m rows `[t, o, h, l, c, v, n]`, oldest first: a day of seeded history, then live blocks."""
+        if coin not in self._backfilled:
+            self._backfill(coin)
+        return self._candles[coin]
+
     def day_stats(self, coin: str, now_ms: int) -> tuple[Decimal, Decimal, Decimal]:
-        """(prevDayPx, dayBaseVlm, dayNtlVlm) from the last 24 h of candles."""
-        rows = self.candles[coin]
+        """(prevDayPx, dayBaseVlm, dayNtlVlm) from the last 24 h of candles (recomputed once a minute)."""
+        key = (coin, now_ms // _MINUTE)
+        cached = self._day_stats.get(coin)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rows = self.candles(coin)
         since = now_ms - 86_400_000
         prev = rows[0][1]
         base = Decimal(0)
@@ -119,6 +133,7 @@ class Markets:
             prev = row[1]
             base += row[5]
             ntl += row[5] * row[4]
+        self._day_stats[coin] = (key, (prev, base, ntl))
         return prev, base, ntl
 
     # -- internals ------------------------------------------------------------------------------
@@ -136,7 +151,7 @@ class Markets:
         self.all_mids_body = orjson.dumps({c: fmt(m) for c, m in self.mids.items()})
 
     def _candle_update(self, coin: str, now_ms: int, px: Decimal, sz: Decimal) -> None:
-        rows = self.candles[coin]
+        rows = self._candles[coin]
         t = now_ms - now_ms % _MINUTE
         if not rows or rows[-1][0] < t:
             o = rows[-1][4] if rows else px
@@ -154,23 +169,41 @@ class Markets:
             row[5] += sz
             row[6] += 1
 
-    def _backfill(self, rng: random.Random, now_ms: int) -> None:
-        """A day of plausible 1m history ending at the start price, so charts have something to show."""
-        start = now_ms - now_ms % _MINUTE
+    def _backfill(self, coin: str) -> None:
+        """A day of plausible 1m history ending at the start price, built on first use (per coin, seeded)."""
+        self._backfilled.add(coin)
+        spec = self.by_name[coin]
+        rng = random.Random(self.seed * 1_000_003 + self.asset_of[coin])
+        start = self._start_ms - self._start_ms % _MINUTE
+        live = self._candles[coin]
+        first_live = live[0][0] if live else start
+        fair = self._start_fair[coin]
+        exp = tick_size(Decimal(repr(fair)), spec.sz_decimals).as_tuple().exponent
+        assert isinstance(exp, int)
+        tick = 10.0 ** exp
         n = 1440
-        for s in self.specs:
-            tick = self.ticks[s.name]
-            closes = [self._fair[s.name]]
-            for _ in range(n):
-                closes.append(closes[-1] * math.exp(_BACKFILL_SIGMA * rng.gauss(0.0, 1.0)))
-            closes.reverse()  # walked backwards from the start price
-            rows = self.candles[s.name]
-            notional_per_min = 2_000_000.0 / max(1.0, 60000.0 / s.start_px) ** 0.5
-            for i in range(n):
-                o, c = closes[i], closes[i + 1]
-                hi = max(o, c) * (1 + abs(rng.gauss(0.0, _BACKFILL_SIGMA / 2)))
-                lo = min(o, c) * (1 - abs(rng.gauss(0.0, _BACKFILL_SIGMA / 2)))
-                vol = notional_per_min * rng.uniform(0.3, 1.7) / c
-                q = [round_to_tick(Decimal(repr(x)), tick) for x in (o, hi, lo, c)]
-                rows.append([start - (n - i) * _MINUTE, q[0], q[1], q[2], q[3],
-                             Decimal(repr(round(vol, s.sz_decimals))), rng.randint(5, 200)])
+        closes = [fair]
+        for _ in range(n):
+            closes.append(closes[-1] * math.exp(_BACKFILL_SIGMA * rng.gauss(0.0, 1.0)))
+        closes.reverse()  # walked backwards from the start price
+        notional_per_min = 2_000_000.0 / max(1.0, 60000.0 / spec.start_px) ** 0.5
+
+        def q(x: float) -> Decimal:
+            return Decimal(max(1, round(x / tick))).scaleb(exp)
+
+        rows = []
+        for i in range(n):
+            t = start - (n - i) * _MINUTE
+            if t >= first_live:
+                break
+            o, c = closes[i], closes[i + 1]
+            hi = max(o, c) * (1 + abs(rng.gauss(0.0, _BACKFILL_SIGMA / 2)))
+            lo = min(o, c) * (1 - abs(rng.gauss(0.0, _BACKFILL_SIGMA / 2)))
+            vol = notional_per_min * rng.uniform(0.3, 1.7) / c
+            rows.append([t, q(o), q(hi), q(lo), q(c), Decimal(repr(round(vol, spec.sz_decimals))),
+                         rng.randint(5, 200)])
+        if rows and live:
+            rows[-1][4] = live[0][1]  # history closes where the live minute opened
+        live[:0] = rows
+        if len(live) > CANDLE_HISTORY:
+            del live[: len(live) - CANDLE_HISTORY]

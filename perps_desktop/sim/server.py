@@ -344,7 +344,7 @@ class Simulator:
         if kind == "candle":
             interval = key[2]
             try:
-                rows = candles(m.candles[coin], coin, interval, now - 60_000, now)
+                rows = candles(m.candles(coin), coin, interval, now - 60_000, now)
             except KeyError:
                 return None
             return orjson.dumps({"channel": "candle", "data": rows[-1]}).decode() if rows else None

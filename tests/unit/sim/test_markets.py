@@ -42,7 +42,7 @@ def test_mids_move_and_stay_on_valid_prices():
 
 def test_a_day_of_one_minute_candles_exists_from_the_start():
     m = Markets(DEFAULT_MARKETS, 1, T0)
-    rows = m.candles["BTC"]
+    rows = m.candles("BTC")
     assert len(rows) == 1440
     assert rows[-1][0] == T0 - T0 % 60_000 - 60_000 and rows[-1][4] == m.mids["BTC"]  # ends where the walk starts
     assert all(b[0] - a[0] == 60_000 for a, b in itertools.pairwise(rows))
