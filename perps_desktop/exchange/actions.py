@@ -134,13 +134,17 @@ class ActionApi:
         chunks = [todo[k:k + step] for k in range(0, len(todo), step)]
         try:
             outcomes = await asyncio.gather(*(self._send_orders([wires[i] for i in c], [cloids[i] for i in c])
-                                              for c in chunks))  # type: ignore[misc]
+                                              for c in chunks), return_exceptions=True)  # type: ignore[misc]
         finally:
             if todo:
                 self._changed()
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        if failed and len(failed) == len(outcomes):
+            raise failed[0]  # nothing went out: the caller's breaker sees the error
         for chunk, outcome in zip(chunks, outcomes, strict=True):
-            for i, res in zip(chunk, outcome, strict=True):
-                results[i] = res
+            for j, i in enumerate(chunk):  # some chunks went out: the failed ones become error results
+                results[i] = (outcome[j] if not isinstance(outcome, BaseException) else
+                              OrderResult(status=OrderStatus.ERROR, cloid=cloids[i], error=str(outcome)))
         return [r for r in results if r is not None]
 
     async def _send_orders(self, wires: list[dict[str, Any]], cloids: list[str]) -> list[OrderResult]:

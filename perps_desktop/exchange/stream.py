@@ -61,7 +61,7 @@ class ExchangeStream:
         self._counters = counters
         self.user = user.lower() if user else None
         self._callbacks: list[Callable[[StreamEvent], None]] = []
-        self._queues: list[asyncio.Queue[StreamEvent]] = []
+        self._queues: list[asyncio.Queue[StreamEvent | None]] = []
         self._seen: set[tuple[int, int]] = set()
         self._seen_order: deque[tuple[int, int]] = deque()
         self._task: asyncio.Task[None] | None = None
@@ -81,12 +81,15 @@ class ExchangeStream:
         return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
 
     async def events(self, maxsize: int = 1000) -> AsyncIterator[StreamEvent]:
-        """Iterate events as they come (until the stream closes)."""
-        queue: asyncio.Queue[StreamEvent] = asyncio.Queue(maxsize)
+        """Iterate events as they come, until the stream closes."""
+        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue(maxsize)
         self._queues.append(queue)
         try:
-            while not self._closed or not queue.empty():
-                yield await queue.get()
+            while not self._closed:
+                event = await queue.get()
+                if event is None:  # the stream closed
+                    return
+                yield event
         finally:
             self._queues.remove(queue)
 
@@ -96,6 +99,9 @@ class ExchangeStream:
                 cb(event)
             except Exception:
                 log.exception("stream callback failed")
+        self._enqueue(event)
+
+    def _enqueue(self, event: StreamEvent | None) -> None:
         for q in self._queues:
             if q.full():
                 q.get_nowait()
@@ -122,6 +128,7 @@ class ExchangeStream:
         if self._ws is not None:
             await self._ws.close()
         self.connected = False
+        self._enqueue(None)  # wakes every events() iterator so it ends
 
     async def drop(self) -> None:
         """Close the current connection as if the network had dropped it (for tests and tools)."""

@@ -113,3 +113,13 @@ async def test_read_only_client_refuses_to_trade(sim_server):
         assert client.read_only
         with pytest.raises(ExchangeRejected, match="read-only"):
             await client.place_order(OrderRequest(symbol="BTC", is_buy=True, size=Decimal(1), limit_px=Decimal(1)))
+
+
+async def test_more_orders_than_one_batch_go_out_in_batches_of_forty(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim) as client:
+        mid = await client.mid("BTC")
+        results = await client.place_orders([resting_buy("BTC", mid, size="0.001") for _ in range(45)])
+        assert [r.status for r in results] == [OrderStatus.RESTING] * 45
+        assert requests_to(sim, "exchange:order") == 2
+        assert len({r.cloid for r in results}) == 45

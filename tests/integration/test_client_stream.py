@@ -81,8 +81,56 @@ async def test_closing_the_client_stops_the_stream(sim_server):
     sim = await sim_server()
     async with funded_client(sim, **FAST) as client:
         await client.stream.start()
+
+        async def drain() -> int:
+            return sum([1 async for _ in client.stream.events()])
+
+        reader = asyncio.ensure_future(drain())
         await wait_until(lambda: client.stream.connected)
         await wait_until(lambda: sim.stats()["wsConnections"] == 1)
+    assert await asyncio.wait_for(reader, timeout=5) >= 1  # the iterator ends with the stream
     await wait_until(lambda: sim.stats()["wsConnections"] == 0)
     assert not client.stream.connected
     await client.aclose()  # idempotent
+
+
+async def test_a_silent_link_is_detected_by_the_heartbeat_and_resubscribed():
+    """A server that accepts the socket and then says nothing: two heartbeats later the client reconnects."""
+    from aiohttp import web
+
+    from perps_desktop.core.caching import CacheRegistry
+    from perps_desktop.exchange import ClientConfig, HyperliquidClient
+
+    subscribed: list[list[str]] = []
+
+    async def ws(request: web.Request) -> web.WebSocketResponse:
+        sock = web.WebSocketResponse(autoping=False)
+        await sock.prepare(request)
+        subs: list[str] = []
+        subscribed.append(subs)
+        async for msg in sock:  # reads, never answers (not even pongs)
+            if '"subscribe"' in msg.data:
+                subs.append(msg.json()["subscription"]["type"])
+        return sock
+
+    async def info(request: web.Request) -> web.Response:
+        return web.json_response([])
+
+    app = web.Application()
+    app.router.add_get("/ws", ws)
+    app.router.add_post("/info", info)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    try:
+        cfg = ClientConfig(base_url=url, ws_heartbeat_s=0.2, ws_reconnect_base_s=0.05, ws_reconnect_cap_s=0.1)
+        async with HyperliquidClient(cfg, address="0x" + "3" * 40, registry=CacheRegistry()) as client:
+            await client.stream.start()
+            await wait_until(lambda: client.stream.connections >= 2)
+            await wait_until(lambda: len(subscribed) >= 2 and len(subscribed[1]) == 4)
+            assert sorted(subscribed[1]) == ["allMids", "orderUpdates", "userEvents", "userFills"]
+            assert client.stats().reconnects >= 1
+    finally:
+        await runner.cleanup()
