@@ -193,6 +193,20 @@ class HyperliquidClient:
 
     # --- counters ----------------------------------------------------------------------------------
 
+    def counter_values(self) -> dict[str, int]:
+        """Flat counters for `PerformanceMonitor.add_counter_source` (names start with "api_")."""
+        s = self.stats()
+        out = {f"api_requests.{label}": n for label, n in s.requests.items()}
+        out.update({f"api_errors.{name}": n for name, n in s.errors.items()})
+        out.update({"api_requests_total": s.total_requests, "api_cache_hits": s.cache_hits,
+                    "api_cache_misses": s.cache_misses, "api_deduplicated": s.deduplicated,
+                    "api_orders_coalesced": s.orders_coalesced, "api_order_batches": s.order_batches,
+                    "api_retries": s.retries, "api_status_checks": s.status_checks,
+                    "api_resends_avoided": s.resends_avoided, "api_reconnects": s.reconnects,
+                    "api_gap_fills": s.gap_fills, "api_rate_budget_waits": s.rate_budget_waits,
+                    "api_invalidations": s.invalidations})
+        return out
+
     def stats(self) -> ClientStats:
         c = self.counters
         caches = self.caches.stats()

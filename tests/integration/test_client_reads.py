@@ -87,3 +87,5 @@ async def test_caches_show_in_the_registry(sim_server):
         assert names["api.mids"].hits == 1 and names["api.mids"].misses == 1
         stats = client.stats()
         assert stats.requests["info:allMids"] == 1 and stats.cache_hits >= 1
+        flat = client.counter_values()
+        assert flat["api_requests.info:allMids"] == 1 and flat["api_cache_hits"] == stats.cache_hits
