@@ -1,0 +1,47 @@
+"""Realistic traces for the two TraceStore rows: float-heavy JSON payloads, ~60% over 1 KB.
+
+Shaped like research/perf-limits.md's: median payload ~1.1 KB of JSON, about 60 of 100 over the
+1 KB compression threshold, reasons of a few words, 50 symbols.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from perps_desktop.core.models import Trace
+
+__all__ = ["SYMBOLS", "make_payloads", "make_traces"]
+
+SYMBOLS = tuple(f"SYM{i:02d}" for i in range(50))
+_KINDS = ("signal", "risk", "order", "fill")
+_WORDS = ("momentum", "breakout", "above", "vwap", "with", "rising", "volume", "spread", "funding", "mean",
+          "reversion", "risk", "approved", "rejected", "size", "capped", "leverage", "drawdown", "exposure",
+          "limit", "filled", "partial", "resting", "canceled")
+
+
+def make_payloads(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        n = rng.randint(10, 72)
+        out.append({"features": {f"f{i}": rng.random() * 1000 for i in range(n)},
+                    "mid": rng.random() * 65_000,
+                    "book": [[rng.random() * 65_000, rng.random()] for _ in range(3)]})
+    return out
+
+
+def make_traces(count: int, *, seed: int = 7, payload_pool: int = 256, start_ms: int | None = None,
+                span_ms: int = 2 * 86_400_000) -> list[Trace]:
+    """`count` traces spread evenly over the `span_ms` before `start_ms` (default now), oldest first."""
+    rng = random.Random(seed)
+    payloads = make_payloads(min(count, payload_pool), seed)
+    end = start_ms if start_ms is not None else int(time.time() * 1000)
+    step = max(1, span_ms // max(1, count))
+    first = end - step * count
+    return [Trace(kind=_KINDS[i % 4], time_ms=first + i * step, symbol=SYMBOLS[i % 50], strategy=f"strat{i % 5}",
+                  side="B" if i % 2 else "A", size=round(rng.random() * 3, 4), price=round(rng.random() * 65_000, 2),
+                  decision="approve" if i % 3 else "reject", reason=" ".join(rng.choices(_WORDS, k=7)),
+                  latency_ms=rng.random() * 5, payload=payloads[i % len(payloads)])
+            for i in range(count)]

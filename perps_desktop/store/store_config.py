@@ -1,0 +1,122 @@
+"""TraceStoreConfig: every knob of the trace store, with its default, unit and why.
+
+Built from `Settings` by `TraceStoreConfig.from_settings`. `unoptimised()` gives the benchmark's
+"before" side: the same store with each optimisation of the report switched off, so both sides
+of `trace_insert_100` / `trace_read_100` run the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from perps_desktop.config import Settings
+
+__all__ = ["TraceStoreConfig"]
+
+JournalMode = Literal["wal", "delete"]
+Synchronous = Literal["normal", "full"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceStoreConfig:
+    """The trace store's settings.
+
+    Attributes:
+        path: the SQLite file (created with its directory if missing).
+        batch_size: traces per write transaction (TRACE_BATCH_SIZE, 100; 1 = a commit per trace).
+        batch_flush_ms: a partial batch waits at most this long (TRACE_BATCH_FLUSH_MS, 5000 ms).
+        cache_size: LRU entries for `get(id)` (TRACE_CACHE_SIZE, 500; 0 = no cache).
+        cache_ttl_s: how long a cached trace lives (traces never change; 1 h).
+        query_cache_size: LRU entries for query pages, dropped on every commit (64; 0 = off).
+        retention_days: traces older than this are deleted (TRACE_RETENTION_DAYS, 30 days).
+        retention_interval_s: how often the writer prunes (1 h); the first prune runs
+            `retention_delay_s` (30 s) after open, so start-up stays quick.
+        queue_max: traces waiting for the writer before new ones are dropped and counted
+            (TRACE_QUEUE_MAX, 100,000).
+        compress_min_bytes: payload JSON at least this long is zstd-compressed
+            (TRACE_COMPRESS_MIN_BYTES, 1024 bytes).
+        compress_level: zstd level (3: see `codec.py` for the figures).
+        journal_mode: "wal" lets readers run while the writer commits and makes a commit one
+            append, not a journal file written, synced and deleted (TRACE_JOURNAL_MODE).
+        synchronous: "normal" (no fsync per commit in WAL; a crash of the process loses
+            nothing committed, a power cut may lose the last commits) or "full" (TRACE_SYNCHRONOUS).
+        statement_cache: compiled statements kept per connection (TRACE_STATEMENT_CACHE, 128;
+            0 = compile every statement every time).
+        lazy_payload: query results carry the stored payload bytes and decode them only when
+            asked (`decode_payload`); False decodes every row's payload (TRACE_LAZY_PAYLOAD).
+        read_threads: reader threads, each with its own read-only connection (2).
+        busy_timeout_ms: how long one statement waits for a lock before the writer backs off (250 ms).
+        retry_base_s / retry_cap_s: writer retry backoff (`core.backoff.backoff_s`), 0.05 s .. 5 s.
+        close_timeout_s: how long `aclose()` keeps retrying a failing write before it gives up
+            and counts the rest as dropped (30 s).
+        check_on_open: run `PRAGMA quick_check` at open, so a damaged file is reported at start.
+        read_only: open for reading only (the `traces` command): no writer, no migration.
+    """
+
+    path: Path
+    batch_size: int = 100
+    batch_flush_ms: int = 5000
+    cache_size: int = 500
+    cache_ttl_s: float = 3600.0
+    query_cache_size: int = 64
+    retention_days: int = 30
+    retention_interval_s: float = 3600.0
+    retention_delay_s: float = 30.0
+    queue_max: int = 100_000
+    compress_min_bytes: int = 1024
+    compress_level: int = 3
+    journal_mode: JournalMode = "wal"
+    synchronous: Synchronous = "normal"
+    statement_cache: int = 128
+    lazy_payload: bool = True
+    read_threads: int = 2
+    busy_timeout_ms: int = 250
+    retry_base_s: float = 0.05
+    retry_cap_s: float = 5.0
+    close_timeout_s: float = 30.0
+    check_on_open: bool = True
+    read_only: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+        for name in ("batch_size", "batch_flush_ms", "queue_max", "compress_min_bytes", "read_threads",
+                     "retention_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+        for name in ("cache_size", "query_cache_size", "statement_cache", "busy_timeout_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        if self.journal_mode not in ("wal", "delete"):
+            raise ValueError("journal_mode must be 'wal' or 'delete'")
+        if self.synchronous not in ("normal", "full"):
+            raise ValueError("synchronous must be 'normal' or 'full'")
+        if not 1 <= self.compress_level <= 22:
+            raise ValueError("compress_level must be 1..22")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> TraceStoreConfig:
+        """The store as the app runs it; `overrides` replace single fields (e.g. read_only=True)."""
+        values: dict[str, Any] = {
+            "path": settings.trace_db_path(),
+            "batch_size": settings.trace_batch_size,
+            "batch_flush_ms": settings.trace_batch_flush_ms,
+            "cache_size": settings.trace_cache_size,
+            "retention_days": settings.trace_retention_days,
+            "queue_max": settings.trace_queue_max,
+            "compress_min_bytes": settings.trace_compress_min_bytes,
+            "journal_mode": settings.trace_journal_mode,
+            "synchronous": settings.trace_synchronous,
+            "statement_cache": settings.trace_statement_cache,
+            "lazy_payload": settings.trace_lazy_payload,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def unoptimised(self) -> TraceStoreConfig:
+        """The benchmark's "before": batch 1, SQLite's default journal and synchronous, no caches,
+        no statement reuse, every payload decoded eagerly. Everything else stays as it is."""
+        return replace(self, batch_size=1, journal_mode="delete", synchronous="full", cache_size=0,
+                       query_cache_size=0, statement_cache=0, lazy_payload=False)

@@ -1,0 +1,337 @@
+"""The writer thread: the only owner of the write connection. Queue -> batches -> commits.
+
+`record()` runs on the caller's thread (the loop) and only appends to a bounded deque (~0.5 µs);
+serialising, compressing and inserting happen here, off the loop, in one transaction per batch
+of `batch_size`, or for whatever is queued every `batch_flush_ms`, on `flush()` and at close.
+A failing commit (locked, disk full, I/O error) is retried with `core.backoff.backoff_s` while
+new traces wait in the queue; an alert says so, and another says when writes work again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.models import Alert, Severity, Trace
+from perps_desktop.errors import StoreError
+from perps_desktop.store.codec import PayloadEncoder
+from perps_desktop.store.schema import FTS_INSERT_SQL, INSERT_SQL, SchemaInfo, open_writer
+from perps_desktop.store.store_config import TraceStoreConfig
+
+__all__ = ["TraceWriter"]
+
+log = logging.getLogger(__name__)
+
+_PRUNE_CHUNK = 2000           # rows deleted per transaction, so queued batches get in between
+_VACUUM_STEP = 2000           # pages handed back per incremental_vacuum step
+_ALERT_EVERY = 10             # while failing, one alert per this many retries (the first included)
+_DAY_MS = 86_400_000
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class _Command:
+    __slots__ = ("arg", "done", "kind")
+
+    def __init__(self, kind: str, arg: Any = None) -> None:
+        self.kind = kind
+        self.arg = arg
+        self.done: Future[Any] = Future()
+
+
+class TraceWriter:
+    """Counters (read them from any thread): recorded, flushed, dropped, batches, retries, lost."""
+
+    def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], None],
+                 on_pruned: Callable[[int], None]) -> None:
+        self._config = config
+        self._on_alert = on_alert
+        self._on_pruned = on_pruned
+        self._queue: deque[Trace] = deque()
+        self._cmds: deque[_Command] = deque()
+        self._wake = threading.Event()
+        self._ready: Future[SchemaInfo] = Future()
+        self._thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
+        self._conn: sqlite3.Connection | None = None
+        self._fts = False
+        self._encoder = PayloadEncoder(min_bytes=config.compress_min_bytes, level=config.compress_level)
+        self._closing = False
+        self._stopped = False
+        self._give_up_at: float | None = None
+        self._drop_alerted = False
+        self.recorded = self.flushed = self.dropped = self.lost = 0
+        self.batches = self.retries = self.pruned = 0
+        self.generation = 0            # +1 per commit: cached query pages older than this are stale
+        self.failing = False
+        self.last_error: str | None = None
+
+    # --- any thread (the loop) ---------------------------------------------------------------
+
+    @property
+    def encode_errors(self) -> int:
+        return self._encoder.errors
+
+    @property
+    def queued(self) -> int:
+        return max(0, self.recorded - self.flushed - self.lost)
+
+    def start(self) -> Future[SchemaInfo]:
+        self._thread.start()
+        return self._ready
+
+    def record(self, trace: Trace) -> None:
+        """Queue one trace; never blocks, never raises. A full queue or a closed store counts a drop."""
+        q = self._queue
+        if self._closing or len(q) >= self._config.queue_max:
+            self.dropped += 1
+            if not self._drop_alerted:
+                self._drop_alerted = True
+                self._dropping()
+            return
+        q.append(trace)
+        self.recorded += 1
+        if len(q) >= self._config.batch_size and not self._wake.is_set():
+            self._wake.set()
+
+    def command(self, kind: str, arg: Any = None) -> Future[Any]:
+        """Ask the writer thread to flush / prune / close; the future resolves when it is done."""
+        cmd = _Command(kind, arg)
+        self._cmds.append(cmd)
+        self._wake.set()
+        if self._stopped:
+            self._settle_leftovers()
+        return cmd.done
+
+    def close(self) -> Future[Any]:
+        """Stop taking traces, write everything queued, close the connection; resolves when done."""
+        if not self._closing:
+            self._closing = True
+            self._give_up_at = time.monotonic() + self._config.close_timeout_s
+        return self.command("close")
+
+    def _dropping(self) -> None:
+        cfg = self._config
+        reason = "the store is closed" if self._closing else f"the queue is full ({cfg.queue_max:,} traces)"
+        log.warning("trace store: dropping traces: %s", reason)
+        self._alert("trace_store.dropped", Severity.WARNING,
+                    f"traces are being dropped: {reason}; the count is in the store's stats")
+
+    def _alert(self, key: str, severity: Severity, message: str) -> None:
+        try:
+            self._on_alert(Alert(key=key, source="trace_store", severity=severity, message=message,
+                                 time_ms=_now_ms()))
+        except Exception:  # an alert sink must never stop the writer
+            log.exception("trace store: alert callback failed")
+
+    # --- the writer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._run_open()
+        finally:
+            self._stopped = True
+            self._settle_leftovers()
+
+    def _run_open(self) -> None:
+        try:
+            self._conn, info = open_writer(self._config)
+        except BaseException as exc:
+            self._closing = True
+            self._ready.set_exception(exc)
+            return
+        self._fts = info.fts
+        self._ready.set_result(info)
+        closers: list[_Command] = []
+        try:
+            closers = self._serve()
+        except BaseException as exc:  # a bug: say so loudly; the queue keeps counting drops when full
+            log.exception("trace writer stopped")
+            self._closing = True
+            self._alert("trace_store.writer_stopped", Severity.CRITICAL, f"the trace writer stopped: {exc!r}")
+        finally:
+            self._close_connection()
+            for cmd in closers:           # resolved only now: the file is complete when close() returns
+                cmd.done.set_result(None)
+
+    def _serve(self) -> list[_Command]:
+        cfg = self._config
+        flush_s = cfg.batch_flush_ms / 1000.0
+        next_flush = time.monotonic() + flush_s
+        next_prune = time.monotonic() + cfg.retention_delay_s
+        while True:
+            timeout = min(next_flush, next_prune) - time.monotonic()
+            if timeout > 0 and not self._cmds and len(self._queue) < cfg.batch_size:
+                self._wake.wait(timeout)
+            self._wake.clear()
+            cmds: list[_Command] = []
+            while self._cmds:
+                cmds.append(self._cmds.popleft())
+            now = time.monotonic()
+            if now >= next_flush or cmds:
+                self._write(everything=True)
+                next_flush = time.monotonic() + flush_s
+            else:
+                self._write(everything=False)
+            closing = False
+            for cmd in cmds:
+                if cmd.kind == "close":
+                    closing = True
+                elif cmd.kind == "prune":
+                    try:
+                        cmd.done.set_result(self._prune(cmd.arg))
+                    except BaseException as exc:
+                        cmd.done.set_exception(exc)
+                else:
+                    cmd.done.set_result(None)
+            if now >= next_prune:
+                try:
+                    self._prune(None)
+                except StoreError as exc:
+                    log.warning("trace retention failed, next try in %.0f s: %s", cfg.retention_interval_s, exc)
+                next_prune = time.monotonic() + cfg.retention_interval_s
+            if closing:
+                while self._queue:
+                    self._write(everything=True)
+                return [cmd for cmd in cmds if cmd.kind == "close"]
+
+    def _write(self, *, everything: bool) -> None:
+        """Commit the full batches queued (and the partial last one when `everything`)."""
+        q = self._queue
+        size = self._config.batch_size
+        n = len(q)
+        if not everything:
+            n -= n % size
+        while n > 0:
+            k = min(size, n)
+            self._commit([q.popleft() for _ in range(k)])
+            n -= k
+        if self._drop_alerted and len(q) < self._config.queue_max // 2 and not self._closing:
+            self._drop_alerted = False
+
+    def _commit(self, batch: list[Trace]) -> None:
+        row = self._encoder.row
+        rows = [row(t) for t in batch]
+        attempt = 0
+        while True:
+            try:
+                self._insert(rows)
+                break
+            except sqlite3.Error as exc:
+                self._rollback()
+                if self._give_up_at is not None and time.monotonic() > self._give_up_at:
+                    self.lost += len(rows)
+                    log.error("trace store closing: %d traces could not be written: %s", len(rows), exc)
+                    return
+                delay = backoff_s(attempt, base_s=self._config.retry_base_s, cap_s=self._config.retry_cap_s)
+                self._write_failed(exc, attempt, delay)
+                time.sleep(delay)
+                attempt += 1
+        if attempt:
+            self.failing = False
+            log.info("trace writes work again after %d retries", attempt)
+            self._alert("trace_store.write_recovered", Severity.INFO,
+                        f"trace writes work again after {attempt} retries; nothing was lost")
+        self.flushed += len(rows)
+        self.batches += 1
+        self.generation += 1
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(INSERT_SQL, rows)
+        if self._fts:
+            # One writer and the write lock held: the batch's ids are consecutive and end here.
+            first = conn.execute("SELECT last_insert_rowid()").fetchone()[0] - len(rows) + 1
+            conn.executemany(FTS_INSERT_SQL, [(first + i, r[8]) for i, r in enumerate(rows)])
+        conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+
+    def _write_failed(self, exc: sqlite3.Error, attempt: int, delay: float) -> None:
+        self.failing = True
+        self.retries += 1
+        self.last_error = str(exc)
+        log.warning("trace write failed (%s); retry %d in %.2f s, %d traces queued", exc, attempt + 1, delay,
+                    self.queued)
+        if attempt % _ALERT_EVERY == 0:
+            self._alert("trace_store.write_failing", Severity.ERROR,
+                        f"trace writes are failing ({exc}); retrying with backoff, {self.queued:,} traces "
+                        "waiting in the queue")
+
+    def _prune(self, now_ms: int | None) -> int:
+        """Delete traces older than the retention, then hand the freed pages back (incremental vacuum)."""
+        conn = self._conn
+        assert conn is not None
+        cutoff = (now_ms if now_ms is not None else _now_ms()) - self._config.retention_days * _DAY_MS
+        total = 0
+        try:
+            while True:
+                conn.execute("BEGIN IMMEDIATE")
+                ids = [(r[0],) for r in conn.execute(
+                    "SELECT id FROM traces WHERE time_ms < ? LIMIT ?", (cutoff, _PRUNE_CHUNK))]
+                if self._fts and ids:
+                    conn.executemany("INSERT INTO traces_fts (traces_fts, rowid, reason) "
+                                     "SELECT 'delete', id, reason FROM traces WHERE id = ?", ids)
+                conn.executemany("DELETE FROM traces WHERE id = ?", ids)
+                conn.execute("COMMIT")
+                if not ids:
+                    break
+                total += len(ids)
+                self.generation += 1
+                self._write(everything=False)
+            if total and conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+                for _ in range(100_000):
+                    if not conn.execute("PRAGMA freelist_count").fetchone()[0]:
+                        break
+                    conn.execute(f"PRAGMA incremental_vacuum({_VACUUM_STEP})").fetchall()
+                    self._write(everything=False)
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise StoreError(f"trace retention on {self._config.path}: {exc}") from exc
+        finally:
+            if total:
+                self.pruned += total
+                log.info("trace retention: deleted %d traces older than %d days", total, self._config.retention_days)
+                self._on_pruned(total)
+        return total
+
+    def _settle_leftovers(self) -> None:
+        """Commands that reached a stopped writer: nothing is queued to flush, nothing can be pruned."""
+        while self._cmds:
+            try:
+                cmd = self._cmds.popleft()
+            except IndexError:
+                return
+            if cmd.done.done():
+                continue
+            if cmd.kind == "prune":
+                cmd.done.set_exception(StoreError("the trace writer is not running"))
+            else:
+                cmd.done.set_result(None)
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute("PRAGMA optimize")
+            if self._config.journal_mode == "wal":
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        conn.close()

@@ -1,0 +1,47 @@
+"""Payload encoding and the fast row -> Trace builder."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from perps_desktop.core.models import Side, Trace, TraceKind
+from perps_desktop.store.codec import ZSTD_MAGIC, PayloadEncoder, decode_blob, decode_payload, trace_from_row
+
+
+def test_small_payloads_stay_plain_json_and_big_ones_are_zstd():
+    enc = PayloadEncoder(min_bytes=1024, level=3)
+    small = enc.encode({"a": 1})
+    big = enc.encode({"rows": [{"k": i, "v": i * 1.5} for i in range(200)]})
+    assert small == b'{"a":1}'
+    assert big is not None and big[:4] == ZSTD_MAGIC
+    assert decode_blob(small) == {"a": 1}
+    assert decode_blob(big) == {"rows": [{"k": i, "v": i * 1.5} for i in range(200)]}
+    assert enc.encode(None) is None and decode_blob(None) is None
+
+
+def test_values_json_cannot_hold_are_written_as_text_and_a_bad_payload_keeps_its_trace():
+    enc = PayloadEncoder(min_bytes=1024, level=3)
+    assert decode_blob(enc.encode({"px": Decimal("65000.5"), 1: {"b"}})) == {"px": "65000.5", "1": ["b"]}
+    loop: dict = {}
+    loop["self"] = loop
+    assert "_unserialisable" in decode_blob(enc.encode(loop))
+    assert enc.errors == 1
+
+
+def test_rows_coerce_enums_and_decimals_so_binding_cannot_fail():
+    enc = PayloadEncoder(min_bytes=1024, level=3)
+    row = enc.row(Trace(kind=TraceKind.ORDER, time_ms=5, side=Side.BUY, size=Decimal("0.5"), price=Decimal("1.25")))
+    assert row[:8] == (5, "order", None, None, "B", 0.5, 1.25, None)
+    assert type(row[1]) is str and type(row[5]) is float
+
+
+def test_trace_from_row_equals_the_dataclass_built_normally():
+    row = (7, 1000, "risk", "BTC", "s1", "A", 1.5, 65000.0, "reject", "too big", 0.25, b"{}")
+    built = trace_from_row(row, {"x": 1}, None)
+    normal = Trace(id=7, time_ms=1000, kind="risk", symbol="BTC", strategy="s1", side="A", size=1.5, price=65000.0,
+                   decision="reject", reason="too big", latency_ms=0.25, payload={"x": 1})
+    assert built == normal
+    assert all(getattr(built, f.name) == getattr(normal, f.name) for f in dataclasses.fields(Trace))
+    lazy = trace_from_row(row, None, b'{"y":2}')
+    assert lazy.payload is None and decode_payload(lazy) == {"y": 2}
