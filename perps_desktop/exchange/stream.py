@@ -147,8 +147,10 @@ class ExchangeStream:
         attempt = 0
         while not self._closed:
             try:
-                async with self._t.session.ws_connect(self._cfg.ws_url, autoping=True,
-                                                      timeout=aiohttp.ClientWSTimeout(ws_close=2.0)) as ws:
+                async with asyncio.timeout(self._cfg.timeout_s):  # the handshake is bounded too
+                    ws = await self._t.session.ws_connect(self._cfg.ws_url, autoping=True,
+                                                          timeout=aiohttp.ClientWSTimeout(ws_close=2.0))
+                async with ws:
                     self._ws = ws
                     for sub in self._subscriptions():
                         await ws.send_str(orjson.dumps({"method": "subscribe", "subscription": sub}).decode())
