@@ -1,0 +1,144 @@
+"""`GET /ws` over a real socket: subscriptions, channel shapes, ping, post, dropped connections."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import eth_account
+import orjson
+from hyperliquid.utils.signing import sign_l1_action
+
+from tests.helpers import wait_until
+
+
+class Client:
+    """Collects every message of one WebSocket in the background."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.texts: list[str] = []
+        self.closed = False
+        self.task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.texts.append(msg.data)
+        self.closed = True
+
+    def on(self, channel: str) -> list:
+        out = []
+        for text in self.texts:
+            if text.startswith("{"):
+                msg = orjson.loads(text)
+                if msg.get("channel") == channel:
+                    out.append(msg.get("data", msg))
+        return out
+
+    async def send(self, obj: object) -> None:
+        await self.ws.send_str(orjson.dumps(obj).decode())
+
+
+async def _connect(http: aiohttp.ClientSession, sim) -> Client:
+    ws = await http.ws_connect(sim.url.replace("http", "ws") + "/ws")
+    return Client(ws)
+
+
+async def test_market_channels_ping_and_unsubscribe(sim_server):
+    sim = await sim_server(seed=21)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        await wait_until(lambda: c.texts[:1] == ["Websocket connection established."])
+        await c.send({"method": "ping"})
+        await wait_until(lambda: c.on("pong"))
+        for sub in ({"type": "allMids"}, {"type": "l2Book", "coin": "BTC"}, {"type": "trades", "coin": "ETH"}):
+            await c.send({"method": "subscribe", "subscription": sub})
+        await wait_until(lambda: len(c.on("subscriptionResponse")) == 3)
+        assert c.on("subscriptionResponse")[1] == {"method": "subscribe",
+                                                    "subscription": {"type": "l2Book", "coin": "BTC"}}
+        await wait_until(lambda: len(c.on("allMids")) >= 3 and len(c.on("l2Book")) >= 3, timeout=20)
+        assert "BTC" in c.on("allMids")[-1]["mids"]
+        book = c.on("l2Book")[-1]
+        assert book["coin"] == "BTC" and len(book["levels"][0]) == 20
+        await wait_until(lambda: c.on("trades"), timeout=30)  # the market maker's tape
+        trade = c.on("trades")[0][0]
+        assert trade["coin"] == "ETH" and set(trade) >= {"side", "px", "sz", "hash", "time", "tid", "users"}
+
+        await c.send({"method": "unsubscribe", "subscription": {"type": "l2Book", "coin": "BTC"}})
+        await wait_until(lambda: len(c.on("subscriptionResponse")) == 4)
+        seen = len(c.on("l2Book"))
+        mids = len(c.on("allMids"))
+        await wait_until(lambda: len(c.on("allMids")) >= mids + 3, timeout=20)
+        assert len(c.on("l2Book")) == seen
+
+        await c.send({"method": "subscribe", "subscription": {"type": "l2Book"}})
+        await c.send({"method": "fly"})
+        await c.ws.send_str("{oops")
+        await wait_until(lambda: len(c.on("error")) == 3)
+        await c.ws.close()
+
+
+async def test_user_channels_and_post_requests(sim_server):
+    sim = await sim_server(seed=22)
+    wallet = eth_account.Account.create()
+    user = wallet.address.lower()
+    await sim.fund(user, 20_000)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        for kind in ("userFills", "orderUpdates", "userEvents"):
+            await c.send({"method": "subscribe", "subscription": {"type": kind, "user": wallet.address}})
+        await wait_until(lambda: c.on("userFills"))
+        assert c.on("userFills")[0] == {"user": user, "isSnapshot": True, "fills": []}
+
+        await c.send({"method": "post", "id": 1, "request": {"type": "info", "payload": {"type": "allMids"}}})
+        await wait_until(lambda: c.on("post"))
+        reply = c.on("post")[0]
+        assert reply["id"] == 1 and reply["response"]["type"] == "info"
+        assert reply["response"]["payload"]["type"] == "allMids" and "BTC" in reply["response"]["payload"]["data"]
+
+        mid = float(sim.mid("SOL"))
+        action = {"type": "order", "orders": [{"a": 2, "b": True, "p": str(round(mid * 1.02, 2)), "s": "1",
+                                               "r": False, "t": {"limit": {"tif": "Ioc"}}}], "grouping": "na"}
+        nonce = int(time.time() * 1000)
+        body = {"action": action, "nonce": nonce, "signature": sign_l1_action(wallet, action, None, nonce, None,
+                                                                                False),
+                "vaultAddress": None, "expiresAfter": None}
+        await c.send({"method": "post", "id": 2, "request": {"type": "action", "payload": body}})
+        await wait_until(lambda: len(c.on("post")) == 2)
+        acted = c.on("post")[1]
+        assert acted["id"] == 2 and acted["response"]["type"] == "action"
+        assert "filled" in acted["response"]["payload"]["response"]["data"]["statuses"][0]
+
+        await wait_until(lambda: len(c.on("userFills")) == 2 and c.on("user") and c.on("orderUpdates"))
+        live = c.on("userFills")[1]
+        assert live["user"] == user and live["fills"][0]["coin"] == "SOL" and "isSnapshot" not in live
+        assert c.on("user")[0]["fills"][0]["oid"] == live["fills"][0]["oid"]
+        assert c.on("orderUpdates")[-1][0]["status"] == "filled"
+
+        await c.send({"method": "post", "id": 3, "request": {"type": "info", "payload": {"type": "nope"}}})
+        await wait_until(lambda: len(c.on("post")) == 3)
+        assert c.on("post")[2]["response"]["type"] == "error"
+        assert sim.stats()["requests"]["exchange:order"] == 1
+        await c.ws.close()
+
+
+async def test_a_ws_drop_fault_cuts_connections(sim_server):
+    sim = await sim_server(seed=23)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+        await wait_until(lambda: c.on("allMids"))
+        status = await (await http.post(sim.url + "/sim", json={"type": "fault", "kind": "wsDrop",
+                                                                  "durationS": 1.0})).json()
+        assert status["status"] == "ok"
+        await wait_until(lambda: c.closed)
+        again = await _connect(http, sim)
+        await wait_until(lambda: again.closed)  # still inside the fault's duration
+        await wait_until(lambda: not sim.faults_active(), timeout=10)
+        fine = await _connect(http, sim)
+        await fine.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+        await wait_until(lambda: fine.on("allMids"))
+        assert not fine.closed and sim.stats()["wsDropped"] >= 2
+        await fine.ws.close()
