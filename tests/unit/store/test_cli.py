@@ -1,0 +1,81 @@
+"""`perps-desktop traces`: the three formats, the filters, and what a missing or bad file says."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+
+import pytest
+
+from perps_desktop.cli import main
+from perps_desktop.core.models import Trace
+from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.store.cli import parse_since
+
+NOW = 1_750_000_000_000
+
+
+def _make_db(path) -> None:
+    async def fill() -> None:
+        async with TraceStore(TraceStoreConfig(path=path, retention_delay_s=3600.0)) as store:
+            for i in range(6):
+                store.record(Trace(kind=("signal", "risk")[i % 2], time_ms=NOW + i * 1000, symbol=("BTC", "ETH")[i % 2],
+                                   strategy="momo", side="B", size=0.5, price=65000.0 + i, decision="approve",
+                                   reason=f"reason {i}", latency_ms=1.5,
+                                   payload={"i": i, "big": "y" * (3000 if i == 4 else 1)}))
+    asyncio.run(fill())
+
+
+def test_json_format_holds_every_field_and_the_decoded_payload(tmp_path, capsys):
+    db = tmp_path / "t.sqlite3"
+    _make_db(db)
+    assert main(["traces", "--db", str(db), "--format", "json", "--symbol", "BTC"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == [5, 3, 1]                  # newest first, BTC only
+    assert rows[0]["payload"] == {"i": 4, "big": "y" * 3000}    # the compressed one, decoded
+    assert rows[0]["time"] == "2025-06-15T15:06:44.000Z" and rows[0]["reason"] == "reason 4"
+
+
+def test_csv_format_has_a_header_and_one_line_per_trace(tmp_path, capsys):
+    db = tmp_path / "t.sqlite3"
+    _make_db(db)
+    assert main(["traces", "--db", str(db), "--format", "csv", "--kind", "risk", "--limit", "2"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["id"] for r in rows] == ["6", "4"]
+    assert rows[0]["kind"] == "risk" and json.loads(rows[0]["payload"]) == {"i": 5, "big": "y"}
+
+
+def test_table_format_lines_up_columns(tmp_path, capsys):
+    db = tmp_path / "t.sqlite3"
+    _make_db(db)
+    assert main(["traces", "--db", str(db), "--since", str(NOW + 3000)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["id", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision",
+                                "latency_ms", "reason"]
+    assert len(lines) == 4 and lines[1].split()[:4] == ["6", "2025-06-15T15:06:45.000Z", "risk", "ETH"]
+    assert lines[1].endswith("reason 5")
+    assert lines[0].index("reason") == lines[1].index("reason 5")
+
+
+def test_a_missing_database_is_exit_1_and_a_bad_since_is_exit_2(tmp_path, capsys):
+    assert main(["traces", "--db", str(tmp_path / "none.sqlite3")]) == 1
+    assert "no trace database at" in capsys.readouterr().err
+    assert main(["traces", "--db", str(tmp_path / "none.sqlite3"), "--since", "yesterday-ish"]) == 2
+    garbage = tmp_path / "bad.sqlite3"
+    garbage.write_bytes(b"not sqlite at all" * 100)
+    assert main(["traces", "--db", str(garbage)]) == 1
+    assert str(garbage) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1700000000000", 1_700_000_000_000),
+    ("15m", NOW - 15 * 60_000),
+    ("2h", NOW - 2 * 3_600_000),
+    ("1d", NOW - 86_400_000),
+    ("2025-06-15T15:06:40", NOW),
+    ("2025-06-15T17:06:40+02:00", NOW),
+])
+def test_since_accepts_epoch_ms_ages_and_iso_times(text, expected):
+    assert parse_since(text, now_ms=NOW) == expected
