@@ -16,13 +16,13 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.models import (
-    AccountState,
     ActionReport,
     ActionStep,
     Alert,
@@ -53,6 +53,7 @@ __all__ = ["AlertPort", "GuardPort", "PositionRecovery"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_MISSING: Any = object()
 Owners = Callable[[], Mapping[str, str] | Awaitable[Mapping[str, str]]]
 Publish = Callable[[str, object], None]
 
@@ -119,40 +120,46 @@ class PositionRecovery:
         """Forget every cached read (after own orders or news from the stream)."""
         self.cache.clear()
 
-    def _load(self, key: object, loader: Callable[[], Awaitable[T]]) -> Awaitable[T]:
-        return self.cache.get_or_load(key, loader)
-
-    async def _account(self) -> AccountState:
-        return await self._load("account", self._ex.user_state)
-
-    async def _orders(self) -> list[Order]:
-        return await self._load("orders", self._ex.open_orders)
-
     async def _last_fills(self) -> dict[str, int]:
-        async def load() -> dict[str, int]:
-            last: dict[str, int] = {}
-            fills: list[Fill] = await self._ex.user_fills()
-            for f in fills:
-                if f.time_ms > last.get(f.symbol, 0):
-                    last[f.symbol] = f.time_ms
-            return last
-        return await self._load("last_fills", load)
+        last: dict[str, int] = {}
+        fills: list[Fill] = await self._ex.user_fills()
+        for f in fills:
+            if f.time_ms > last.get(f.symbol, 0):
+                last[f.symbol] = f.time_ms
+        return last
 
     async def _owner_map(self) -> Mapping[str, str]:
-        async def load() -> Mapping[str, str]:
-            if self._owners is None:
-                return {}
-            got = self._owners()
-            return dict(await got) if isinstance(got, Awaitable) else dict(got)
-        return await self._load("owners", load)
+        if self._owners is None:
+            return {}
+        got = self._owners()
+        return dict(await got) if isinstance(got, Awaitable) else dict(got)
 
-    async def _mid(self, symbol: str) -> Decimal:
-        return await self._load(("mid", symbol), lambda: self._ex.mid(symbol))
+    def _mid_loader(self, symbol: str) -> Callable[[], Awaitable[Decimal | None]]:
+        async def load() -> Decimal | None:
+            try:
+                return await self._ex.mid(symbol)
+            except (PerpsError, KeyError) as exc:       # judge it on its mark instead
+                log.debug("recovery: no mid for %s (%s)", symbol, exc)
+                return None
+        return load
+
+    async def _read(self, items: Sequence[tuple[Hashable, Callable[[], Awaitable[Any]]]]) -> list[Any]:
+        """Values by key: cached ones at once, the misses loaded as `parallelism` allows."""
+        cache = self.cache
+        out: list[Any] = [cache.get(k) if k in cache else _MISSING for k, _ in items]
+        missing = [i for i, v in enumerate(out) if v is _MISSING]
+        if missing:
+            loaded = await self._map([partial(cache.get_or_load, items[i][0], items[i][1]) for i in missing])
+            for i, value in zip(missing, loaded, strict=True):
+                out[i] = value
+                if value is None:
+                    cache.invalidate(items[i][0])     # a failed read is not kept
+        return out
 
     async def _map(self, fns: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """Run the calls one by one (parallelism 1), all at once (0), or at most n at a time."""
         n = self.config.parallelism
-        if n == 1:
+        if n == 1 or len(fns) == 1:
             return [await fn() for fn in fns]
         if n <= 0 or n >= len(fns):
             return list(await asyncio.gather(*(fn() for fn in fns)))
@@ -165,32 +172,32 @@ class PositionRecovery:
 
     # --- analysis --------------------------------------------------------------------------
     async def analyse(self) -> tuple[RecoveryFinding, ...]:
-        """Judge every open position; returns (and keeps) the findings. Reads only, sends nothing."""
-        account, orders, last_fills, owners = await self._map(
-            [self._account, self._orders, self._last_fills, self._owner_map])
+        """Judge every open position; returns (and keeps) the findings. Reads only, sends nothing.
+
+        The reads (account, orders, fills, owners, then every position's mid) go out together;
+        the judging that follows is plain CPU work on the values read.
+        """
+        ex = self._ex
+        account, orders, last_fills, owners = await self._read(
+            [("account", ex.user_state), ("orders", ex.open_orders), ("last_fills", self._last_fills),
+             ("owners", self._owner_map)])
+        positions = [p for p in account.positions if p.size != 0]
+        mids = await self._read([(("mid", p.symbol), self._mid_loader(p.symbol)) for p in positions])
         by_symbol: dict[str, list[Order]] = {}
         for o in orders:
             by_symbol.setdefault(o.symbol, []).append(o)
         now = _now_ms()
         equity = float(account.equity)
-
-        def one(p: Position) -> Callable[[], Awaitable[list[RecoveryFinding]]]:
-            async def run() -> list[RecoveryFinding]:
-                try:
-                    mid: float | None = float(await self._mid(p.symbol))
-                except (PerpsError, KeyError):
-                    mid = None
-                ctx = PositionContext(equity=equity, mid=mid, owner=owners.get(p.symbol),
-                                      orders=tuple(by_symbol.get(p.symbol, ())),
-                                      last_fill_ms=last_fills.get(p.symbol), now_ms=now)
-                return analyse_position(p, ctx, self.config)
-            return run
-
-        per_position = await self._map([one(p) for p in account.positions if p.size != 0])
-        findings = tuple(f for fs in per_position for f in fs)
-        self.findings = findings
+        cfg = self.config
+        findings: list[RecoveryFinding] = []
+        for p, mid in zip(positions, mids, strict=True):
+            ctx = PositionContext(equity=equity, mid=float(mid) if mid is not None else None,
+                                  owner=owners.get(p.symbol), orders=tuple(by_symbol.get(p.symbol, ())),
+                                  last_fill_ms=last_fills.get(p.symbol), now_ms=now)
+            findings += analyse_position(p, ctx, cfg)
+        self.findings = result = tuple(findings)
         self.analyses += 1
-        return findings
+        return result
 
     def _alert(self, findings: Iterable[RecoveryFinding]) -> None:
         if self._alerts is None:
@@ -228,7 +235,7 @@ class PositionRecovery:
 
     async def _execute(self, todo: list[RecoveryFinding]) -> ActionReport:
         async with self.lock:
-            account = await self._account()
+            account, = await self._read([("account", self._ex.user_state)])
             positions = {p.symbol: p for p in account.positions}
             reqs: list[OrderRequest] = []
             acted: list[RecoveryFinding] = []
@@ -236,9 +243,9 @@ class PositionRecovery:
                 p = positions.get(f.symbol)
                 if p is None or p.size == 0:
                     continue
-                mid = float(await self._mid(f.symbol))
+                mid, = await self._read([(("mid", f.symbol), self._mid_loader(f.symbol))])
                 frac = 1.0 if f.action == CLOSE else f.reduce_fraction
-                reqs.append(close_request(p, frac, mid, self.config.slippage))
+                reqs.append(close_request(p, frac, float(mid) if mid is not None else None, self.config.slippage))
                 acted.append(f)
             results: Sequence[OrderResult | BaseException]
             t0 = time.perf_counter()
