@@ -19,19 +19,32 @@ import aiohttp
 from perps_desktop.app.identity import Identity
 from perps_desktop.app.snapshot import TraceCounters
 from perps_desktop.config import Settings
-from perps_desktop.core.alerts import AlertConfig, AlertManager, log_sink
-from perps_desktop.core.breaker import BreakerConfig, BreakerRegistry, BreakerTransition
-from perps_desktop.core.bus import EventBus
+from perps_desktop.core import (
+    AlertConfig,
+    AlertManager,
+    BreakerConfig,
+    BreakerRegistry,
+    BreakerTransition,
+    EngineConfig,
+    EventBus,
+    HealthChecker,
+    HealthConfig,
+    MomentumStrategy,
+    MonitorConfig,
+    PerformanceMonitor,
+    PositionRecovery,
+    RecoveryConfig,
+    RiskConfig,
+    RiskManager,
+    StrategyConfig,
+    TradingEngine,
+    TradingStateChanged,
+    log_sink,
+    loop_lag_check,
+    ping_check,
+)
 from perps_desktop.core.caching import CacheRegistry
-from perps_desktop.core.engine import EngineConfig, TradingEngine
-from perps_desktop.core.health import HealthChecker, HealthConfig, loop_lag_check, ping_check
 from perps_desktop.core.models import Alert, Trace, TraceKind
-from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor
-from perps_desktop.core.recovery import PositionRecovery
-from perps_desktop.core.recovery_rules import RecoveryConfig
-from perps_desktop.core.risk import RiskManager, TradingStateChanged
-from perps_desktop.core.risk_rules import RiskConfig
-from perps_desktop.core.strategy import MomentumStrategy, StrategyConfig
 from perps_desktop.errors import ConfigError
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 from perps_desktop.store import TraceStore, TraceStoreConfig

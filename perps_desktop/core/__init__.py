@@ -8,6 +8,8 @@ from perps_desktop.core.breaker import (
     BreakerTransition,
     CircuitBreaker,
 )
+from perps_desktop.core.bus import EventBus
+from perps_desktop.core.engine import EngineConfig, ReconcileReport, TradingEngine
 from perps_desktop.core.health import (
     HealthChecker,
     HealthConfig,
@@ -17,8 +19,11 @@ from perps_desktop.core.health import (
     ping_check,
 )
 from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor, format_snapshot
+from perps_desktop.core.recovery import PositionRecovery
+from perps_desktop.core.recovery_rules import PositionContext, RecoveryConfig, analyse_position, new_cloid
 from perps_desktop.core.risk import RiskManager, TradingStateChanged
 from perps_desktop.core.risk_rules import Portfolio, PortfolioRisk, PositionRisk, RiskConfig
+from perps_desktop.core.strategy import MomentumStrategy, StrategyConfig
 
 __all__ = [
     "BREAKER_NAMES",
@@ -29,20 +34,31 @@ __all__ = [
     "BreakerRegistry",
     "BreakerTransition",
     "CircuitBreaker",
+    "EngineConfig",
+    "EventBus",
     "HealthChecker",
     "HealthConfig",
     "HealthResult",
+    "MomentumStrategy",
     "MonitorConfig",
     "PerformanceMonitor",
     "Portfolio",
     "PortfolioRisk",
+    "PositionContext",
+    "PositionRecovery",
     "PositionRisk",
+    "ReconcileReport",
+    "RecoveryConfig",
     "RiskConfig",
     "RiskManager",
+    "StrategyConfig",
+    "TradingEngine",
     "TradingStateChanged",
+    "analyse_position",
     "format_snapshot",
     "freshness_check",
     "log_sink",
     "loop_lag_check",
+    "new_cloid",
     "ping_check",
 ]
