@@ -70,6 +70,7 @@ class Account:
     live_cloids: dict[str, int] = field(default_factory=dict)
     fills: list[dict] = field(default_factory=list)      # oldest first
     funding: list[dict] = field(default_factory=list)    # oldest first
+    ledger: list[dict] = field(default_factory=list)     # deposits (fund), oldest first
     scheduled_cancel: int | None = None
     scheduled_cancel_fired: list[int] = field(default_factory=list)
     builder_approvals: dict[str, Decimal] = field(default_factory=dict)

@@ -57,6 +57,12 @@ class Housekeeper:
             for order in book.crossed_by_market():
                 acct = v.accounts[order.user]
                 book.remove(order)
+                if order.reduce_only:
+                    pos = acct.positions.get(order.coin)
+                    if pos is None or (pos.szi > 0) == order.is_buy:
+                        v.finish(acct, order, "reduceOnlyCanceled", now, batch, in_book=False)
+                        continue
+                    order.sz = min(order.sz, abs(pos.szi))
                 tid = v.new_tid()
                 digest = "0x" + format(tid * 2654435761 + v.seed, "064x")[-64:]
                 v.fill(acct, order, order.limit_px, order.sz, crossed=False, now=now, tid=tid,
@@ -159,6 +165,11 @@ class Housekeeper:
     def _pay_funding(self, now: int, batch: EventBatch) -> None:
         """Longs pay shorts `szi * mark * rate` when the rate is positive (and the reverse)."""
         v = self.venue
+        for coin, rate in v.markets.funding.items():
+            rows = v.markets.funding_history[coin]
+            rows.append({"coin": coin, "fundingRate": fmt(rate), "premium": "0.0", "time": now})
+            if len(rows) > 5000:
+                del rows[:500]
         for acct in v.accounts.values():
             for coin, p in acct.positions.items():
                 rate = v.markets.funding[coin]

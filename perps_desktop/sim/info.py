@@ -15,7 +15,6 @@ __all__ = ["INFO_WEIGHTS", "InfoHandler", "info_weight"]
 
 INFO_WEIGHTS = {"l2Book": 2, "allMids": 2, "clearinghouseState": 2, "orderStatus": 2,
                 "spotClearinghouseState": 2, "exchangeStatus": 2, "userRole": 60}
-_PER_20 = {"userFills", "userFillsByTime", "historicalOrders", "userFunding", "fundingHistory"}
 _INTERVALS = {"1m": 1, "3m": 3, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "2h": 120, "4h": 240, "8h": 480,
               "12h": 720, "1d": 1440, "3d": 4320, "1w": 10080, "1M": 43200}
 _EMPTY_SPOT = b'{"universe":[],"tokens":[]}'
@@ -29,9 +28,11 @@ def info_weight(kind: str) -> int:
 class InfoHandler:
     """Maps an info body to (JSON bytes, extra weight); raises WireError for a bad request."""
 
-    def __init__(self, venue: Venue, rate_state: Callable[[str], dict]) -> None:
+    def __init__(self, venue: Venue, rate_state: Callable[[str], dict],
+                 agents: Callable[[], Mapping[str, str]] = dict) -> None:
         self.venue = venue
         self.rate_state = rate_state
+        self.agents = agents
         self.routes: dict[str, Callable[[Mapping, int], tuple[bytes, int]]] = {
             "meta": self._meta, "spotMeta": self._spot_meta, "spotMetaAndAssetCtxs": self._spot_ctxs,
             "perpDexs": self._perp_dexs, "metaAndAssetCtxs": self._meta_ctxs, "allMids": self._all_mids,
@@ -41,7 +42,9 @@ class InfoHandler:
             "candleSnapshot": self._candles, "userFunding": self._funding, "userRateLimit": self._rate_limit,
             "historicalOrders": self._historical, "userFees": self._fees, "maxBuilderFee": self._max_builder_fee,
             "referral": self._referral, "spotClearinghouseState": self._spot_state,
-            "exchangeStatus": self._exchange_status,
+            "exchangeStatus": self._exchange_status, "fundingHistory": self._funding_history,
+            "userRole": self._user_role, "subAccounts": self._null_for_user, "extraAgents": self._agents,
+            "userNonFundingLedgerUpdates": self._ledger, "predictedFundings": self._predicted_fundings,
         }
 
     def answer(self, body: Mapping, now: int) -> tuple[bytes, int]:
@@ -202,6 +205,44 @@ class InfoHandler:
 
     def _exchange_status(self, body: Mapping, now: int) -> tuple[bytes, int]:
         return orjson.dumps({"time": now, "specialStatuses": None}), 0
+
+    def _funding_history(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        coin = self._coin(body.get("coin"))
+        start = as_int(body.get("startTime"), "startTime")
+        end = as_int(body["endTime"], "endTime") if body.get("endTime") is not None else now
+        rows = [r for r in self.venue.markets.funding_history[coin] if start <= r["time"] <= end][:500]
+        return orjson.dumps(rows), len(rows) // 20
+
+    def _predicted_fundings(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        m = self.venue.markets
+        nxt = now + 3_600_000 - now % 3_600_000
+        return orjson.dumps([[s.name, [["HlPerp", {"fundingRate": fmt(m.funding[s.name]), "nextFundingTime": nxt,
+                                                   "fundingIntervalHours": 1}]]] for s in m.specs]), 0
+
+    def _user_role(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        user = norm_address(body.get("user"))
+        if user in self.venue.accounts:
+            return b'{"role":"user"}', 0
+        master = self.agents().get(user)
+        if master is not None:
+            return orjson.dumps({"role": "agent", "data": {"user": master}}), 0
+        return b'{"role":"missing"}', 0
+
+    def _null_for_user(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        norm_address(body.get("user"))
+        return b"null", 0
+
+    def _agents(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        user = norm_address(body.get("user"))
+        rows = [{"address": a, "name": "", "validUntil": now + 180 * 86_400_000}
+                for a, master in self.agents().items() if master == user]
+        return orjson.dumps(rows), 0
+
+    def _ledger(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        acct = self.venue.account(norm_address(body.get("user")))
+        start = as_int(body.get("startTime"), "startTime")
+        rows = [r for r in acct.ledger if r["time"] >= start] if acct else []
+        return orjson.dumps(rows), len(rows) // 20
 
     def _coin(self, coin: object) -> str:
         if not isinstance(coin, str) or coin not in self.venue.markets.by_name:

@@ -68,6 +68,7 @@ class Markets:
         self.mids: dict[str, Decimal] = {}
         self.ticks: dict[str, Decimal] = {}
         self.funding: dict[str, Decimal] = {s.name: Decimal("0.0000125") for s in specs}
+        self.funding_history: dict[str, list[dict]] = {s.name: [] for s in specs}
         self._candles: dict[str, list[list]] = {s.name: [] for s in specs}
         self._backfilled: set[str] = set()
         self._day_stats: dict[str, tuple[tuple[str, int], tuple[Decimal, Decimal, Decimal]]] = {}

@@ -88,8 +88,8 @@ class Simulator:
         self.venue = Venue(self.markets, self.seed, now)
         self.venue.sink = self.hub
         self.keeper = Housekeeper(self.venue, funding_interval_ms=int(self.funding_interval_s * 1000), now_ms=now)
-        self.info = InfoHandler(self.venue, self._rate_state)
         self.actions = ActionHandler(self.venue, flush=lambda b: b.flush(self.hub))
+        self.info = InfoHandler(self.venue, self._rate_state, lambda: self.actions.agents)
 
     # -- lifecycle ------------------------------------------------------------------------------
     @property
@@ -154,7 +154,10 @@ class Simulator:
     # -- in-process API -------------------------------------------------------------------------
     async def fund(self, address: str, usdc: float | int | str | Decimal = 100_000) -> None:
         """Credit USDC to an address (creating its account), as `POST /sim {"type":"fund"}`."""
-        self.venue.fund(address.lower(), Decimal(str(usdc)))
+        amount = Decimal(str(usdc))
+        if not amount.is_finite():
+            raise WireError(f"usdc must be a finite number, got {usdc!r}")
+        self.venue.fund(address.lower(), amount, _now_ms())
 
     async def set_mid(self, coin: str, px: float | int | str | Decimal) -> None:
         """Force a coin's mid; resting orders it crosses fill at the next block."""

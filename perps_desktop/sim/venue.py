@@ -50,11 +50,14 @@ class Venue:
     def marks(self) -> dict[str, Decimal]:
         return self.markets.mids
 
-    def fund(self, user: str, usdc: Decimal) -> Account:
+    def fund(self, user: str, usdc: Decimal, now_ms: int = 0) -> Account:
+        """Credit USDC (a deposit in the user's ledger); creates the account."""
         acct = self.accounts.get(user)
         if acct is None:
             acct = self.accounts[user] = Account(address=user)
         acct.usdc += usdc
+        acct.ledger.append({"time": now_ms, "hash": "0x" + "0" * 64,
+                            "delta": {"type": "deposit", "usdc": fmt(usdc)}})
         return acct
 
     def set_mid(self, coin: str, px: Decimal, now_ms: int) -> None:

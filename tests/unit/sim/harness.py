@@ -54,13 +54,14 @@ class Harness:
         self.venue.sink = self.sink
         self.keeper = Housekeeper(self.venue, funding_interval_ms=funding_interval_ms, now_ms=self.now)
         self.actions = ActionHandler(self.venue, flush=lambda b: b.flush(self.sink))
-        self.info = InfoHandler(self.venue, lambda user: {"used": self.actions.requests_used.get(user, 0)})
+        self.info = InfoHandler(self.venue, lambda user: {"used": self.actions.requests_used.get(user, 0)},
+                                lambda: self.actions.agents)
         self._nonce = T0
 
     def wallet(self, usdc: float = 100_000):
         w = eth_account.Account.create()
         if usdc:
-            self.venue.fund(w.address.lower(), Decimal(str(usdc)))
+            self.venue.fund(w.address.lower(), Decimal(str(usdc)), self.now)
         return w
 
     def body(self, wallet, action: dict, *, nonce: int | None = None, vault: str | None = None,

@@ -72,6 +72,22 @@ def test_fills_by_time_funding_rate_limit_and_order_status_by_cloid():
     assert h.ask({"type": "userFees", "user": w.address})["userCrossRate"] == "0.00045"
 
 
+def test_funding_history_roles_ledger_and_predicted_fundings():
+    h = Harness(funding_interval_ms=1_000)
+    w = h.wallet(5_000)
+    assert h.ask({"type": "userRole", "user": w.address}) == {"role": "user"}
+    assert h.ask({"type": "userRole", "user": USER}) == {"role": "missing"}
+    assert h.ask({"type": "subAccounts", "user": w.address}) is None
+    assert h.ask({"type": "extraAgents", "user": w.address}) == []
+    [deposit] = h.ask({"type": "userNonFundingLedgerUpdates", "user": w.address, "startTime": 0})
+    assert deposit["delta"] == {"type": "deposit", "usdc": "5000.0"}
+    h.block(ms=1_500)
+    [row] = h.ask({"type": "fundingHistory", "coin": "ETH", "startTime": 0})
+    assert row["coin"] == "ETH" and row["time"] == h.now and Decimal(row["fundingRate"]) != 0
+    predicted = h.ask({"type": "predictedFundings"})
+    assert predicted[0][0] == "BTC" and predicted[0][1][0][0] == "HlPerp"
+
+
 @pytest.mark.parametrize("body", [
     {"type": "nope"}, {}, {"type": 5}, {"type": "l2Book", "coin": "NOPE"}, {"type": "l2Book"},
     {"type": "clearinghouseState"}, {"type": "clearinghouseState", "user": "bob"},
