@@ -170,14 +170,11 @@ class Markets:
             row[5] += sz
             row[6] += 1
 
-    def _backfill(self, coin: str) -> None:
-        """A day of plausible 1m history ending at the start price, built on first use (per coin, seeded)."""
-        self._backfilled.add(coin)
+    def history_rows(self, coin: str) -> list[list]:
+        """A day of plausible 1m rows ending at the start price (seeded per coin; reads only start state)."""
         spec = self.by_name[coin]
         rng = random.Random(self.seed * 1_000_003 + self.asset_of[coin])
         start = self._start_ms - self._start_ms % _MINUTE
-        live = self._candles[coin]
-        first_live = live[0][0] if live else start
         fair = self._start_fair[coin]
         exp = tick_size(Decimal(repr(fair)), spec.sz_decimals).as_tuple().exponent
         assert isinstance(exp, int)
@@ -194,17 +191,27 @@ class Markets:
 
         rows = []
         for i in range(n):
-            t = start - (n - i) * _MINUTE
-            if t >= first_live:
-                break
             o, c = closes[i], closes[i + 1]
             hi = max(o, c) * (1 + abs(rng.gauss(0.0, _BACKFILL_SIGMA / 2)))
             lo = min(o, c) * (1 - abs(rng.gauss(0.0, _BACKFILL_SIGMA / 2)))
             vol = notional_per_min * rng.uniform(0.3, 1.7) / c
-            rows.append([t, q(o), q(hi), q(lo), q(c), Decimal(repr(round(vol, spec.sz_decimals))),
-                         rng.randint(5, 200)])
-        if rows and live:
-            rows[-1][4] = live[0][1]  # history closes where the live minute opened
+            rows.append([start - (n - i) * _MINUTE, q(o), q(hi), q(lo), q(c),
+                         Decimal(repr(round(vol, spec.sz_decimals))), rng.randint(5, 200)])
+        return rows
+
+    def install_history(self, coin: str, rows: list[list]) -> None:
+        """Put `history_rows` in front of the live candles (once per coin)."""
+        if coin in self._backfilled:
+            return
+        self._backfilled.add(coin)
+        live = self._candles[coin]
+        if live:
+            rows = [r for r in rows if r[0] < live[0][0]]
+            if rows:
+                rows[-1][4] = live[0][1]  # history closes where the live minute opened
         live[:0] = rows
         if len(live) > CANDLE_HISTORY:
             del live[: len(live) - CANDLE_HISTORY]
+
+    def _backfill(self, coin: str) -> None:
+        self.install_history(coin, self.history_rows(coin))

@@ -79,6 +79,7 @@ class Simulator:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._clock_task: asyncio.Task | None = None
+        self._history_task: asyncio.Task | None = None
         self.hub = WsHub(faults=self.faults, snapshot=self._ws_snapshot, block_payload=self._ws_block,
                          post=self._ws_post)
         self._build_venue()
@@ -120,7 +121,9 @@ class Simulator:
         if server is not None and getattr(server, "sockets", None):
             self.port = server.sockets[0].getsockname()[1]
         self.state = SimState.RUNNING
-        self._clock_task = asyncio.get_running_loop().create_task(self._clock(), name="sim-clock")
+        loop = asyncio.get_running_loop()
+        self._clock_task = loop.create_task(self._clock(), name="sim-clock")
+        self._history_task = loop.create_task(self._build_history(), name="sim-history")
         log.debug("simulator listening on %s (seed %d)", self.url, self.seed)
 
     async def aclose(self) -> None:
@@ -129,10 +132,11 @@ class Simulator:
             return
         self.state = SimState.CLOSED
         self._closing.set()
-        if self._clock_task is not None:
-            self._clock_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock_task
+        for task in (self._clock_task, self._history_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.hub.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -140,6 +144,14 @@ class Simulator:
     def __del__(self) -> None:
         if getattr(self, "state", None) is SimState.RUNNING:
             warnings.warn(f"Simulator on {self.url} was never closed", ResourceWarning, stacklevel=1)
+
+    async def _build_history(self) -> None:
+        """Candle history is built one coin at a time (~20 ms each) with the loop free in between,
+        so the first chart or metaAndAssetCtxs request does not stall it for the whole set."""
+        markets = self.venue.markets
+        for spec in self.markets:
+            await asyncio.sleep(0.01)
+            markets.candles(spec.name)
 
     async def _clock(self) -> None:
         timing = random.Random(self.seed + 1)
@@ -193,6 +205,10 @@ class Simulator:
     async def reset(self) -> None:
         """Back to the seed's first state: no accounts, orders, history, faults or counts."""
         self._build_venue()
+        if self.state is SimState.RUNNING:
+            if self._history_task is not None:
+                self._history_task.cancel()
+            self._history_task = asyncio.get_running_loop().create_task(self._build_history(), name="sim-history")
         self.faults.clear()
         self.limiter.reset()
         self._requests.clear()
