@@ -64,7 +64,8 @@ def _now_ms() -> int:
 class EngineConfig:
     interval_s: float = 1.0                 # STRATEGY_INTERVAL_MS: one tick
     recovery_interval_s: float = 2.0        # RECOVERY_INTERVAL_MS
-    orders_refresh_s: float = 10.0          # open orders and fills are re-read at least this often
+    orders_refresh_s: float = 30.0          # open orders and fills are re-read at least this often (the
+                                            # stream pushes both; without it they are re-read after orders)
     slippage_pct: float = 1.0               # ORDER_SLIPPAGE_PCT: IOC limit = mid x (1 +/- this)
     fills_kept: int = 200                   # FILLS_KEPT: newest fills held for the window
     trade: bool = True                      # False in watch mode: read, judge, never send
@@ -117,6 +118,7 @@ class TradingEngine:
         self.orders_sent = 0
         self.last_tick_ms = 0
         self._refresh_at = 0.0
+        self.stream_live = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
 
@@ -286,22 +288,35 @@ class TradingEngine:
                                f"@ {f.px.normalize():f}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
                                                                    "fee": str(f.fee), "pnl": str(f.closed_pnl)})
         if new:
-            self.recovery.invalidate()
+            self.recovery.invalidate("account")          # positions moved; orders and fill ages keep
             self._emit("engine.fills", tuple(new))
 
     def on_stream(self, event: StreamEvent) -> None:
         """The exchange stream's news: own fills are recorded at once, orders re-read next tick."""
         kind = event.kind
         if kind is StreamEventKind.FILLS:
-            self._take_fills(event.fills)
-            self._refresh_at = 0.0
+            if self.reconciled is not None:          # before it, reconciliation reads every fill itself
+                self._take_fills(event.fills)
         elif kind is StreamEventKind.ORDERS:
-            self._refresh_at = 0.0
-            self.recovery.invalidate()
+            self._take_order_updates(event)
         elif kind is StreamEventKind.MIDS and event.mids:
             self.mids = {**self.mids, **event.mids}
         elif kind in (StreamEventKind.CONNECTED, StreamEventKind.DISCONNECTED):
+            self.stream_live = kind is StreamEventKind.CONNECTED
             self._emit(f"engine.stream.{kind.value}", event)
+
+    def _take_order_updates(self, event: StreamEvent) -> None:
+        orders = {o.oid: o for o in self.orders}
+        before = set(orders)
+        for u in event.orders:
+            if u.status == "open":
+                orders[u.order.oid] = u.order
+            else:
+                orders.pop(u.order.oid, None)
+        self.orders = tuple(sorted(orders.values(), key=lambda o: o.timestamp_ms, reverse=True))
+        if set(orders) != before:                   # an IOC that came and went changes nothing
+            self.recovery.invalidate("orders")
+        self._emit("engine.orders_changed", None)
 
     async def _trade(self, mids: dict[str, Decimal], account: AccountState) -> None:
         mon = self.monitor
@@ -371,8 +386,9 @@ class TradingEngine:
                         reason=f"{sig.side.name.lower()} {req.size.normalize():f} {req.symbol} IOC: {detail}",
                         latency_ms=latency, payload={"cloid": req.cloid, "oid": oid, "risk": d.decision.value,
                                                      "reduce_only": req.reduce_only})
-        self._refresh_at = 0.0                          # read the fills and orders on the next tick
-        self.recovery.invalidate()
+        if not self.stream_live:
+            self._refresh_at = 0.0                      # no stream: read fills and orders on the next tick
+        self.recovery.invalidate("account")
         self._emit("engine.orders", tuple(results))
 
     # --- state changes -----------------------------------------------------------------------

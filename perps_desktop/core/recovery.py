@@ -116,9 +116,12 @@ class PositionRecovery:
         self.analyses = 0
 
     # --- data, through the cache ---------------------------------------------------------
-    def invalidate(self) -> None:
-        """Forget every cached read (after own orders or news from the stream)."""
-        self.cache.clear()
+    def invalidate(self, *keys: str) -> None:
+        """Forget cached reads: all of them, or only "account", "orders", "last_fills", "owners"."""
+        if not keys:
+            self.cache.clear()
+        for key in keys:
+            self.cache.invalidate(key)
 
     async def _last_fills(self) -> dict[str, int]:
         last: dict[str, int] = {}
