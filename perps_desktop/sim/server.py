@@ -78,8 +78,12 @@ class Simulator:
         self._total = 0
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._clock_task: asyncio.Task | None = None
-        self._history_task: asyncio.Task | None = None
+        # The block clock and the history builder are timer callbacks, not tasks: they need no
+        # running-loop context, so they also survive a host (qasync) processing Qt events outside run().
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timing = random.Random(seed + 1)
+        self._block_handle: asyncio.TimerHandle | None = None
+        self._history_handle: asyncio.TimerHandle | None = None
         self.hub = WsHub(faults=self.faults, snapshot=self._ws_snapshot, block_payload=self._ws_block,
                          post=self._ws_post)
         self._build_venue()
@@ -121,9 +125,9 @@ class Simulator:
         if server is not None and getattr(server, "sockets", None):
             self.port = server.sockets[0].getsockname()[1]
         self.state = SimState.RUNNING
-        loop = asyncio.get_running_loop()
-        self._clock_task = loop.create_task(self._clock(), name="sim-clock")
-        self._history_task = loop.create_task(self._build_history(), name="sim-history")
+        self._loop = asyncio.get_running_loop()
+        self._schedule_block()
+        self._schedule_history()
         log.debug("simulator listening on %s (seed %d)", self.url, self.seed)
 
     async def aclose(self) -> None:
@@ -132,11 +136,9 @@ class Simulator:
             return
         self.state = SimState.CLOSED
         self._closing.set()
-        for task in (self._clock_task, self._history_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        for handle in (self._block_handle, self._history_handle):
+            if handle is not None:
+                handle.cancel()
         await self.hub.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -145,23 +147,31 @@ class Simulator:
         if getattr(self, "state", None) is SimState.RUNNING:
             warnings.warn(f"Simulator on {self.url} was never closed", ResourceWarning, stacklevel=1)
 
-    async def _build_history(self) -> None:
-        """Candle history is built one coin at a time (~20 ms each) with the loop free in between,
-        so the first chart or metaAndAssetCtxs request does not stall it for the whole set."""
-        markets = self.venue.markets
-        for spec in self.markets:
-            await asyncio.sleep(0.01)
-            markets.candles(spec.name)
+    def _schedule_history(self, index: int = 0) -> None:
+        """Candle history is built one coin per timer tick (~20 ms each), so the first chart or
+        metaAndAssetCtxs request does not stall the loop for the whole set."""
+        if self._loop is not None and index < len(self.markets):
+            self._history_handle = self._loop.call_later(0.01, self._history_step, index)
 
-    async def _clock(self) -> None:
-        timing = random.Random(self.seed + 1)
-        lo, hi = self.block_ms
-        while True:
-            await asyncio.sleep(timing.uniform(lo, hi) / 1000.0)
-            try:
-                self.keeper.block(_now_ms())
-            except Exception:  # a bug in one block must not stop the market
-                log.exception("simulator block failed")
+    def _history_step(self, index: int) -> None:
+        if self.state is not SimState.RUNNING:
+            return
+        self.venue.markets.candles(self.markets[index].name)
+        self._schedule_history(index + 1)
+
+    def _schedule_block(self) -> None:
+        if self._loop is not None:
+            lo, hi = self.block_ms
+            self._block_handle = self._loop.call_later(self._timing.uniform(lo, hi) / 1000.0, self._on_block)
+
+    def _on_block(self) -> None:
+        if self.state is not SimState.RUNNING:
+            return
+        try:
+            self.keeper.block(_now_ms())
+        except Exception:  # a bug in one block must not stop the market
+            log.exception("simulator block failed")
+        self._schedule_block()
 
     # -- in-process API -------------------------------------------------------------------------
     async def fund(self, address: str, usdc: float | int | str | Decimal = 100_000) -> None:
@@ -205,10 +215,9 @@ class Simulator:
     async def reset(self) -> None:
         """Back to the seed's first state: no accounts, orders, history, faults or counts."""
         self._build_venue()
-        if self.state is SimState.RUNNING:
-            if self._history_task is not None:
-                self._history_task.cancel()
-            self._history_task = asyncio.get_running_loop().create_task(self._build_history(), name="sim-history")
+        if self._history_handle is not None:
+            self._history_handle.cancel()
+        self._schedule_history()
         self.faults.clear()
         self.limiter.reset()
         self._requests.clear()
