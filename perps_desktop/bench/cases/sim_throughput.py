@@ -4,6 +4,8 @@ The simulator runs alone in a child process (one core, its own loop), as `perps-
 simulate` does, with the IP rate limit off; this process drives it with a minimal keep-alive
 HTTP/1.1 client on a few connections, so the client costs less than the server it measures.
 A sample is requests per second over one burst. One side only: there is no "before".
+On a busy machine the wall-clock rate understates the server; `extra` also reports the CPU time
+the server process spent per request and the rate one free core would sustain at that cost.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import asyncio
 import contextlib
 import sys
 import time
+
+import psutil
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 
@@ -77,9 +81,12 @@ async def run(ctx: BenchContext) -> Measurement:
     total = ctx.size(20_000, 3_000) if not ctx.smoke else 400
     proc, host, port = await _start_child()
     try:
+        child = psutil.Process(proc.pid)
         await _burst(host, port, min(total, 2_000))  # warm-up: connections, caches, JIT-free paths
         reps = 1 if ctx.smoke else (3 if ctx.quick else 5)
+        cpu0 = sum(child.cpu_times()[:2])
         samples = [await _burst(host, port, total) for _ in range(reps)]
+        cpu_s = sum(child.cpu_times()[:2]) - cpu0
     finally:
         proc.terminate()
         try:
@@ -87,7 +94,13 @@ async def run(ctx: BenchContext) -> Measurement:
         except TimeoutError:
             proc.kill()
             await proc.wait()
-    return Measurement(after=samples, before=None, extra={"connections": CONNECTIONS, "requests": total})
+    served = reps * (total // CONNECTIONS) * CONNECTIONS
+    # CPU the server spent per request: what one core could serve if nothing else ran on it
+    per_core = served / cpu_s if cpu_s > 0 else None
+    return Measurement(after=samples, before=None, extra={
+        "connections": CONNECTIONS, "requests": total,
+        "server_cpu_us_per_request": round(cpu_s / served * 1e6, 1) if served else None,
+        "capacity_per_core_req_s": round(per_core) if per_core else None})
 
 
 CASE = BenchCase(
