@@ -99,12 +99,12 @@ class Account:
         """Initial margin held by resting orders that would open or grow a position."""
         total = ZERO
         for o in self.open_orders.values():
-            if o.reduce_only or o.trigger is not None:
+            if o.reduce_only or o.is_pending_trigger:
                 continue
             pos = self.positions.get(o.coin)
             szi = pos.szi if pos else ZERO
             grow = o.sz if (szi >= 0) == o.is_buy or szi == 0 else max(ZERO, o.sz - abs(szi))
-            lev = pos.leverage if pos else self.leverage.get(o.coin, (True, DEFAULT_LEVERAGE))[1]
+            lev = pos.leverage if pos else o.leverage
             total += grow * o.limit_px / lev
         return total
 

@@ -78,13 +78,14 @@ class Housekeeper:
     def _fire_triggers(self, now: int, batch: EventBatch) -> None:
         v = self.venue
         for acct in list(v.accounts.values()):
-            for order in [o for o in acct.open_orders.values() if o.trigger is not None]:
+            for order in [o for o in acct.open_orders.values() if o.is_pending_trigger]:
                 mark = v.markets.mids[order.coin]
                 trig = order.trigger
                 assert trig is not None
                 if not (mark >= trig.px if trig.fires_above(order.is_buy) else mark <= trig.px):
                     continue
                 acct.open_orders.pop(order.oid, None)
+                order.triggered = True
                 order.status, order.status_ts = "triggered", now
                 batch.updates[acct.address].append(order.update())
                 pos = acct.positions.get(order.coin)

@@ -23,7 +23,7 @@ class Trigger:
         return (self.tpsl == "tp") != is_buy
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, eq=False)
 class Order:
     """A live or finished order; mutable because fills and cancels change it in place."""
 
@@ -41,6 +41,8 @@ class Order:
     trigger: Trigger | None = None
     is_position_tpsl: bool = False
     builder: tuple[str, int] | None = None
+    leverage: int = 20                  # the account's leverage for the coin when placed (margin held)
+    triggered: bool = False             # a trigger order that fired and now works as a limit order
     status: str = "open"
     status_ts: int = 0
     children: list[Order] = field(default_factory=list)
@@ -52,6 +54,11 @@ class Order:
     @property
     def is_trigger(self) -> bool:
         return self.trigger is not None
+
+    @property
+    def is_pending_trigger(self) -> bool:
+        """Waiting for its trigger price: held off the book."""
+        return self.trigger is not None and not self.triggered
 
     def order_type(self) -> str:
         if self.trigger is None:

@@ -103,8 +103,8 @@ class Venue:
         grow = spec.sz if szi == 0 or (szi > 0) == spec.is_buy else max(ZERO, spec.sz - abs(szi))
         _, lev = acct.leverage_of(coin, self.max_lev[coin])
         held = ZERO
-        if replacing is not None and replacing.trigger is None and not replacing.reduce_only:
-            held = replacing.sz * replacing.limit_px / lev
+        if replacing is not None and not replacing.is_pending_trigger and not replacing.reduce_only:
+            held = replacing.sz * replacing.limit_px / replacing.leverage
         if grow * spec.px / lev > acct.available(self.marks()) + held:
             return f"Insufficient margin to place order. asset={spec.asset}"
         return None
@@ -120,7 +120,8 @@ class Venue:
             sz = min(sz, abs(pos.szi))
         order = Order(oid=self.new_oid(), user=acct.address, coin=coin, is_buy=spec.is_buy,
                       limit_px=spec.px, sz=sz, orig_sz=sz, timestamp=now, reduce_only=spec.reduce_only,
-                      tif=spec.tif, cloid=spec.cloid, trigger=spec.trigger, builder=builder, status_ts=now)
+                      tif=spec.tif, cloid=spec.cloid, trigger=spec.trigger, builder=builder, status_ts=now,
+                      leverage=acct.leverage_of(coin, self.max_lev[coin])[1])
         self.orders[order.oid] = order
         self.last_order = order
         if len(self.orders) > 200_000:
@@ -237,7 +238,7 @@ class Venue:
         was_live = acct.open_orders.pop(order.oid, None) is not None
         if order.cloid is not None and acct.live_cloids.get(order.cloid) == order.oid:
             del acct.live_cloids[order.cloid]
-        if in_book and was_live and order.trigger is None:
+        if in_book and was_live and not order.is_pending_trigger:
             self.books[order.coin].remove(order)
             batch.books.add(order.coin)
         order.status, order.status_ts = status, now

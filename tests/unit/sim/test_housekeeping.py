@@ -109,3 +109,21 @@ def test_an_account_below_maintenance_is_liquidated():
     assert h.ask({"type": "orderStatus", "user": w.address, "oid": resting})["order"]["status"] == "marginCanceled"
     assert any("liquidation" in e for _, e in h.sink.user_events)
     assert h.keeper.liquidations == 1
+
+
+def test_a_fired_limit_trigger_rests_on_the_book_once_and_can_be_cancelled():
+    h = Harness()
+    w = h.wallet()
+    h.set_mid("BTC", "65000")
+    h.order(w, "BTC", True, "0.1", "65100", tif="Ioc")
+    oid = h.order(w, "BTC", False, "0.1", "70000", reduce_only=True,
+                  trigger={"isMarket": False, "triggerPx": "66000", "tpsl": "tp"})["resting"]["oid"]
+    h.set_mid("BTC", "66500")
+    h.block(n=3)
+    assert h.sink.statuses(oid).count("triggered") == 1
+    [row] = h.ask({"type": "openOrders", "user": w.address})
+    assert (row["oid"], row["limitPx"]) == (oid, "70000.0")
+    assert [o.oid for o in h.venue.books["BTC"].asks] == [oid]
+    assert h.act(w, {"type": "cancel", "cancels": [{"a": 0, "o": oid}]})["response"]["data"]["statuses"] == [
+        "success"]
+    assert h.venue.books["BTC"].asks == []
