@@ -45,6 +45,7 @@ class InfoHandler:
             "exchangeStatus": self._exchange_status, "fundingHistory": self._funding_history,
             "userRole": self._user_role, "subAccounts": self._null_for_user, "extraAgents": self._agents,
             "userNonFundingLedgerUpdates": self._ledger, "predictedFundings": self._predicted_fundings,
+            "userAbstraction": self._abstraction, "userDexAbstraction": self._dex_abstraction,
         }
 
     def answer(self, body: Mapping, now: int) -> tuple[bytes, int]:
@@ -227,6 +228,14 @@ class InfoHandler:
         if master is not None:
             return orjson.dumps({"role": "agent", "data": {"user": master}}), 0
         return b'{"role":"missing"}', 0
+
+    def _abstraction(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        norm_address(body.get("user"))
+        return b'"default"', 0   # a plain perp account: no unified or portfolio margin
+
+    def _dex_abstraction(self, body: Mapping, now: int) -> tuple[bytes, int]:
+        norm_address(body.get("user"))
+        return b"false", 0
 
     def _null_for_user(self, body: Mapping, now: int) -> tuple[bytes, int]:
         norm_address(body.get("user"))

@@ -79,6 +79,8 @@ def test_funding_history_roles_ledger_and_predicted_fundings():
     assert h.ask({"type": "userRole", "user": USER}) == {"role": "missing"}
     assert h.ask({"type": "subAccounts", "user": w.address}) is None
     assert h.ask({"type": "extraAgents", "user": w.address}) == []
+    assert h.ask({"type": "userAbstraction", "user": w.address}) == "default"  # what ccxt asks at start
+    assert h.ask({"type": "userDexAbstraction", "user": w.address}) is False
     [deposit] = h.ask({"type": "userNonFundingLedgerUpdates", "user": w.address, "startTime": 0})
     assert deposit["delta"] == {"type": "deposit", "usdc": "5000.0"}
     h.block(ms=1_500)
