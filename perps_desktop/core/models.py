@@ -371,6 +371,8 @@ class BreakerSnapshot:
     calls: int = 0
     rejected: int = 0
     avg_response_ms: float = 0.0
+    failure_rate: float = 0.0           # share of the calls in the breaker's window that failed
+    retry_in_s: float | None = None     # seconds until the next trial while OPEN (None: none planned)
 
 
 @dataclass(**FROZEN)
