@@ -329,7 +329,8 @@ class CircuitBreaker:
                                consecutive_failures=self.consecutive_failures,
                                recovery_attempts=self.recovery_attempts, next_retry_at=self.next_retry_at,
                                last_error=self.last_error, last_change_ms=self.last_change_ms, calls=self.calls,
-                               rejected=self.rejected, avg_response_ms=self.avg_response_ms)
+                               rejected=self.rejected, avg_response_ms=self.avg_response_ms,
+                               failure_rate=self.failure_rate(), retry_in_s=self.retry_in_s())
 
 
 class BreakerRegistry:

@@ -63,6 +63,8 @@ def test_opens_after_the_failure_count_within_the_window_and_says_why() -> None:
     assert "3 failures" in t.reason and t.retry_in_s is not None and t.time_ms > 0
     (alert,) = alerts.history()
     assert alert.key == "breaker:exchange_info:open" and alert.source == "breaker"
+    snap = b.snapshot()
+    assert snap.failure_rate == 1.0 and snap.retry_in_s is not None and 0.8 <= snap.retry_in_s <= 1.2
 
 
 def test_failures_older_than_the_window_do_not_count() -> None:
