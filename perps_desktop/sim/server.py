@@ -20,11 +20,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from perps_desktop.sim import feeds
 from perps_desktop.sim.actions import ActionHandler, action_weight
 from perps_desktop.sim.control import control
 from perps_desktop.sim.faults import FaultInjector
 from perps_desktop.sim.housekeeping import Housekeeper
-from perps_desktop.sim.info import InfoHandler, candles, info_weight
+from perps_desktop.sim.info import InfoHandler, info_weight
 from perps_desktop.sim.markets import DEFAULT_MARKETS, MarketSpec
 from perps_desktop.sim.ratelimit import IpRateLimiter
 from perps_desktop.sim.venue import Venue
@@ -84,8 +85,9 @@ class Simulator:
         self._timing = random.Random(seed + 1)
         self._block_handle: asyncio.TimerHandle | None = None
         self._history_handle: asyncio.TimerHandle | None = None
-        self.hub = WsHub(faults=self.faults, snapshot=self._ws_snapshot, block_payload=self._ws_block,
-                         post=self._ws_post)
+        self.hub = WsHub(faults=self.faults, snapshot=lambda key: feeds.snapshot(self, key),
+                         block_payload=lambda key: feeds.block_payload(self, key),
+                         post=lambda kind, payload: feeds.post(self, kind, payload))
         self._build_venue()
 
     def _build_venue(self) -> None:
@@ -315,67 +317,9 @@ class Simulator:
             return self._bad(str(exc))
         return web.Response(body=orjson.dumps(reply), content_type=_JSON)
 
-    # -- WebSocket glue -------------------------------------------------------------------------
     def _rate_state(self, user: str) -> dict:
         return {"used": self.actions.requests_used.get(user, 0)}
 
-    async def _ws_post(self, kind: str, payload: object) -> dict:
-        now = _now_ms()
-        if kind == "info":
-            name = payload.get("type") if isinstance(payload, dict) else None
-            self._count(f"info:{name}" if isinstance(name, str) else "info:invalid")
-            if not isinstance(payload, dict):
-                return {"type": "error", "payload": "info payload must be an object with a type"}
-            try:
-                data, _ = self.info.answer(payload, now)
-            except WireError as exc:
-                return {"type": "error", "payload": str(exc)}
-            return {"type": "info", "payload": {"type": name, "data": orjson.loads(data)}}
-        action = payload.get("action") if isinstance(payload, dict) else None
-        name = action.get("type") if isinstance(action, dict) else None
-        self._count(f"exchange:{name}" if isinstance(name, str) else "exchange:invalid")
-        try:
-            return {"type": "action", "payload": self.actions.handle(payload, now)}
-        except WireError as exc:
-            return {"type": "error", "payload": str(exc)}
-
-    def _ws_snapshot(self, key: tuple) -> list[str]:
-        kind = key[0]
-        if kind in ("allMids", "l2Book", "bbo", "candle"):
-            text = self._ws_block(key)
-            return [text] if text is not None else []
-        if kind == "userFills":
-            acct = self.venue.account(key[1])
-            fills = acct.fills[-500:][::-1] if acct else []
-            return [orjson.dumps({"channel": "userFills", "data": {"user": key[1], "isSnapshot": True,
-                                                                    "fills": fills}}).decode()]
-        return []
-
-    def _ws_block(self, key: tuple) -> str | None:
-        kind = key[0]
-        m = self.venue.markets
-        if kind == "allMids":
-            return '{"channel":"allMids","data":{"mids":' + m.all_mids_body.decode() + "}}"
-        coin = key[1]
-        if coin not in m.by_name:
-            return None
-        now = _now_ms()
-        if kind == "l2Book":
-            bids, asks = self.venue.books[coin].levels()
-            return orjson.dumps({"channel": "l2Book", "data": {"coin": coin, "time": now,
-                                                               "levels": [bids, asks]}}).decode()
-        if kind == "bbo":
-            bids, asks = self.venue.books[coin].levels()
-            return orjson.dumps({"channel": "bbo", "data": {"coin": coin, "time": now,
-                                                            "bbo": [bids[0] if bids else None,
-                                                                    asks[0] if asks else None]}}).decode()
-        if kind == "candle":
-            interval = key[2]
-            try:
-                rows = candles(m.candles(coin), coin, interval, now - 60_000, now)
-            except KeyError:
-                return None
-            return orjson.dumps({"channel": "candle", "data": rows[-1]}).decode() if rows else None
-        return None
-
-
+    def count(self, key: str) -> None:
+        """Count one request in the stats (HTTP and WebSocket posts alike)."""
+        self._count(key)

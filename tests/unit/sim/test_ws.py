@@ -53,9 +53,13 @@ async def test_market_channels_ping_and_unsubscribe(sim_server):
         await wait_until(lambda: c.texts[:1] == ["Websocket connection established."])
         await c.send({"method": "ping"})
         await wait_until(lambda: c.on("pong"))
-        for sub in ({"type": "allMids"}, {"type": "l2Book", "coin": "BTC"}, {"type": "trades", "coin": "ETH"}):
+        for sub in ({"type": "allMids"}, {"type": "l2Book", "coin": "BTC"}, {"type": "trades", "coin": "ETH"},
+                    {"type": "candle", "coin": "SOL", "interval": "1m"}, {"type": "bbo", "coin": "ETH"}):
             await c.send({"method": "subscribe", "subscription": sub})
-        await wait_until(lambda: len(c.on("subscriptionResponse")) == 3)
+        await wait_until(lambda: len(c.on("subscriptionResponse")) == 5)
+        await wait_until(lambda: c.on("candle") and c.on("bbo"))
+        assert c.on("candle")[-1]["s"] == "SOL" and c.on("candle")[-1]["i"] == "1m"
+        assert c.on("bbo")[-1]["coin"] == "ETH" and len(c.on("bbo")[-1]["bbo"]) == 2
         assert c.on("subscriptionResponse")[1] == {"method": "subscribe",
                                                     "subscription": {"type": "l2Book", "coin": "BTC"}}
         await wait_until(lambda: len(c.on("allMids")) >= 3 and len(c.on("l2Book")) >= 3, timeout=20)
@@ -67,7 +71,7 @@ async def test_market_channels_ping_and_unsubscribe(sim_server):
         assert trade["coin"] == "ETH" and set(trade) >= {"side", "px", "sz", "hash", "time", "tid", "users"}
 
         await c.send({"method": "unsubscribe", "subscription": {"type": "l2Book", "coin": "BTC"}})
-        await wait_until(lambda: len(c.on("subscriptionResponse")) == 4)
+        await wait_until(lambda: len(c.on("subscriptionResponse")) == 6)
         seen = len(c.on("l2Book"))
         mids = len(c.on("allMids"))
         await wait_until(lambda: len(c.on("allMids")) >= mids + 3, timeout=20)
