@@ -1,13 +1,14 @@
 """Row api_calls_10: the ten API calls of one bot tick, with 50 ms of venue latency (report: 500 -> 50 ms).
 
-The tick asks what an engine, its risk manager and its recovery ask every cycle: the mids of
-three coins, all mids, the account state twice, the open orders twice, the fills and the BTC
-book. The simulator runs in a child process (its own core and loop, IP limit off) and holds
-every /info request 50 ms, as a distant venue would.
+The tick asks what the engine, the risk manager and the position recovery ask every cycle:
+all mids (engine) and the mids of three coins (strategy, recovery), the account state three
+times (engine, risk, recovery), the open orders twice (engine, recovery) and the fills. The
+simulator runs in a child process (its own core and loop, IP limit off) and holds every /info
+request 50 ms, as a distant venue would.
 
 "before" is the same `HyperliquidClient` built from `ClientConfig.naive()`: no caches, no
 single-flight, one request at a time, so the tick costs ten round trips. "after" is the client
-as built, caches emptied before every sample (cold): the ten calls collapse into five distinct
+as built, caches emptied before every sample (cold): the ten calls collapse into four distinct
 requests sent together, about one round trip. `extra` has the loopback figures with no latency:
 ten identical concurrent calls (one request), a cached call, and both ticks.
 """
@@ -20,6 +21,7 @@ import secrets
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -36,20 +38,25 @@ LATENCY_MS = 50
 async def tick(client: HyperliquidClient) -> list[Any]:
     """The ten calls of a bot tick, issued the way the core issues them: concurrently."""
     return await asyncio.gather(
-        client.mid("BTC"), client.mid("ETH"), client.mid("SOL"), client.all_mids(),
-        client.user_state(), client.user_state(), client.open_orders(), client.open_orders(),
-        client.user_fills(), client.l2_book("BTC"))
+        client.all_mids(), client.mid("BTC"), client.mid("ETH"), client.mid("SOL"),
+        client.user_state(), client.user_state(), client.user_state(),
+        client.open_orders(), client.open_orders(), client.user_fills())
 
 
-async def _start_sim() -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+async def _start_sim(workdir: Path) -> tuple[asyncio.subprocess.Process, str]:
+    log_path = workdir / "api_calls_10_sim.log"
+    with log_path.open("wb") as log:  # the child keeps its own handle
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
+            stdout=asyncio.subprocess.PIPE, stderr=log)
     assert proc.stdout is not None
     line = (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).decode().strip()
     if not line.startswith("simulator: http://"):
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {line!r}")
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        tail = log_path.read_text(errors="replace")[-500:]
+        raise RuntimeError(f"the simulator did not start: {line!r}; its stderr ends: {tail!r}")
     return proc, line.removeprefix("simulator: ")
 
 
@@ -105,7 +112,7 @@ async def _loopback_figures(built: HyperliquidClient, naive: HyperliquidClient, 
 
 async def _run(ctx: BenchContext) -> Measurement:
     base = ClientConfig.from_settings(ctx.settings) if ctx.settings is not None else ClientConfig()
-    proc, url = await _start_sim()
+    proc, url = await _start_sim(ctx.workdir)
     try:
         # the sim's IP limit is off and so is the client's budget: this row measures round trips
         cfg = base.replace(base_url=url, is_mainnet=False, rate_limit_weight_per_min=10_000_000, stream_mids=False,
