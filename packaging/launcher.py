@@ -3,7 +3,7 @@
 A frozen program has no Python interpreter to start children with: `sys.executable` is this
 program. Parts of the package that run a module in a child process
 (`[sys.executable, "-m", "perps_desktop.…", ...]`, e.g. the benchmark rows that need Qt) still
-work, because the launcher answers `-m perps_desktop.<module> ...` itself by running that module
+work, because the launcher answers `-m perps_desktop[.<module>] ...` itself by running that module
 as `__main__`, as `python -m` would.
 """
 
@@ -15,8 +15,8 @@ import sys
 
 
 def _run_module(argv: list[str]) -> int | None:
-    """`-m perps_desktop.X args...` -> run X as __main__; None when argv is not that form."""
-    if len(argv) < 2 or argv[0] != "-m" or not argv[1].startswith("perps_desktop."):
+    """`-m perps_desktop[.X] args...` -> run it as __main__; None when argv is not that form."""
+    if len(argv) < 2 or argv[0] != "-m" or argv[1].split(".")[0] != "perps_desktop":
         return None
     sys.argv = [argv[1], *argv[2:]]
     try:

@@ -110,9 +110,10 @@ def test_the_bundle_lists_every_subcommand_in_its_help(bundle: Bundle, tmp_path:
         assert command in proc.stdout
 
 
-def test_the_bundle_runs_a_package_module_like_python_dash_m(bundle: Bundle, tmp_path: Path):
-    # what the benchmark runner does for its Qt rows: [sys.executable, "-m", "perps_desktop.…"]
-    proc = _run(bundle, "-m", "perps_desktop.cli", "--version", cwd=tmp_path, env=_user_env(tmp_path / "home"))
+@pytest.mark.parametrize("module", ["perps_desktop", "perps_desktop.cli"])
+def test_the_bundle_runs_a_package_module_like_python_dash_m(bundle: Bundle, tmp_path: Path, module: str):
+    # what the benchmark runner does for its child rows: [sys.executable, "-m", "perps_desktop.…", ...]
+    proc = _run(bundle, "-m", module, "--version", cwd=tmp_path, env=_user_env(tmp_path / "home"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"{NAME} {__version__}"
 
