@@ -11,7 +11,7 @@ import psutil
 
 from perps_desktop.bench.runner import RowResult
 
-__all__ = ["format_header", "format_row", "format_value", "machine_info", "target_text", "verdict"]
+__all__ = ["format_header", "format_row", "format_value", "machine_info", "verdict"]
 
 _COLUMNS = ("row", "before", "after", "ratio", "rep.before", "rep.after", "rep.ratio", "vs report", "target",
             "verdict")
@@ -62,16 +62,6 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}x" if value < 100 else f"{value:.0f}x"
 
 
-def target_text(row: RowResult) -> str:
-    """The targets, compactly (`<= 2 ms, >= 7x`); the row's own prose when it has no numbers."""
-    parts = []
-    if row.target_after is not None:
-        parts.append(f"{'>=' if row.higher_is_better else '<='} {row.target_after:g} {row.unit}")
-    if row.target_ratio is not None:
-        parts.append(f">= {row.target_ratio:g}x")
-    return ", ".join(parts) or row.target_text or "-"
-
-
 def verdict(row: RowResult) -> str:
     if row.error is not None:
         return "ERROR"
@@ -107,7 +97,7 @@ def format_row(row: RowResult) -> str:
         format_value(row.report_after_ms, "ms" if row.report_after_ms is not None else ""),
         _ratio(row.report_ratio),
         _vs_report(row),
-        target_text(row)[:22],
+        row.target_summary[:22],
         verdict(row),
     )
     text = _line(cells).rstrip()

@@ -73,6 +73,16 @@ class RowResult:
         return self.report_before_ms / self.report_after_ms
 
     @property
+    def target_summary(self) -> str:
+        """The numeric targets, compactly (`<= 2 ms, >= 7x`); the row's prose when it has none."""
+        parts = []
+        if self.target_after is not None:
+            parts.append(f"{'>=' if self.higher_is_better else '<='} {self.target_after:g} {self.unit}")
+        if self.target_ratio is not None:
+            parts.append(f">= {self.target_ratio:g}x")
+        return ", ".join(parts) or self.target_text or "-"
+
+    @property
     def passed(self) -> bool | None:
         """Against the row's own targets; None when it has none (or in a smoke run); False when it failed."""
         if self.error is not None or self.after is None:
@@ -102,7 +112,7 @@ class RowResult:
             "report_ratio": self.report_ratio,
             "unit": self.unit,
             "target": {"after": self.target_after, "ratio": self.target_ratio, "text": self.target_text,
-                       "higher_is_better": self.higher_is_better},
+                       "summary": self.target_summary, "higher_is_better": self.higher_is_better},
             "passed": self.passed,
             "error": self.error,
             "samples": self.after.n if self.after else 0,

@@ -16,11 +16,30 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from perps_desktop.bench import format_value
-
-__all__ = ["BarChart", "HistoryChart", "median_of"]
+__all__ = ["BarChart", "HistoryChart", "median_of", "short_label"]
 
 _BAR_W = 0.38
+
+# two short lines under each bar pair: eleven full row names do not fit under a dock-sized chart
+_SHORT = {
+    "trace_insert_100": "trace\ninsert", "trace_read_100": "trace\nread", "risk_signal_1000": "risk\nsignal",
+    "portfolio_risk_1000": "portfolio\nrisk", "api_calls_10": "api\ncalls", "recovery_analysis_10x100": "recovery",
+    "breaker_health_50": "breaker\nhealth", "order_sign": "order\nsign", "ui_loop_lag": "ui loop\nlag",
+    "sim_throughput": "sim\nthroughput", "memory_bounded": "memory",
+}
+
+
+def short_label(name: str) -> str:
+    return _SHORT.get(name) or name.replace("_", "\n", 1)
+
+
+def _decade(k: int) -> str:
+    """10**k as a short tick label: 1µ … 0.1, 1, 10, 100, 1k, 10k, 1M."""
+    if k >= 6:
+        return f"{10 ** (k - 6)}M"
+    if k >= 3:
+        return f"{10 ** (k - 3)}k"
+    return f"{10.0 ** k:g}"
 
 
 def median_of(row: dict[str, Any], side: str) -> float | None:
@@ -39,6 +58,7 @@ def _plot(title: str, object_name: str, accessible: str, parent: QWidget | None)
     w.setMouseEnabled(x=False, y=False)
     w.setMinimumHeight(140)
     item = w.getPlotItem()
+    item.getAxis("bottom").setHeight(34)   # two-line row labels
     item.setTitle(title)
     item.showGrid(x=False, y=True, alpha=0.12)
     item.addLegend(offset=(6, 4), labelTextSize="8pt", verSpacing=-6)
@@ -96,10 +116,10 @@ class BarChart:
             ys = np.array([y for _, y in pts[side]], dtype=float)
             item.setOpts(x=xs, y0=np.full(len(xs), lo), y1=ys, width=_BAR_W)
         plot = self.widget.getPlotItem()
-        plot.getAxis("bottom").setTicks([[(float(i), n) for i, n in enumerate(order)]])
-        plot.getAxis("left").setTicks([[(float(k), format_value(10.0 ** k)) for k in range(math.ceil(lo), hi + 1)]])
+        plot.getAxis("bottom").setTicks([[(float(i), short_label(n)) for i, n in enumerate(order)]])
+        plot.getAxis("left").setTicks([[(float(k), _decade(k)) for k in range(math.ceil(lo), hi + 1)]])
         plot.setXRange(-0.6, max(len(order), 1) - 0.4, padding=0)
-        plot.setYRange(lo, hi, padding=0.02)
+        plot.setYRange(lo, hi + 0.6, padding=0)   # headroom for the legend
         self._drawn = drawn
 
     def names(self) -> list[str]:

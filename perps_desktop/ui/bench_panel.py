@@ -53,9 +53,10 @@ _COLUMNS: tuple[Column[dict[str, Any]], ...] = (
     Column(key="before", title="Before", value=_side("before_ms"), align="right", width=80),
     Column(key="after", title="After", value=_side("after_ms"), align="right", width=80),
     Column(key="ratio", title="Ratio", value=lambda r: r.get("ratio"), fmt=_ratio, align="right", width=60),
-    Column(key="report", title="Report", value=lambda r: r.get("report_ratio"), align="right", width=150,
+    Column(key="report", title="Report", value=lambda r: r.get("report_ratio"), align="right", width=190,
            header_tip="The report's before → after (ratio)"),
-    Column(key="target", title="Target", value=lambda r: (r.get("target") or {}).get("text") or "–", width=150),
+    Column(key="target", title="Target", value=lambda r: (r.get("target") or {}).get("summary") or "–", width=130,
+           tooltip=lambda r: (r.get("target") or {}).get("text") or "–"),
     Column(key="verdict", title="Verdict", value=_verdict, tone=_tone, width=70,
            tooltip=lambda r: r.get("error") or (r.get("alert") or {}).get("message") or _verdict(r)),
 )
