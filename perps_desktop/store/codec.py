@@ -1,10 +1,11 @@
 """Traces to rows and back: orjson for payloads, zstd for the big ones, a fast row -> Trace.
 
-Why zstd (level 3) and not zlib: on this machine (shared/research/perf-limits.md), compressing
-the 63 of 100 float-heavy payloads over 1 KB (118 KB of JSON) takes 0.42 ms with zstd-3 against
-1.39 ms with zlib-6, at the same ~1.57x ratio, and a blob decompresses in ~2 µs against ~6 µs.
-Payloads under `compress_min_bytes` are stored as plain JSON: a zstd frame costs ~13 bytes of
-header and ~7 µs, which small payloads do not pay back.
+Why zstd, level 1: the 59 of 100 float-heavy payloads over 1 KB (bench/cases/_trace_data.py,
+median 1.15 KB) compress in 0.37 ms with zstd-1, 0.50 ms with zstd-3 and 1.69 ms with zlib-6, all
+to the same ~1.86x; a blob decompresses in ~3 µs with zstd against ~8 µs with zlib (this machine,
+CPU time; research/perf-limits.md found the same 3.3x zstd-vs-zlib gap). Payloads under
+`compress_min_bytes` stay plain JSON: a zstd frame costs a ~13-byte header and a few µs, which
+small payloads do not pay back.
 
 A stored payload is the JSON bytes, or a zstd frame of them. JSON never starts with the zstd
 magic number (0x28 = "(" cannot start a JSON text), so the blob says itself which it is.

@@ -31,7 +31,7 @@ APPLICATION_ID = 0x50445452          # "PDTR": written into the header, so other
 COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, payload"
 INSERT_SQL = ("INSERT INTO traces (time_ms, kind, symbol, strategy, side, size, price, decision, reason, "
               "latency_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-FTS_INSERT_SQL = "INSERT INTO traces_fts (rowid, reason) VALUES (?, ?)"
+FTS_INSERT_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM traces WHERE id >= ?"
 
 # The report's PRAGMAs: 64 MB page cache, temp tables in memory, 256 MB memory-mapped reads.
 _PRAGMAS = ("PRAGMA cache_size = -64000", "PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 268435456")
@@ -181,6 +181,8 @@ def open_writer(config: TraceStoreConfig) -> tuple[sqlite3.Connection, SchemaInf
             if mode != config.journal_mode:
                 log.warning("trace database %s: journal_mode is %s, not %s", path, mode, config.journal_mode)
             conn.execute(f"PRAGMA synchronous = {config.synchronous}")
+            # the writer checkpoints when idle (writer.py); this is only the backstop under constant load
+            conn.execute("PRAGMA wal_autocheckpoint = 8000")
             can_fts = fts5_available(conn)
             migrate(conn, path, fts=can_fts)
             fts = "traces_fts" in _tables(conn)

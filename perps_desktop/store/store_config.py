@@ -38,7 +38,7 @@ class TraceStoreConfig:
             (TRACE_QUEUE_MAX, 100,000).
         compress_min_bytes: payload JSON at least this long is zstd-compressed
             (TRACE_COMPRESS_MIN_BYTES, 1024 bytes).
-        compress_level: zstd level (3: see `codec.py` for the figures).
+        compress_level: zstd level (1: as small as level 3 for these payloads, 27% cheaper; `codec.py`).
         journal_mode: "wal" lets readers run while the writer commits and makes a commit one
             append, not a journal file written, synced and deleted (TRACE_JOURNAL_MODE).
         synchronous: "normal" (no fsync per commit in WAL; a crash of the process loses
@@ -67,7 +67,7 @@ class TraceStoreConfig:
     retention_delay_s: float = 30.0
     queue_max: int = 100_000
     compress_min_bytes: int = 1024
-    compress_level: int = 3
+    compress_level: int = 1
     journal_mode: JournalMode = "wal"
     synchronous: Synchronous = "normal"
     statement_cache: int = 128

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 _PRUNE_CHUNK = 2000           # rows deleted per transaction, so queued batches get in between
 _VACUUM_STEP = 2000           # pages handed back per incremental_vacuum step
+_CHECKPOINT_EVERY = 8         # commits between idle-time WAL checkpoints
 _ALERT_EVERY = 10             # while failing, one alert per this many retries (the first included)
 _DAY_MS = 86_400_000
 
@@ -55,6 +56,8 @@ class TraceWriter:
     def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], None],
                  on_pruned: Callable[[int], None]) -> None:
         self._config = config
+        self._queue_max = config.queue_max
+        self._batch_size = config.batch_size
         self._on_alert = on_alert
         self._on_pruned = on_pruned
         self._queue: deque[Trace] = deque()
@@ -69,6 +72,7 @@ class TraceWriter:
         self._stopped = False
         self._give_up_at: float | None = None
         self._drop_alerted = False
+        self._since_checkpoint = 0
         self.recorded = self.flushed = self.dropped = self.lost = 0
         self.batches = self.retries = self.pruned = 0
         self.generation = 0            # +1 per commit: cached query pages older than this are stale
@@ -92,7 +96,8 @@ class TraceWriter:
     def record(self, trace: Trace) -> None:
         """Queue one trace; never blocks, never raises. A full queue or a closed store counts a drop."""
         q = self._queue
-        if self._closing or len(q) >= self._config.queue_max:
+        n = len(q)
+        if n >= self._queue_max or self._closing:
             self.dropped += 1
             if not self._drop_alerted:
                 self._drop_alerted = True
@@ -100,7 +105,7 @@ class TraceWriter:
             return
         q.append(trace)
         self.recorded += 1
-        if len(q) >= self._config.batch_size and not self._wake.is_set():
+        if n + 1 >= self._batch_size and not self._wake.is_set():
             self._wake.set()
 
     def command(self, kind: str, arg: Any = None) -> Future[Any]:
@@ -203,6 +208,8 @@ class TraceWriter:
                 while self._queue:
                     self._write(everything=True)
                 return [cmd for cmd in cmds if cmd.kind == "close"]
+            if self._since_checkpoint >= _CHECKPOINT_EVERY and not self._cmds and len(self._queue) < cfg.batch_size:
+                self._checkpoint()
 
     def _write(self, *, everything: bool) -> None:
         """Commit the full batches queued (and the partial last one when `everything`)."""
@@ -244,6 +251,17 @@ class TraceWriter:
         self.flushed += len(rows)
         self.batches += 1
         self.generation += 1
+        self._since_checkpoint += 1
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL back into the file while idle, so commits do not pay for it (WAL mode)."""
+        self._since_checkpoint = 0
+        if self._config.journal_mode != "wal" or self._conn is None:
+            return
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:
+            log.debug("trace store: idle checkpoint skipped: %s", exc)
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn
@@ -253,7 +271,7 @@ class TraceWriter:
         if self._fts:
             # One writer and the write lock held: the batch's ids are consecutive and end here.
             first = conn.execute("SELECT last_insert_rowid()").fetchone()[0] - len(rows) + 1
-            conn.executemany(FTS_INSERT_SQL, [(first + i, r[8]) for i, r in enumerate(rows)])
+            conn.execute(FTS_INSERT_SQL, (first,))
         conn.execute("COMMIT")
 
     def _rollback(self) -> None:

@@ -107,3 +107,16 @@ async def test_an_sqlite_file_of_another_program_is_refused(tmp_path):
     with pytest.raises(StoreError, match="not a perps-desktop trace database"):
         async with TraceStore(_cfg(path)):
             pass
+
+
+async def test_without_a_full_text_index_text_search_falls_back_to_like(tmp_path):
+    path = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(V1)
+    conn.executemany("INSERT INTO traces (time_ms, kind, reason) VALUES (?, ?, ?)",
+                     [(1, "risk", "size capped at 50%"), (2, "risk", "size 500 ok"), (3, "risk", "other")])
+    conn.close()
+    async with TraceStore(_cfg(path, read_only=True)) as store:   # read-only: no migration, no FTS
+        assert not store.full_text
+        assert [t.id for t in (await store.query(TraceQuery(text="50%"))).traces] == [1]
+        assert [t.id for t in (await store.query(TraceQuery(text="SIZE"))).traces] == [2, 1]

@@ -64,6 +64,16 @@ async def test_traces_read_back_equal_with_payloads_under_and_over_1kb(tmp_path)
     assert len(raw[1][1]) < len(str(big.payload)) / 2
 
 
+async def test_a_table_view_can_leave_payloads_out(tmp_path):
+    async with TraceStore(_config(tmp_path)) as store:
+        store.record(_trace(0))
+        await store.flush()
+        page = await store.query(TraceQuery(with_payload=False))
+        assert page.traces[0].payload is None and page.traces[0].payload_blob is None
+        assert page.traces[0].reason == "breakout number 0"
+        assert (await store.get(page.traces[0].id)).payload == {"i": 0}
+
+
 async def test_eager_payloads_when_lazy_is_off(tmp_path):
     async with TraceStore(_config(tmp_path, lazy_payload=False)) as store:
         store.record(_trace(0))
