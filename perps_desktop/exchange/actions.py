@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import Order, OrderRequest, OrderResult, OrderState, OrderStatus
@@ -30,6 +30,8 @@ from perps_desktop.exchange.stats import ClientCounters
 from perps_desktop.exchange.transport import Transport
 
 __all__ = ["ActionApi", "result_from_state"]
+
+T = TypeVar("T")
 
 _STATE_TO_RESULT = {"open": OrderStatus.RESTING, "filled": OrderStatus.FILLED, "triggered": OrderStatus.RESTING}
 _GRACE_MS = 250  # after expiresAfter, how long the venue may still be finishing an action it took in time
@@ -67,10 +69,11 @@ class ActionApi:
 
     # --- sending -----------------------------------------------------------------------------------
 
-    async def post_action(self, action: dict[str, Any], *, batch: int = 1) -> tuple[Any, int | None]:
+    async def post_action(self, action: dict[str, Any], *, batch: int = 1) -> Any:
         """Sign and send one action; a 429 is absorbed (re-signed, resent after backoff).
 
-        Returns the reply and the action's expiresAfter (ms) so an ambiguous failure can wait it out.
+        A TransportError leaving here carries the action's `expires_after` (ms, or None), so an
+        ambiguous failure can be waited out before the venue is asked what became of it.
         """
         if self._signer is None:
             raise ExchangeRejected("read-only client: no signing key", endpoint=f"exchange:{action['type']}")
@@ -86,7 +89,7 @@ class ActionApi:
                     "vaultAddress": self._cfg.vault_address, "expiresAfter": expires_after}
             await self._budget.acquire(wire.exchange_weight(batch))
             try:
-                return await self._t.post("/exchange", body, label=label), expires_after
+                return await self._t.post("/exchange", body, label=label)
             except RateLimited:
                 if limited >= self._cfg.rate_limit_max_retries:
                     raise
@@ -97,13 +100,34 @@ class ActionApi:
                 exc.expires_after = expires_after  # type: ignore[attr-defined]
                 raise
 
-    async def _settle(self, exc: ExchangeError) -> None:
-        """After an ambiguous failure, wait until the venue can no longer take the action."""
+    @staticmethod
+    def _left_ms(exc: ExchangeError) -> float:
+        """How long the venue could still take the failed action (0 when it never left or has expired)."""
         expires_after = getattr(exc, "expires_after", None)
-        if expires_after is not None:
-            wait_ms = expires_after + _GRACE_MS - time.time() * 1000
-            if wait_ms > 0:
-                await asyncio.sleep(wait_ms / 1000.0)
+        if expires_after is None or not getattr(exc, "request_sent", True):
+            return 0.0
+        return max(0.0, expires_after + _GRACE_MS - time.time() * 1000)
+
+    async def _resolve(self, exc: ExchangeError, check: Callable[[], Awaitable[T]], attempt: int, *,
+                       done: Callable[[T], bool] = lambda r: r is not None) -> T | None:
+        """What an ambiguous send came to: the last `check()` made once the action can no longer land.
+
+        A send that never left returns None after a backoff (resend it). Otherwise, if a while
+        remains before the action expires (a fast 5xx, a dropped connection), the venue is asked
+        at once, and asked again after the expiry unless the first answer was `done`.
+        """
+        if not getattr(exc, "request_sent", True):
+            await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
+            return None
+        left = self._left_ms(exc)
+        if left > 2 * _GRACE_MS:
+            answer = await check()
+            if done(answer):
+                return answer
+            left = self._left_ms(exc)
+        if left > 0:
+            await asyncio.sleep(left / 1000.0)
+        return await check()
 
     def _changed(self) -> None:
         self._on_change()
@@ -156,7 +180,7 @@ class ActionApi:
             self._counters.order_batches += 1
             self._counters.orders_sent += len(batch)
             try:
-                reply, _ = await self.post_action(wire.order_action(batch), batch=len(batch))
+                reply = await self.post_action(wire.order_action(batch), batch=len(batch))
                 for i, res in zip(pending, parse.parse_order_results(reply, [cloids[i] for i in pending]),
                                   strict=True):
                     results[cloids[i]] = res
@@ -164,13 +188,16 @@ class ActionApi:
             except (MalformedReply, RateLimited):
                 raise
             except TransportError as exc:  # timeout or broken connection: placed or not?
-                await self._settle(exc)
-                states = await self._states([cloids[i] for i in pending])
+                refs = [cloids[i] for i in pending]
+                states = await self._resolve(exc, lambda refs=refs: self._states(refs), attempt,  # type: ignore[misc]
+                                             done=lambda states: all(s.known for s in states))
                 unknown = []
-                for i, state in zip(pending, states, strict=True):
-                    if state.known:
+                pairs = zip(refs, states, strict=True) if states is not None else ()  # None: never sent
+                known = {c: s for c, s in pairs if s.known}
+                for i in pending:
+                    if cloids[i] in known:
                         self._counters.resends_avoided += 1
-                        results[cloids[i]] = result_from_state(state, cloids[i])
+                        results[cloids[i]] = result_from_state(known[cloids[i]], cloids[i])
                     else:
                         unknown.append(i)
                 if not unknown:
@@ -203,7 +230,7 @@ class ActionApi:
             return result_from_state(state, cloid) if state.known else None
 
         async def send() -> OrderResult:
-            reply, _ = await self.post_action(action)
+            reply = await self.post_action(action)
             return parse.parse_order_results(reply, [cloid], endpoint="exchange:batchModify")[0]
 
         try:
@@ -220,8 +247,7 @@ class ActionApi:
             except (MalformedReply, RateLimited):
                 raise
             except TransportError as exc:
-                await self._settle(exc)
-                done = await check()
+                done = await self._resolve(exc, check, attempt)
                 if done is not None:
                     self._counters.resends_avoided += 1
                     return done
@@ -262,7 +288,7 @@ class ActionApi:
         label = f"exchange:{action['type']}"
 
         async def send() -> list[bool]:
-            reply, _ = await self.post_action(action, batch=len(pairs))
+            reply = await self.post_action(action, batch=len(pairs))
             return [err is None for err in parse.parse_cancel_statuses(reply, len(pairs), endpoint=label)]
 
         async def check() -> list[bool] | None:
@@ -296,7 +322,7 @@ class ActionApi:
         attempt = 0
         while True:
             try:
-                reply, _ = await self.post_action(action)
+                reply = await self.post_action(action)
                 parse.exchange_response(reply, label)
                 return
             except (MalformedReply, RateLimited):

@@ -41,7 +41,10 @@ class TransportState(enum.Enum):
 
 @contextmanager
 def map_errors(endpoint: str, timeout_s: float | None = None) -> Iterator[None]:
-    """Re-raise aiohttp / socket / timeout failures inside the block as `TransportError`s."""
+    """Re-raise aiohttp / socket / timeout failures inside the block as `TransportError`s.
+
+    A failure to connect carries `request_sent = False`: an action that never left can be resent.
+    """
     try:
         yield
     except ExchangeError:
@@ -53,6 +56,10 @@ def map_errors(endpoint: str, timeout_s: float | None = None) -> Iterator[None]:
         if exc.status == 429:
             raise RateLimited("HTTP 429", endpoint=endpoint) from exc
         raise TransportError(f"HTTP {exc.status}: {exc.message}", endpoint=endpoint) from exc
+    except aiohttp.ClientConnectorError as exc:  # no connection: the request never left
+        err = TransportError(f"{type(exc).__name__}: {exc}", endpoint=endpoint)
+        err.request_sent = False  # type: ignore[attr-defined]
+        raise err from exc
     except (aiohttp.ClientError, OSError) as exc:
         raise TransportError(f"{type(exc).__name__}: {exc}", endpoint=endpoint) from exc
 

@@ -116,3 +116,28 @@ async def test_garbage_replies_become_typed_errors_naming_the_endpoint(garbage_s
         with pytest.raises(MalformedReply, match="info:l2Book"):
             await client.l2_book("BTC")
         assert client.stats().requests["info:allMids"] == 1  # garbage is not retried
+
+
+async def test_a_fast_server_error_on_an_order_is_checked_then_waited_out_before_the_resend(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim, timeout_s=1.0, retry_base_s=0.05) as client:
+        mid = await client.mid("ETH")
+        await sim.set_fault(kind="error", rate=1.0, duration_s=0.2, target="exchange")
+        result = await client.place_order(resting_buy("ETH", mid))
+        assert result.status is OrderStatus.RESTING
+        assert requests_to(sim, "exchange:order") == 2
+        assert client.stats().status_checks == 2  # asked at once, and again once the first send had expired
+        assert await _orders_with(client, result.cloid) == 1
+
+
+async def test_an_order_that_never_left_is_resent_without_asking(sim_server):
+    sim = await sim_server(seed=8)
+    async with funded_client(sim, retry_base_s=0.01, max_retries=2) as client:
+        mid = await client.mid("BTC")
+        await client.meta()  # asset ids cached: the order needs no read
+        await sim.aclose()  # nothing listens any more: every connect is refused
+        with pytest.raises(TransportError) as info:
+            await client.place_order(resting_buy("BTC", mid))
+        assert info.value.endpoint == "exchange:order"
+        stats = client.stats()
+        assert stats.requests["exchange:order"] == 3 and stats.status_checks == 0
