@@ -141,3 +141,15 @@ async def test_an_order_that_never_left_is_resent_without_asking(sim_server):
         assert info.value.endpoint == "exchange:order"
         stats = client.stats()
         assert stats.requests["exchange:order"] == 3 and stats.status_checks == 0
+
+
+async def test_a_cancel_whose_reply_was_lost_is_confirmed_not_resent(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim, timeout_s=0.3, order_expiry_s=1.0) as client:
+        mid = await client.mid("BTC")
+        placed = await client.place_order(resting_buy("BTC", mid))
+        await sim.set_fault(kind="latency", latency_ms=600, duration_s=0.2, target="exchange")
+        assert await client.cancel("BTC", placed.oid) is True
+        assert requests_to(sim, "exchange:cancel") == 1
+        assert client.stats().resends_avoided == 1
+        assert (await client.order_status(placed.oid, fresh=True)).status == "canceled"
