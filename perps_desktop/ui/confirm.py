@@ -63,9 +63,11 @@ class ConfirmDialog(QDialog):
 
 
 async def ask(parent: QWidget | None, *, title: str, text: str, items: Sequence[str] = (),
-              confirm_text: str = "Confirm", danger: bool = False) -> bool:
+              confirm_text: str = "Confirm", danger: bool = False, style_sheet: str | None = None) -> bool:
     """Show a ConfirmDialog and wait for the answer (True only when confirmed)."""
     dialog = ConfirmDialog(parent, title=title, text=text, items=items, confirm_text=confirm_text, danger=danger)
+    if style_sheet is not None:         # a dialog without a parent window does not inherit its theme
+        dialog.setStyleSheet(style_sheet)
     answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def done(result: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -57,11 +57,17 @@ class ActionController(QObject):
     async def _ask(self, **kw: Any) -> bool:
         return await confirm.ask(self._dialog_parent, **kw)
 
-    def _spawn(self, key: str, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+    def _spawn(self, key: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:            # no qasync loop running (a synchronous test): nothing can run
+            coro.close()
+            log.debug("no running event loop: %s not started", key)
+            return None
         old = self.tasks.get(key)
         if old is not None and not old.done():
             old.cancel()
-        task = asyncio.ensure_future(coro)
+        task = loop.create_task(coro, name=f"ui:{key}")
         self.tasks[key] = task
 
         def forget(t: asyncio.Task[Any]) -> None:
@@ -78,7 +84,7 @@ class ActionController(QObject):
 
     def _act(self, key: str, label: str, call: Callable[[], Awaitable[ActionReport]], *,
              confirm_title: str | None = None, confirm_text: str = "", items: tuple[str, ...] = (),
-             confirm_button: str = "Confirm", always_confirm: bool = False) -> asyncio.Task[Any]:
+             confirm_button: str = "Confirm", always_confirm: bool = False) -> asyncio.Task[Any] | None:
         async def run() -> ActionReport | None:
             if self.control.read_only:
                 self.action_failed.emit(label, "read-only: watch mode cannot act on the account")
@@ -103,13 +109,13 @@ class ActionController(QObject):
         return self._spawn(key, run())
 
     # --- order actions --------------------------------------------------------------------
-    def close_position(self, symbol: str) -> asyncio.Task[Any]:
+    def close_position(self, symbol: str) -> asyncio.Task[Any] | None:
         return self._act(f"close:{symbol}", f"Close {symbol}", lambda: self.control.close_position(symbol),
                          confirm_title=f"Close {symbol}?", items=self._describe_positions({symbol}),
                          confirm_text="A reduce-only market order closes the whole position (live account).",
                          confirm_button=f"Close {symbol}")
 
-    def reduce_position(self, symbol: str, fraction: float) -> asyncio.Task[Any]:
+    def reduce_position(self, symbol: str, fraction: float) -> asyncio.Task[Any] | None:
         pct = f"{fraction * 100:.0f}%"
         return self._act(f"reduce:{symbol}", f"Reduce {symbol} {pct}",
                          lambda: self.control.reduce_position(symbol, fraction),
@@ -117,19 +123,19 @@ class ActionController(QObject):
                          confirm_text=f"A reduce-only market order cuts {pct} of the position (live account).",
                          confirm_button=f"Reduce {symbol}")
 
-    def cancel_order(self, symbol: str, oid: int) -> asyncio.Task[Any]:
+    def cancel_order(self, symbol: str, oid: int) -> asyncio.Task[Any] | None:
         return self._act(f"cancel:{symbol}:{oid}", f"Cancel {symbol} #{oid}",
                          lambda: self.control.cancel_order(symbol, oid),
                          confirm_title=f"Cancel order {oid}?", confirm_text=f"Cancel {symbol} order {oid} (live).",
                          confirm_button="Cancel order")
 
-    def cancel_all(self) -> asyncio.Task[Any]:
+    def cancel_all(self) -> asyncio.Task[Any] | None:
         return self._act("cancel_all", "Cancel all orders", self.control.cancel_all,
                          confirm_title="Cancel all orders?", items=self._describe_orders(),
                          confirm_text="Every open order of the account is cancelled (live).",
                          confirm_button="Cancel all")
 
-    def flatten_all(self) -> asyncio.Task[Any]:
+    def flatten_all(self) -> asyncio.Task[Any] | None:
         positions = self._describe_positions(None)
         orders = self._describe_orders()
         text = (f"This closes {len(positions)} position{'s' if len(positions) != 1 else ''} with reduce-only "
@@ -139,7 +145,7 @@ class ActionController(QObject):
                          confirm_title="Flatten all?", confirm_text=text, items=positions + orders,
                          confirm_button="Flatten all")
 
-    def run_recovery(self) -> asyncio.Task[Any]:
+    def run_recovery(self) -> asyncio.Task[Any] | None:
         return self._act("recovery", "Run recovery", self.control.run_recovery_now,
                          confirm_title="Run position recovery now?",
                          confirm_text="Recovery may send reduce-only orders on the live account.",
@@ -167,7 +173,7 @@ class ActionController(QObject):
         self._sync(f"Force open breaker {name}", lambda: self.control.force_open_breaker(name))
 
     # --- reads ----------------------------------------------------------------------------
-    def query_traces(self, query: TraceQuery) -> asyncio.Task[Any]:
+    def query_traces(self, query: TraceQuery) -> asyncio.Task[Any] | None:
         async def run() -> None:
             try:
                 page = await self.control.query_traces(query)
@@ -179,7 +185,7 @@ class ActionController(QObject):
             self.traces_loaded.emit(page)
         return self._spawn("traces", run())
 
-    def load_trace(self, trace_id: int) -> asyncio.Task[Any]:
+    def load_trace(self, trace_id: int) -> asyncio.Task[Any] | None:
         async def run() -> None:
             try:
                 trace = await self.control.get_trace(trace_id)

@@ -82,7 +82,7 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
     from perps_desktop.app import App
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
-    app = App(settings)
+    app = App(settings, confirm=_confirm_live)
     log.info("starting the core (%s mode)", settings.mode)
     try:
         await app.start()
@@ -111,6 +111,15 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         return code
     finally:
         await _stop(app, window)
+
+
+async def _confirm_live(text: str) -> bool:
+    """Live mode: the trader confirms network and address before the core starts (no window yet)."""
+    from perps_desktop.ui.confirm import ask
+    from perps_desktop.ui.theme import load_qss
+
+    return await ask(None, title="Trade live?", text=text, confirm_text="Trade live", danger=True,
+                     style_sheet=load_qss("dark"))
 
 
 async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:
@@ -152,4 +161,6 @@ async def _stop(app: Any, window: Any) -> None:
     await task
     if window is not None:
         window.finish_close()
+        window.deleteLater()            # destroyed here on the GUI thread, not by a collector elsewhere
+        await asyncio.sleep(0.01)
     log.info("stopped")

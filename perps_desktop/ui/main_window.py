@@ -16,7 +16,17 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSystemTrayIcon, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSystemTrayIcon,
+    QTableView,
+    QWidget,
+)
 
 from perps_desktop.app import Alert, CoreControl, CoreSnapshot
 from perps_desktop.ui.controller import ActionController, Confirmer
@@ -49,6 +59,16 @@ __all__ = ["MainWindow", "WindowOptions"]
 log = logging.getLogger(__name__)
 
 FIRST_SIZE = (1440, 900)
+_SCROLLED = ("risk", "benchmarks")
+
+
+def _scrolled(content: QWidget, name: str) -> QScrollArea:
+    area = QScrollArea()
+    area.setObjectName(name)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(content)
+    return area
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +80,7 @@ class WindowOptions:
     liq_warn_pct: float = 10.0
     liq_crit_pct: float = 5.0
     notify_critical: bool = True
+    chart_history_s: float = 300.0      # what the performance charts keep (bounded)
 
 
 class MainWindow(QMainWindow):
@@ -94,7 +115,8 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, Any] = {
             "positions": PositionsPanel(liq_warn_pct=self.options.liq_warn_pct, liq_crit_pct=self.options.liq_crit_pct),
             "orders": OrdersPanel(), "fills": FillsPanel(), "risk": RiskPanel(), "breakers": BreakersPanel(),
-            "recovery": RecoveryPanel(), "caches": CachesPanel(), "performance": PerformancePanel(),
+            "recovery": RecoveryPanel(), "caches": CachesPanel(),
+            "performance": PerformancePanel(history_s=self.options.chart_history_s),
             "traces": TracesPanel(), "alerts": AlertsPanel(),
         }
         self.docks: dict[str, QDockWidget] = {}
@@ -106,6 +128,8 @@ class MainWindow(QMainWindow):
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
             content = self.panels.get(spec.key) or self._bench_widget()
+            if spec.key in _SCROLLED:           # form-like panels scroll instead of holding the window large
+                content = _scrolled(content, f"{spec.key}Scroll")
             content.setParent(dock)
             dock.setWidget(content)
             self.docks[spec.key] = dock

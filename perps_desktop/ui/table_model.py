@@ -116,7 +116,7 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
         return None
 
     # --- reading ------------------------------------------------------------------------
-    def keys(self) -> list[Hashable]:
+    def row_keys(self) -> list[Hashable]:
         return [r.key for r in self._rows]
 
     def item(self, row: int) -> R:

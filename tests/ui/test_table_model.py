@@ -73,7 +73,7 @@ def test_new_rows_are_inserted_where_they_appear_and_vanished_rows_removed(model
     assert spy.removed == [(1, 1)]
     assert spy.inserted == [(0, 0)]
     assert spy.resets == 0
-    assert model.keys() == ["a", "b"]
+    assert model.row_keys() == ["a", "b"]
 
 
 def test_a_reordered_feed_resets_once(model):
@@ -81,12 +81,12 @@ def test_a_reordered_feed_resets_once(model):
     spy = Spy(model)
     model.set_rows([Row("c", 1), Row("a", 1), Row("b", 1)])
     assert spy.resets == 1
-    assert model.keys() == ["c", "a", "b"]
+    assert model.row_keys() == ["c", "a", "b"]
 
 
 def test_duplicate_keys_keep_the_first(model):
     model.set_rows([Row("a", 1), Row("a", 2)])
-    assert model.keys() == ["a"]
+    assert model.row_keys() == ["a"]
     assert model.text("a", "a") == "1.0"
 
 

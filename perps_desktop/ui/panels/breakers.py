@@ -44,7 +44,7 @@ class BreakersPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("breakersPanel")
         columns: tuple[Column[_Row], ...] = (
-            Column(key="name", title="Breaker", value=lambda r: r.b.name, width=84),
+            Column(key="name", title="Breaker", value=lambda r: r.b.name, width=118),
             Column(key="state", title="State", value=lambda r: STATE_TEXT.get(r.b.state, str(r.b.state)),
                    tone=lambda r: _STATE_TONE.get(r.b.state), align="center", width=90),
             Column(key="failures", title="Fails", value=lambda r: r.b.consecutive_failures, align="right", width=44,

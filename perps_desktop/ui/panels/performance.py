@@ -28,6 +28,16 @@ pg.setConfigOptions(antialias=False, useOpenGL=False, background=None)
 _MAX_ENDPOINTS = 3
 
 
+_REQUEST_PREFIXES = ("api", "http", "request", "info", "exchange", "ws")
+
+
+def _busiest_requests(timings: tuple[TimingStats, ...]) -> list[TimingStats]:
+    """The busiest request timings (by name prefix); the busiest timings of any kind when none are."""
+    used = sorted((t for t in timings if t.count), key=lambda t: -t.count)
+    requests = [t for t in used if t.name.split(".", 1)[0].split(":", 1)[0].lower() in _REQUEST_PREFIXES]
+    return (requests or used)[:_MAX_ENDPOINTS]
+
+
 class _Chart:
     """One PlotWidget and its named curves (each backed by a bounded deque)."""
 
@@ -38,7 +48,7 @@ class _Chart:
         self.widget.setMenuEnabled(False)
         self.widget.hideButtons()
         self.widget.setMouseEnabled(x=False, y=False)
-        self.widget.setMinimumHeight(110)
+        self.widget.setMinimumHeight(64)
         item = self.widget.getPlotItem()
         item.setTitle(title)
         item.showGrid(x=True, y=True, alpha=0.12)
@@ -232,7 +242,7 @@ class PerformancePanel(QWidget):
         ch["lag"].add("p50", now, m.loop_lag_ms_p50)
         ch["lag"].add("p99", now, m.loop_lag_ms_p99)
         ch["memory"].add("rss", now, m.rss_bytes / 1e6)
-        busiest = [t for t in sorted(m.timings, key=lambda t: -t.count) if t.count][:_MAX_ENDPOINTS]
+        busiest = _busiest_requests(m.timings)
         for t in busiest:
             if t.name not in self._endpoints:
                 self._endpoints.append(t.name)

@@ -25,6 +25,10 @@ def _pnl_pct(p: Position) -> float | None:
     return float(p.unrealized_pnl) / basis * 100.0 if basis else None
 
 
+def _fmt_distance(v: float | None) -> str:
+    return ">999%" if v is not None and v >= 999.5 else fmt_pct(v)
+
+
 class PositionsPanel(QWidget):
     """The open positions, sortable; each row has Close and Reduce 50%."""
 
@@ -65,7 +69,7 @@ class PositionsPanel(QWidget):
                    align="right", width=40, tooltip=lambda p: f"{p.leverage}x {p.leverage_type}"),
             Column(key="liq", title="Liq. price", value=lambda p: p.liquidation_px, fmt=fmt_px, align="right",
                    width=84),
-            Column(key="liq_dist", title="Liq. %", value=lambda p: p.liquidation_distance_pct, fmt=fmt_pct,
+            Column(key="liq_dist", title="Liq. %", value=lambda p: p.liquidation_distance_pct, fmt=_fmt_distance,
                    tone=liq_tone, align="right", width=64,
                    header_tip="Distance from the mark to the liquidation price, in % of the mark"),
             Column(key="margin", title="Margin", value=lambda p: p.margin_used,

@@ -59,6 +59,7 @@ class TracesPanel(QWidget):
         self._last_query_at = 0.0
         self._seen_counter = -1
         self.pending = False
+        self._detail_id: int | None = None
 
         self.symbol_edit = QLineEdit(self)
         self.symbol_edit.setObjectName("traceSymbolFilter")
@@ -76,16 +77,20 @@ class TracesPanel(QWidget):
         self.text_edit.setAccessibleName("Search trace reasons")
         self.text_edit.setPlaceholderText("Search reasons…")
         self.text_edit.setClearButtonEnabled(True)
+        self.text_edit.setMinimumWidth(60)
         self.live_check = QCheckBox("Live", self)
         self.live_check.setObjectName("tracesLiveCheck")
         self.live_check.setAccessibleName("Follow new traces")
         self.live_check.setChecked(True)
-        self.prev_button = QPushButton("‹ Newer", self)
+        self.prev_button = QPushButton("‹", self)
         self.prev_button.setObjectName("tracesPrevButton")
         self.prev_button.setAccessibleName("Newer traces")
-        self.next_button = QPushButton("Older ›", self)
+        self.next_button = QPushButton("›", self)
         self.next_button.setObjectName("tracesNextButton")
         self.next_button.setAccessibleName("Older traces")
+        for b in (self.prev_button, self.next_button):
+            b.setToolTip(b.accessibleName())
+            b.setFixedWidth(30)
         self.page_label = QLabel("", self)
         self.page_label.setObjectName("tracesPageLabel")
         bar = QHBoxLayout()
@@ -142,7 +147,7 @@ class TracesPanel(QWidget):
         self.prev_button.clicked.connect(lambda: self.request(offset=max(0, self.offset - self.page_size)))
         self.next_button.clicked.connect(lambda: self.request(offset=self.offset + self.page_size))
         self.live_check.toggled.connect(lambda on: on and self.request(offset=0))
-        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._update_buttons()
 
     # --- queries ------------------------------------------------------------------------
@@ -184,9 +189,10 @@ class TracesPanel(QWidget):
             body["payload"] = trace.payload
         self.detail.setPlainText(json.dumps(body, indent=2, default=str, ensure_ascii=False))
 
-    def _on_current_changed(self, current: object, _previous: object) -> None:
+    def _on_selection_changed(self, *_: object) -> None:
         key = self.table.selected_key()
-        if isinstance(key, int) and key > 0:
+        if isinstance(key, int) and key > 0 and key != self._detail_id:
+            self._detail_id = key
             self.trace_selected.emit(key)
 
     def _update_buttons(self, shown: int = 0) -> None:

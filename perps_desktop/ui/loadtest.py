@@ -1,0 +1,176 @@
+"""The window under load, for the `ui_loop_lag` benchmark row: the real App and MainWindow on one loop.
+
+    python -m perps_desktop.ui.loadtest --base-url URL --symbols BTC,ETH,... --seconds 60
+
+Starts the core in paper mode against the simulator at URL (trading every symbol, so positions
+open in each), shows the window offscreen with every panel and chart live, tops the trace rate up
+to `--traces-per-s` through the core's own trace store, then probes the loop: a timer every 10 ms
+whose lateness is the lag. Prints one JSON object: lag p50/p99/max (overall and per window), the
+process's CPU share and RSS over the run (and its growth once the chart histories are full).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from perps_desktop.config import display_available, load_settings
+
+__all__ = ["main"]
+
+PROBE_S = 0.010
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    i = q * (len(s) - 1)
+    lo = int(i)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (i - lo)
+
+
+def _mb(n: int) -> float:
+    return round(n / 1e6, 1)
+
+
+class _LagProbe:
+    """A call_later chain every 10 ms; each sample is how late the callback ran (ms)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []       # (monotonic time, lag ms)
+        self._handle: asyncio.TimerHandle | None = None
+        self._due = 0.0
+
+    def start(self) -> None:
+        self._schedule()
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._due = time.perf_counter() + PROBE_S
+        self._handle = loop.call_later(PROBE_S, self._fire)
+
+    def _fire(self) -> None:
+        now = time.perf_counter()
+        self.samples.append((time.monotonic(), max(0.0, (now - self._due) * 1000.0)))
+        self._schedule()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+
+
+async def _measure(args: argparse.Namespace) -> dict[str, Any]:
+    from perps_desktop.app import App, Trace
+    from perps_desktop.ui.main_window import MainWindow, WindowOptions
+
+    work = Path(tempfile.mkdtemp(prefix="perps-ui-load-"))
+    settings = load_settings(mode="paper", base_url=args.base_url, symbols=args.symbols,
+                             db_path=str(work / "traces.sqlite3"), log_level="WARNING")
+    settings = settings.model_copy(update={"strategy_interval_ms": 100, "strategy_lookback": 2,
+                                           "strategy_threshold_pct": 0.0})
+    app = App(settings)
+    await app.start()
+    window = None
+    proc = psutil.Process()
+    try:
+        window = MainWindow(app, WindowOptions(restore_layout=False, layout_path=work / "window.ini",
+                                               chart_history_s=args.history_s))
+        window.show()
+        want = min(args.min_positions, len(settings.symbol_list))
+        deadline = time.monotonic() + args.warmup_timeout
+        while time.monotonic() < deadline and sum(1 for p in app.snapshot().positions if p.size) < want:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(args.warmup)
+
+        store = app.services.store                      # top the core's own trace rate up to the target
+        recorded0 = app.trace_counters().recorded
+        probe = _LagProbe()
+        cpu0 = proc.cpu_times()
+        t0 = time.monotonic()
+        renders0 = window.renders
+        rss: list[tuple[float, int]] = []
+        positions: list[int] = []
+        fed = 0
+        probe.start()
+        next_sample = t0
+        while (now := time.monotonic()) - t0 < args.seconds:
+            deficit = int(args.traces_per_s * (now - t0)) - (app.trace_counters().recorded - recorded0)
+            for i in range(max(0, min(deficit, 200))):
+                store.record(Trace(kind="signal", time_ms=int(time.time() * 1000), symbol="LOAD",
+                                   strategy="loadtest", decision="approve", reason=f"load trace {fed + i}"))
+            fed += max(0, min(deficit, 200))
+            if now >= next_sample:
+                next_sample += 1.0
+                rss.append((now - t0, proc.memory_info().rss))
+                positions.append(sum(1 for p in app.snapshot().positions if p.size))
+            await asyncio.sleep(0.05)
+        probe.stop()
+        wall = time.monotonic() - t0
+        cpu1 = proc.cpu_times()
+        recorded = app.trace_counters().recorded - recorded0
+        renders = window.renders - renders0
+        points = window.panels["performance"].points()
+    finally:
+        if window is not None:
+            window.close()
+        await app.aclose()
+
+    lags = [lag for _, lag in probe.samples]
+    n_win = max(1, int(wall // max(2.5, args.seconds / 5)))
+    win_len = wall / n_win
+    windows = [[lag for t, lag in probe.samples if t0 + k * win_len <= t < t0 + (k + 1) * win_len]
+               for k in range(n_win)]
+    full_at = args.history_s
+    after_full = [r for t, r in rss if t >= full_at]
+    return {
+        "seconds": round(wall, 2),
+        "probes": len(lags),
+        "lag_ms": {"p50": round(_quantile(lags, 0.5), 3), "p99": round(_quantile(lags, 0.99), 3),
+                   "max": round(max(lags, default=0.0), 3)},
+        "window_p99_ms": [round(_quantile(w, 0.99), 3) for w in windows if w],
+        "cpu_pct": round(((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / wall * 100.0, 1),
+        "rss_mb": {"start": _mb(rss[0][1]) if rss else None, "end": _mb(rss[-1][1]) if rss else None,
+                   "max": _mb(max(r for _, r in rss)) if rss else None},
+        "rss_growth_after_full_mb": round((after_full[-1] - after_full[0]) / 1e6, 2) if len(after_full) > 1 else None,
+        "chart_history_s": args.history_s,
+        "positions": {"min": min(positions, default=0), "avg": round(sum(positions) / max(1, len(positions)), 1)},
+        "traces_per_s": round(recorded / wall, 1),
+        "renders_per_s": round(renders / wall, 1),
+        "chart_points": points,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m perps_desktop.ui.loadtest", description=__doc__.splitlines()[0])
+    p.add_argument("--base-url", required=True, help="a running simulator (paper mode funds its account there)")
+    p.add_argument("--symbols", default="BTC,ETH,SOL", help="coins the paper strategy trades")
+    p.add_argument("--seconds", type=float, default=10.0, help="how long to measure")
+    p.add_argument("--traces-per-s", type=float, default=200.0)
+    p.add_argument("--min-positions", type=int, default=20, help="wait for this many open positions first")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds to run before measuring")
+    p.add_argument("--warmup-timeout", type=float, default=45.0)
+    p.add_argument("--history-s", type=float, default=300.0, help="what the charts keep")
+    args = p.parse_args(argv)
+
+    from perps_desktop.ui.main import _make_qapp
+
+    _make_qapp(offscreen=not display_available())
+    import qasync
+
+    result = qasync.run(_measure(args))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
