@@ -1,5 +1,6 @@
 """The trading core: asyncio only, no Qt, no I/O of its own."""
 
+from perps_desktop.core.account_view import AccountView
 from perps_desktop.core.alerts import AlertConfig, AlertManager, AlertSink, log_sink
 from perps_desktop.core.breaker import (
     BREAKER_NAMES,
@@ -10,6 +11,7 @@ from perps_desktop.core.breaker import (
 )
 from perps_desktop.core.bus import EventBus
 from perps_desktop.core.engine import EngineConfig, ReconcileReport, TradingEngine
+from perps_desktop.core.execution import Execution, OrderExecutor
 from perps_desktop.core.health import (
     HealthChecker,
     HealthConfig,
@@ -27,6 +29,7 @@ from perps_desktop.core.strategy import MomentumStrategy, StrategyConfig
 
 __all__ = [
     "BREAKER_NAMES",
+    "AccountView",
     "AlertConfig",
     "AlertManager",
     "AlertSink",
@@ -36,11 +39,13 @@ __all__ = [
     "CircuitBreaker",
     "EngineConfig",
     "EventBus",
+    "Execution",
     "HealthChecker",
     "HealthConfig",
     "HealthResult",
     "MomentumStrategy",
     "MonitorConfig",
+    "OrderExecutor",
     "PerformanceMonitor",
     "Portfolio",
     "PortfolioRisk",

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from perps_desktop.core.account_view import AccountView
+from perps_desktop.core.execution import OrderExecutor
 from perps_desktop.core.models import (
     AccountState,
     BreakerState,
     Decision,
     Fill,
     Order,
-    OrderRequest,
-    OrderResult,
     Position,
     RiskDecision,
     Signal,
@@ -35,10 +35,8 @@ from perps_desktop.core.models import (
     StreamEventKind,
     Trace,
     TraceKind,
-    TradingState,
 )
-from perps_desktop.core.recovery_rules import new_cloid
-from perps_desktop.errors import BreakerOpen, PerpsError
+from perps_desktop.errors import PerpsError
 
 if TYPE_CHECKING:
     from perps_desktop.config import Settings
@@ -105,11 +103,9 @@ class TradingEngine:
         self._sink = sink
         self._bus = bus
         self.config = config or EngineConfig()
-        self.account: AccountState | None = None
-        self.orders: tuple[Order, ...] = ()
-        self.fills: deque[Fill] = deque(maxlen=self.config.fills_kept)     # newest first
-        self._seen_tids: set[int] = set()
-        self.mids: dict[str, Decimal] = {}
+        self.view = AccountView(self.config.fills_kept)
+        self.executor = OrderExecutor(exchange, breaker=breakers.get("exchange_orders"), risk=risk, monitor=monitor,
+                                      lock=recovery.lock, trace=self._trace, slippage_pct=self.config.slippage_pct)
         self.reconciled: ReconcileReport | None = None
         self.paused = False
         self.pause_reason = ""
@@ -139,6 +135,7 @@ class TradingEngine:
     async def aclose(self) -> None:
         """Stop both loops; idempotent. An order in flight is awaited, not cut off."""
         self._closed = True
+        self.executor.closed = True
         tasks, self._tasks = self._tasks, []
         async with self.recovery.lock:      # let a batch in flight finish
             for t in tasks:
@@ -160,11 +157,8 @@ class TradingEngine:
         t0 = time.perf_counter()
         account, orders, fills = await asyncio.gather(self._ex.user_state(), self._ex.open_orders(),
                                                       self._ex.user_fills())
-        self._take_account(account)
-        self.orders = tuple(orders)
-        self.fills.clear()
-        self.fills.extend(sorted(fills, key=lambda f: f.time_ms, reverse=True)[: self.fills.maxlen])
-        self._seen_tids = {f.tid for f in fills}
+        self.view.reset(account, orders, fills)
+        self.risk.update_portfolio(account)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
         self.recovery.invalidate()
         pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in account.positions) or "none"
@@ -196,7 +190,7 @@ class TradingEngine:
         self._emit("engine.refreshed", None)
 
     def _take_account(self, account: AccountState) -> None:
-        self.account = account
+        self.view.account = account
         self.risk.update_portfolio(account)
 
     # --- the loop --------------------------------------------------------------------------
@@ -257,7 +251,7 @@ class TradingEngine:
             self._emit("engine.tick", None)
             return
         self.connected = True
-        self.mids = mids
+        self.view.take_mids(mids)
         self._take_account(account)
         blocked = self._blocked_by()
         self._set_paused(blocked is not None, blocked or "breakers closed")
@@ -273,16 +267,12 @@ class TradingEngine:
         orders = await info.call(self._ex.open_orders)
         fills = await info.call(self._ex.user_fills)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
-        self.orders = tuple(orders)
+        self.view.take_orders(orders)
         self._take_fills(fills)
-        if len(self._seen_tids) > 4 * (self.fills.maxlen or 1):     # keep the dedup set bounded
-            self._seen_tids = {f.tid for f in fills} | {f.tid for f in self.fills}
 
     def _take_fills(self, fills: Sequence[Fill]) -> None:
-        new = [f for f in sorted(fills, key=lambda f: f.time_ms) if f.tid not in self._seen_tids]
+        new = self.view.take_fills(fills)
         for f in new:
-            self._seen_tids.add(f.tid)
-            self.fills.appendleft(f)
             self._trace(TraceKind.FILL, symbol=f.symbol, side=f.side.value, size=float(f.size), price=float(f.px),
                         reason=f"{f.direction or f.side.name.lower()} {f.size.normalize():f} {f.symbol} "
                                f"@ {f.px.normalize():f}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
@@ -298,25 +288,14 @@ class TradingEngine:
             if self.reconciled is not None:          # before it, reconciliation reads every fill itself
                 self._take_fills(event.fills)
         elif kind is StreamEventKind.ORDERS:
-            self._take_order_updates(event)
+            if self.view.take_order_updates(event.orders):    # an IOC that came and went changes nothing
+                self.recovery.invalidate("orders")
+            self._emit("engine.orders_changed", None)
         elif kind is StreamEventKind.MIDS and event.mids:
-            self.mids = {**self.mids, **event.mids}
+            self.view.take_mids(event.mids)
         elif kind in (StreamEventKind.CONNECTED, StreamEventKind.DISCONNECTED):
             self.stream_live = kind is StreamEventKind.CONNECTED
             self._emit(f"engine.stream.{kind.value}", event)
-
-    def _take_order_updates(self, event: StreamEvent) -> None:
-        orders = {o.oid: o for o in self.orders}
-        before = set(orders)
-        for u in event.orders:
-            if u.status == "open":
-                orders[u.order.oid] = u.order
-            else:
-                orders.pop(u.order.oid, None)
-        self.orders = tuple(sorted(orders.values(), key=lambda o: o.timestamp_ms, reverse=True))
-        if set(orders) != before:                   # an IOC that came and went changes nothing
-            self.recovery.invalidate("orders")
-        self._emit("engine.orders_changed", None)
 
     async def _trade(self, mids: dict[str, Decimal], account: AccountState) -> None:
         mon = self.monitor
@@ -340,56 +319,17 @@ class TradingEngine:
         if go:
             await self._execute(go)
 
-    def _request(self, sig: Signal, d: RiskDecision) -> OrderRequest:
-        slip = self.config.slippage_pct / 100.0
-        mid = float(sig.price)
-        px = mid * (1 + slip) if sig.side.sign > 0 else mid * (1 - slip)
-        return OrderRequest(symbol=sig.symbol, is_buy=sig.side.sign > 0, size=d.size, limit_px=Decimal(repr(px)),
-                            reduce_only=sig.reduce_only, tif="Ioc", cloid=new_cloid())
-
     async def _execute(self, go: Sequence[tuple[Signal, RiskDecision]]) -> None:
-        orders = self.breakers.get("exchange_orders")
-        results: list[Any]
-        async with self.recovery.lock:
-            # the state may have changed while we waited (the trader flattened, halted): judge again
-            state = self.risk.trading_state
-            if self._closed or state is TradingState.HALTED:
-                return
-            if state is TradingState.REDUCING:
-                go = [(s, d) for s, d in go if s.reduce_only]
-            if not go:
-                return
-            reqs = [self._request(s, d) for s, d in go]
-            t0 = time.perf_counter()
-            try:
-                with self.monitor.timer("engine.execution"):
-                    results = list(await orders.call(self._ex.place_orders, reqs))
-            except (PerpsError, TimeoutError) as exc:
-                results = [exc] * len(reqs)
-                if isinstance(exc, BreakerOpen):
-                    self._set_paused(True, str(exc))
-        latency = (time.perf_counter() - t0) * 1000.0
-        for (sig, d), req, res in zip(go, reqs, results, strict=True):
-            if not isinstance(res, BreakerOpen):           # a refused order never left
-                self.risk.record_order()
-                self.orders_sent += 1
-            if isinstance(res, OrderResult):
-                ok, detail, oid = res.ok, res.error or res.status.value, res.oid
-                if res.filled_size > 0:
-                    detail = f"filled {res.filled_size.normalize():f} @ {res.avg_px}"
-            else:
-                ok, detail, oid = False, str(res), None
-            self.monitor.incr("engine.orders_ok" if ok else "engine.orders_failed")
-            self._trace(TraceKind.ORDER, symbol=req.symbol, strategy=sig.strategy, side=sig.side.value,
-                        size=float(req.size), price=float(req.limit_px),
-                        decision="sent" if ok else ("refused" if isinstance(res, BreakerOpen) else "failed"),
-                        reason=f"{sig.side.name.lower()} {req.size.normalize():f} {req.symbol} IOC: {detail}",
-                        latency_ms=latency, payload={"cloid": req.cloid, "oid": oid, "risk": d.decision.value,
-                                                     "reduce_only": req.reduce_only})
+        done = await self.executor.execute(go)
+        if done.refused is not None:
+            self._set_paused(True, str(done.refused))
+        self.orders_sent += done.sent
+        if not done.requests:
+            return
         if not self.stream_live:
             self._refresh_at = 0.0                      # no stream: read fills and orders on the next tick
         self.recovery.invalidate("account")
-        self._emit("engine.orders", tuple(results))
+        self._emit("engine.orders", done.results)
 
     # --- state changes -----------------------------------------------------------------------
     def _set_paused(self, paused: bool, reason: str) -> None:
@@ -416,8 +356,24 @@ class TradingEngine:
 
     # --- reading -----------------------------------------------------------------------------
     @property
+    def account(self) -> AccountState | None:
+        return self.view.account
+
+    @property
     def positions(self) -> tuple[Position, ...]:
-        return self.account.positions if self.account is not None else ()
+        return self.view.positions
+
+    @property
+    def orders(self) -> tuple[Order, ...]:
+        return self.view.orders
+
+    @property
+    def fills(self) -> deque[Fill]:
+        return self.view.fills
+
+    @property
+    def mids(self) -> dict[str, Decimal]:
+        return self.view.mids
 
     def status_text(self) -> str:
         if self.reconciled is None:

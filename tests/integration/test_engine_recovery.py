@@ -69,7 +69,7 @@ async def test_an_error_burst_opens_the_breaker_pauses_trading_and_it_resumes_af
         app.services.bus.subscribe("engine.orders", lambda topic, results: sent_while_paused.extend(
             r for r in results if engine.paused and isinstance(r, OrderResult)))
         await wait_until(lambda: engine.orders_sent >= 1, timeout=30)
-        await sim.set_fault(kind="error", rate=1.0, duration_s=2.5, target="all")
+        await sim.set_fault(kind="error", rate=1.0, duration_s=5.0, target="all")   # > the 2 s account cache
 
         def info_state() -> BreakerState:
             return next(b.state for b in app.snapshot().breakers if b.name == "exchange_info")
