@@ -80,6 +80,7 @@ class ActionApi:
         label = f"exchange:{action['type']}"
         limited = 0
         while True:
+            await self._budget.acquire(wire.exchange_weight(batch))  # before the nonce: queueing must not age it
             nonce = self._nonces.next(self._signer.address)
             expiry = self._cfg.expiry_ms
             expires_after = nonce + expiry if expiry is not None else None
@@ -87,7 +88,6 @@ class ActionApi:
                                                     expires_after=expires_after, is_mainnet=self._cfg.is_mainnet)
             body = {"action": action, "nonce": nonce, "signature": signature,
                     "vaultAddress": self._cfg.vault_address, "expiresAfter": expires_after}
-            await self._budget.acquire(wire.exchange_weight(batch))
             try:
                 return await self._t.post("/exchange", body, label=label)
             except RateLimited:
