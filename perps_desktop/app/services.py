@@ -181,6 +181,20 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     health = HealthChecker(HealthConfig.from_settings(settings), breakers=breakers)
     health.add_check("exchange", ping_check(client), breaker="exchange_info")
     health.add_check("loop_lag", loop_lag_check(monitor, 250.0))
+
+    async def stream_check() -> str:
+        if not client.stream.connected:
+            raise RuntimeError("the exchange stream is not connected")
+        return "connected"
+
+    async def store_check() -> str:
+        st = store.stats()
+        if st.write_failing:
+            raise RuntimeError(f"trace writes failing: {st.last_error}")
+        return f"{st.queued} queued, {st.dropped} dropped"
+
+    health.add_check("stream", stream_check, breaker="websocket")
+    health.add_check("trace_store", store_check, breaker="trace_store")
     await stack.enter_async_context(health)
 
     return Services(base_url=base_url, bus=bus, caches=caches, alerts=alerts, breakers=breakers, monitor=monitor,
