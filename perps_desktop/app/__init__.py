@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perps_desktop.app.app import App
+from perps_desktop.app.app import App, AppState
 from perps_desktop.app.control import CoreControl
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 
@@ -38,6 +38,7 @@ __all__ = [
     "ActionStep",
     "Alert",
     "App",
+    "AppState",
     "BreakerSnapshot",
     "BreakerState",
     "CacheStats",

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +39,16 @@ __all__ = ["App", "AppState"]
 
 log = logging.getLogger(__name__)
 
-AppState = str            # "new" | "starting" | "running" | "stopping" | "closed"
+
+
+class AppState(enum.StrEnum):
+    NEW = "new"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    CLOSED = "closed"
+
+
 _REFRESH_S = 0.25         # a snapshot older than this is rebuilt even without events (lag, countdowns)
 
 
@@ -54,7 +65,8 @@ class App:
         self._confirm = confirm
         self._key_override = private_key
         self._keyring_lookup = keyring_lookup
-        self.state: AppState = "new"
+        self.state = AppState.NEW
+        self._closing: asyncio.Task[None] | None = None
         self.identity: Identity | None = None
         self.services: Services | None = None
         self._stack = contextlib.AsyncExitStack()
@@ -74,22 +86,22 @@ class App:
         await self.aclose()
 
     async def start(self) -> None:
-        if self.state != "new":
+        if self.state is not AppState.NEW:
             raise RuntimeError(f"App is {self.state}; it cannot be started again")
-        self.state = "starting"
+        self.state = AppState.STARTING
         kw: dict[str, Any] = {} if self._keyring_lookup is None else {"keyring_lookup": self._keyring_lookup}
         try:
             self.identity = resolve_identity(self.settings, private_key=self._key_override, **kw)
             self.services = await build_services(self.settings, self.identity, self._stack,
                                                  before_start=self._confirm_live)
             self.services.bus.subscribe("", self._on_event)
-            self.state = "running"
+            self.state = AppState.RUNNING
             self._trace_system(f"started in {self.identity.mode} mode on {self.settings.network} "
                                f"({self.services.base_url}) as {self.identity.address}")
         except BaseException:
-            self.state = "stopping"
+            self.state = AppState.STOPPING
             await self._stack.aclose()
-            self.state = "closed"
+            self.state = AppState.CLOSED
             raise
         self._dirty = True
 
@@ -98,11 +110,16 @@ class App:
         await confirm_live(self.identity, self.settings.network, base_url, self._confirm)
 
     async def aclose(self) -> None:
-        """Stop every service in reverse order and flush the traces; idempotent."""
-        if self.state in ("closed", "stopping", "new"):
-            self.state = "closed" if self.state == "new" else self.state
+        """Stop every service in reverse order and flush the traces; idempotent (a second caller waits)."""
+        if self.state in (AppState.NEW, AppState.CLOSED):
+            self.state = AppState.CLOSED
             return
-        self.state = "stopping"
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
+        self.state = AppState.STOPPING
         if self.services is not None:
             self._trace_system("stopping")
         try:
@@ -110,15 +127,20 @@ class App:
         finally:
             if self.services is not None:
                 self._final_traces = self.services.trace_counters()
-            self.state = "closed"
+            self.state = AppState.CLOSED
             self._dirty = True
+
+    def __del__(self) -> None:
+        if getattr(self, "state", None) is AppState.RUNNING:
+            warnings.warn("App was never closed; use `async with App(...)` or await aclose()", ResourceWarning,
+                          stacklevel=1)
 
     @property
     def running(self) -> bool:
-        return self.state == "running"
+        return self.state is AppState.RUNNING
 
     def _svc(self) -> Services:
-        if self.services is None or self.state != "running":
+        if self.services is None or self.state is not AppState.RUNNING:
             raise RuntimeError(f"the core is not running (state {self.state})")
         return self.services
 
@@ -150,9 +172,9 @@ class App:
                 "read_only": self.read_only, "last_action": self._last_action}
         if s is None:
             return CoreSnapshot(base_url=self.settings.base_url or "", connected=False,
-                                status_text=self.state, **base)
+                                status_text=self.state.value, **base)
         eng = s.engine
-        status = eng.status_text() if self.state == "running" else self.state
+        status = eng.status_text() if self.state is AppState.RUNNING else self.state.value
         return CoreSnapshot(
             base_url=s.base_url, connected=eng.connected, account=eng.account, positions=eng.positions,
             orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
@@ -170,7 +192,7 @@ class App:
         if self.read_only:
             return ActionReport(action=action, ok=False, time_ms=_now_ms(),
                                 message=f"{action} refused: read-only ({self.settings.mode} mode, no key)")
-        if self.state != "running":
+        if self.state is not AppState.RUNNING:
             return ActionReport(action=action, ok=False, time_ms=_now_ms(),
                                 message=f"{action} refused: the core is {self.state}")
         return None
@@ -178,7 +200,7 @@ class App:
     async def _done(self, report: ActionReport, *, refresh: bool = True) -> ActionReport:
         """Keep the report for the snapshot and re-read the account so the window shows the result."""
         self._last_action = report
-        if refresh and self.state == "running" and self.services is not None:
+        if refresh and self.state is AppState.RUNNING and self.services is not None:
             await self.services.engine.refresh()
         self._dirty = True
         return report
@@ -210,7 +232,7 @@ class App:
                                              time_ms=report.time_ms))
 
     async def run_recovery_now(self) -> ActionReport:
-        if self.state != "running":
+        if self.state is not AppState.RUNNING:
             return await self._done(ActionReport(action="recovery", ok=False, time_ms=_now_ms(),
                                                  message=f"recovery refused: the core is {self.state}"),
                                     refresh=False)
