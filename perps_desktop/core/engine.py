@@ -155,8 +155,12 @@ class TradingEngine:
     async def reconcile(self) -> ReconcileReport:
         """Read positions, open orders and fills; make them the engine's state."""
         t0 = time.perf_counter()
-        account, orders, fills = await asyncio.gather(self._ex.user_state(), self._ex.open_orders(),
-                                                      self._ex.user_fills())
+        got = await asyncio.gather(self._ex.user_state(), self._ex.open_orders(), self._ex.user_fills(),
+                                   return_exceptions=True)
+        for r in got:
+            if isinstance(r, BaseException):
+                raise r
+        account, orders, fills = got
         self.view.reset(account, orders, fills)
         self.risk.update_portfolio(account)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s

@@ -75,6 +75,14 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _first_error(results: Sequence[Any]) -> list[Any]:
+    """Gathered results, or the first exception among them (every one has been awaited)."""
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return list(results)
+
+
 def _step_for(req: OrderRequest, res: OrderResult | BaseException, verb: str) -> ActionStep:
     side = "buy" if req.is_buy else "sell"
     what = f"{verb} {req.symbol} {req.size.normalize():f} ({side} reduce-only {req.tif})"
@@ -165,13 +173,13 @@ class PositionRecovery:
         if n == 1 or len(fns) == 1:
             return [await fn() for fn in fns]
         if n <= 0 or n >= len(fns):
-            return list(await asyncio.gather(*(fn() for fn in fns)))
+            return _first_error(await asyncio.gather(*(fn() for fn in fns), return_exceptions=True))
         sem = asyncio.Semaphore(n)
 
         async def limited(fn: Callable[[], Awaitable[T]]) -> T:
             async with sem:
                 return await fn()
-        return list(await asyncio.gather(*(limited(fn) for fn in fns)))
+        return _first_error(await asyncio.gather(*(limited(fn) for fn in fns), return_exceptions=True))
 
     # --- analysis --------------------------------------------------------------------------
     async def analyse(self) -> tuple[RecoveryFinding, ...]:
