@@ -1,7 +1,8 @@
 """Realistic traces for the two TraceStore rows: float-heavy JSON payloads, ~60% over 1 KB.
 
-Shaped like research/perf-limits.md's: median payload ~1.1 KB of JSON, about 60 of 100 over the
-1 KB compression threshold, reasons of a few words, 50 symbols.
+Shaped like the data research/perf-limits.md measured its floors on (so the targets derived from
+those floors apply): payloads of 0.5-2 KB of float-heavy JSON, about 60 of 100 over the 1 KB
+compression threshold; reasons of a few words; 50 symbols.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ _WORDS = ("momentum", "breakout", "above", "vwap", "with", "rising", "volume", "
 
 
 def make_payloads(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Payloads of 0.5-2 KB of JSON: indicators (6-decimal floats), book levels, reasons, model info."""
     rng = random.Random(seed)
     out = []
     for _ in range(count):
-        n = rng.randint(10, 72)
-        out.append({"features": {f"f{i}": rng.random() * 1000 for i in range(n)},
-                    "mid": rng.random() * 65_000,
-                    "book": [[rng.random() * 65_000, rng.random()] for _ in range(3)]})
+        n = max(4, (rng.randint(500, 2000) - 150) // 31)
+        out.append({"indicators": {f"ind_{k}": round(rng.uniform(-100, 100), 6) for k in range(n)},
+                    "book": [[round(rng.uniform(10, 60_000), 4), round(rng.uniform(0, 50), 4)] for _ in range(n // 2)],
+                    "reasons": ["momentum_ok", "spread_ok", "vol_regime=normal"],
+                    "model": {"name": "ensemble_v3", "score": rng.random(), "features": n}})
     return out
 
 
