@@ -10,7 +10,8 @@ over the same client with its optimisations off (`ClientConfig.naive()`): every 
 everything from the venue, one call after another (14 round trips). "after" is both as built,
 all caches emptied before each sample: the first analysis reads once, in parallel, and the other
 99 are served by the 5 s recovery cache. `extra` splits the win: fan-out alone (parallelism 0,
-no caches) and the cache alone (parallelism 1), plus the round trips per sample.
+no caches anywhere, requests in flight together) and the recovery cache alone (parallelism 1 over
+the naive client), plus the round trips per sample.
 """
 
 from __future__ import annotations
@@ -92,9 +93,11 @@ async def _run(ctx: BenchContext) -> Measurement:
         cfg = base_client.replace(base_url=url, is_mainnet=False, rate_limit_weight_per_min=10_000_000,
                                   stream_mids=False, cache_prefix="bench.after")
         key = "0x" + secrets.token_hex(32)
+        uncached = cfg.naive().replace(max_concurrency=0, cache_prefix="bench.fanout")   # caches off, fan-out on
         async with HyperliquidClient(cfg, private_key=key, registry=CacheRegistry()) as built, \
                 HyperliquidClient(cfg.naive().replace(cache_prefix="bench.before"), address=built.address,
-                                  registry=CacheRegistry()) as naive:
+                                  registry=CacheRegistry()) as naive, \
+                HyperliquidClient(uncached, address=built.address, registry=CacheRegistry()) as fanout:
             async with aiohttp.ClientSession() as http, http.post(
                     url + "/sim", json={"type": "fund", "user": built.address, "usdc": "1000000"}) as resp:
                 resp.raise_for_status()
@@ -105,7 +108,7 @@ async def _run(ctx: BenchContext) -> Measurement:
             after_rec = _recovery(built, base_rec, COINS, parallelism=base_rec.parallelism,
                                   ttl_s=base_rec.cache_ttl_s or 5.0)
             before_rec = _recovery(naive, base_rec, COINS, parallelism=1, ttl_s=0.0)
-            fanout_rec = _recovery(naive, base_rec, COINS, parallelism=0, ttl_s=0.0)
+            fanout_rec = _recovery(fanout, base_rec, COINS, parallelism=0, ttl_s=0.0)
             cache_rec = _recovery(naive, base_rec, COINS, parallelism=1, ttl_s=5.0)
 
             def side(rec: PositionRecovery, client: HyperliquidClient | None = None) -> Any:
