@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from perps_desktop.core.models import Trace, TracePage, TraceQuery
-from perps_desktop.store.codec import decode_blob, trace_from_row
+from perps_desktop.store.codec import traces_from_rows
 from perps_desktop.store.schema import COLUMNS, SchemaInfo, open_reader, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
@@ -134,7 +134,7 @@ class TraceReader:
         wanted = orjson.dumps([int(i) for i in ids]).decode()
         with store_errors(self._config.path):
             rows = self._conn().execute(_BY_IDS, (wanted,)).fetchall()
-        return [trace_from_row(r, decode_blob(r[11]), None) for r in rows]
+        return traces_from_rows(rows, decode=True)
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
         """One page per query. Payloads stay bytes (`payload_blob`) unless lazy_payload is off."""
@@ -146,10 +146,7 @@ class TraceReader:
             for q in queries:
                 sql, count_sql, params = query_sql(q, fts=fts)
                 rows = execute(sql, (*params, int(q.limit), int(q.offset))).fetchall()
-                if lazy:
-                    traces = tuple([trace_from_row(r, None, r[11]) for r in rows])
-                else:
-                    traces = tuple([trace_from_row(r, decode_blob(r[11]), None) for r in rows])
+                traces = tuple(traces_from_rows(rows, decode=not lazy))
                 total = execute(count_sql, params).fetchone()[0] if q.count_total else None
                 pages.append(TracePage(traces=traces, offset=q.offset, limit=q.limit, total=total))
         return pages

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from decimal import Decimal
 
 from perps_desktop.core.models import Side, Trace, TraceKind
-from perps_desktop.store.codec import ZSTD_MAGIC, PayloadEncoder, decode_blob, decode_payload, trace_from_row
+from perps_desktop.store.codec import ZSTD_MAGIC, PayloadEncoder, decode_blob, decode_payload, traces_from_rows
 
 
 def test_small_payloads_stay_plain_json_and_big_ones_are_zstd():
@@ -36,12 +37,13 @@ def test_rows_coerce_enums_and_decimals_so_binding_cannot_fail():
     assert type(row[1]) is str and type(row[5]) is float
 
 
-def test_trace_from_row_equals_the_dataclass_built_normally():
-    row = (7, 1000, "risk", "BTC", "s1", "A", 1.5, 65000.0, "reject", "too big", 0.25, b"{}")
-    built = trace_from_row(row, {"x": 1}, None)
+def test_traces_from_rows_equal_the_dataclass_built_normally():
+    row = (7, 1000, "risk", "BTC", "s1", "A", 1.5, 65000.0, "reject", "too big", 0.25, b'{"x":1}')
+    (built,) = traces_from_rows([row], decode=True)
     normal = Trace(id=7, time_ms=1000, kind="risk", symbol="BTC", strategy="s1", side="A", size=1.5, price=65000.0,
                    decision="reject", reason="too big", latency_ms=0.25, payload={"x": 1})
     assert built == normal
     assert all(getattr(built, f.name) == getattr(normal, f.name) for f in dataclasses.fields(Trace))
-    lazy = trace_from_row(row, None, b'{"y":2}')
-    assert lazy.payload is None and decode_payload(lazy) == {"y": 2}
+    (lazy,) = traces_from_rows([row], decode=False)
+    assert lazy.payload is None and lazy.payload_blob == b'{"x":1}' and decode_payload(lazy) == {"x": 1}
+    assert lazy == replace(normal, payload=None)
