@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -75,13 +76,30 @@ async def _run(ctx: BenchContext) -> Measurement:
         base = TraceStoreConfig.from_settings(ctx.settings, path=base.path, retention_delay_s=3600.0)
     after_cfg = replace(base, batch_size=max(BATCH, base.batch_size))
     before_cfg = replace(base.unoptimised(), path=ctx.workdir / "insert_before.sqlite3")
-    await _prefill(after_cfg, ctx.size(10_000, 2_000))
+    await _prefill(after_cfg, 500 if ctx.smoke else ctx.size(10_000, 2_000))
     shutil.copyfile(after_cfg.path, before_cfg.path)
-    traces = make_traces(BATCH, seed=11)
+    # fresh traces for every sample, later in time than the last ones, as the engine records them
+    fresh = make_traces(BATCH * (ctx.warmup + ctx.repetitions + 1), seed=11,
+                        start_ms=int(time.time() * 1000) + 3_600_000, span_ms=600_000)
+    batches = {"after": iter(range(0, len(fresh), BATCH)), "before": iter(range(0, len(fresh), BATCH))}
+
+    def side(store: TraceStore, name: str) -> Callable[[], Awaitable[None]]:
+        def run() -> Awaitable[None]:
+            start = next(batches[name])
+            return _insert(store, fresh[start:start + BATCH])
+        return run
+
     async with TraceStore(after_cfg) as after, TraceStore(before_cfg) as before:
-        m = await ctx.compare(after=lambda: _insert(after, traces), before=lambda: _insert(before, traces))
-        extra: dict[str, Any] = await _loop_share(after, make_traces(1000, seed=5), rate=1000,
-                                                  seconds=0.3 if ctx.smoke else (1.0 if ctx.quick else 3.0))
+        commits = {"after": after.stats().batches, "before": before.stats().batches}
+        m = await ctx.compare(after=side(after, "after"), before=side(before, "before"))
+        samples = len(m.after) + ctx.warmup
+        extra: dict[str, Any] = {
+            "traces_per_sample": BATCH,
+            "commits_per_sample_after": (after.stats().batches - commits["after"]) / samples,
+            "commits_per_sample_before": (before.stats().batches - commits["before"]) / samples,
+        }
+        extra.update(await _loop_share(after, make_traces(1000, seed=5), rate=1000,
+                                       seconds=0.3 if ctx.smoke else (1.0 if ctx.quick else 3.0)))
     extra["loop_share_target_pct"] = 2.0
     extra["before_config"] = "batch 1, journal DELETE, synchronous FULL, no statement cache"
     return Measurement(after=m.after, before=m.before, extra=extra)
