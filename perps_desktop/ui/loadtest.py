@@ -2,9 +2,11 @@
 
     python -m perps_desktop.ui.loadtest --base-url URL --symbols BTC,ETH,... --seconds 60
 
-Starts the core in paper mode against the simulator at URL (trading every symbol, so positions
-open in each), shows the window offscreen with every panel and chart live, tops the trace rate up
-to `--traces-per-s` through the core's own trace store, then probes the loop: a timer every 10 ms
+Starts the core in paper mode against the simulator at URL, opens a position in each of the first
+`--min-positions` symbols through the core's client (the paper strategy keeps trading them, its
+limits opened up so it never closes them), shows the window offscreen with every panel and chart
+live, tops the trace rate up to `--traces-per-s` through the core's own trace store, then probes
+the loop: a timer every 10 ms
 whose lateness is the lag. Prints one JSON object: lag p50/p99/max (overall and per window), the
 process's CPU share and RSS over the run (and its growth once the chart histories are full).
 """
@@ -17,6 +19,7 @@ import json
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +79,12 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="perps-ui-load-"))
     settings = load_settings(mode="paper", base_url=args.base_url, symbols=args.symbols,
                              db_path=str(work / "traces.sqlite3"), log_level="WARNING")
-    settings = settings.model_copy(update={"strategy_interval_ms": 100, "strategy_lookback": 2,
-                                           "strategy_threshold_pct": 0.0})
+    # The paper strategy keeps trading every coin (default interval); limits are opened up so
+    # its +-$500 orders only nudge the positions this harness opens, never close them.
+    settings = settings.model_copy(update={
+        "paper_funding_usd": 10_000_000.0, "strategy_max_position_usd": 1_000_000.0,
+        "max_position_notional_usd": 1_000_000.0, "max_total_exposure_usd": 10_000_000.0,
+        "max_orders_per_minute": 100_000, "daily_loss_limit_usd": 1_000_000.0, "max_concentration_pct": 100.0})
     app = App(settings)
     await app.start()
     window = None
@@ -86,10 +93,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         window = MainWindow(app, WindowOptions(restore_layout=False, layout_path=work / "window.ini",
                                                chart_history_s=args.history_s))
         window.show()
-        want = min(args.min_positions, len(settings.symbol_list))
-        deadline = time.monotonic() + args.warmup_timeout
-        while time.monotonic() < deadline and sum(1 for p in app.snapshot().positions if p.size) < want:
-            await asyncio.sleep(0.2)
+        await _open_positions(app, settings.symbol_list[:args.min_positions], args.position_usd)
         await asyncio.sleep(args.warmup)
 
         store = app.services.store                      # top the core's own trace rate up to the target
@@ -150,15 +154,36 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def _open_positions(app: Any, symbols: tuple[str, ...], usd: float) -> None:
+    """One IOC order per coin (alternating long/short), through the core's own client."""
+    from perps_desktop.app import OrderRequest
+
+    if not symbols:
+        return
+    client = app.services.client
+    mids = await client.all_mids()
+    requests = []
+    for i, sym in enumerate(symbols):
+        mid = mids[sym]
+        buy = i % 2 == 0
+        px = mid * (Decimal("1.02") if buy else Decimal("0.98"))
+        requests.append(OrderRequest(symbol=sym, is_buy=buy, size=Decimal(str(usd)) / mid, limit_px=px, tif="Ioc"))
+    results = await client.place_orders(requests)
+    failed = [f"{r.symbol}: {res.error}" for r, res in zip(requests, results, strict=True) if not res.ok]
+    if failed:
+        raise RuntimeError(f"could not open the load test's positions: {'; '.join(failed)}")
+    await app.services.engine.refresh()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m perps_desktop.ui.loadtest", description=__doc__.splitlines()[0])
     p.add_argument("--base-url", required=True, help="a running simulator (paper mode funds its account there)")
     p.add_argument("--symbols", default="BTC,ETH,SOL", help="coins the paper strategy trades")
     p.add_argument("--seconds", type=float, default=10.0, help="how long to measure")
     p.add_argument("--traces-per-s", type=float, default=200.0)
-    p.add_argument("--min-positions", type=int, default=20, help="wait for this many open positions first")
-    p.add_argument("--warmup", type=float, default=2.0, help="seconds to run before measuring")
-    p.add_argument("--warmup-timeout", type=float, default=45.0)
+    p.add_argument("--min-positions", type=int, default=20, help="open a position in this many of the symbols first")
+    p.add_argument("--position-usd", type=float, default=20_000.0, help="notional of each opened position")
+    p.add_argument("--warmup", type=float, default=3.0, help="seconds to run before measuring")
     p.add_argument("--history-s", type=float, default=300.0, help="what the charts keep")
     args = p.parse_args(argv)
 

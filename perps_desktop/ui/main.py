@@ -14,6 +14,8 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +84,7 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
     from perps_desktop.app import App
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
+    qapp.setQuitOnLastWindowClosed(False)      # closing the window must not stop the loop under the core
     app = App(settings, confirm=_confirm_live)
     log.info("starting the core (%s mode)", settings.mode)
     try:
@@ -98,19 +101,24 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         window.hold_close = True
         stop = asyncio.Event()
         window.close_requested.connect(stop.set)
-        _install_signal_handlers(stop)
+        restore_signals = _install_signal_handlers(stop)
         window.show()
         code = 0
-        if screenshot:
-            await _sleep_or(stop, 3.0 if exit_after is None else exit_after)
-            code = _save_screenshot(window, Path(screenshot))
-        elif exit_after is not None:
-            await _sleep_or(stop, exit_after)
-        else:
-            await stop.wait()
+        try:
+            if screenshot:
+                await _sleep_or(stop, 3.0 if exit_after is None else exit_after)
+                code = _save_screenshot(window, Path(screenshot))
+            elif exit_after is not None:
+                await _sleep_or(stop, exit_after)
+            else:
+                await stop.wait()
+        finally:
+            restore_signals()
         return code
     finally:
         await _stop(app, window)
+        c = app.trace_counters()
+        print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", flush=True)
 
 
 async def _confirm_live(text: str) -> bool:
@@ -127,11 +135,29 @@ async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-def _install_signal_handlers(stop: asyncio.Event) -> None:
+def _install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
+    """Ctrl+C / SIGTERM close the window the clean way (core stopped, traces flushed).
+
+    Returns a function that puts the previous handlers back.
+    """
     loop = asyncio.get_running_loop()
+    undo: list[Callable[[], None]] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        try:
             loop.add_signal_handler(sig, stop.set)
+            undo.append(lambda s=sig: loop.remove_signal_handler(s))
+        except (NotImplementedError, RuntimeError):      # qasync: a Python-level handler instead
+            if threading.current_thread() is not threading.main_thread():
+                continue
+            previous = signal.getsignal(sig)
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+            undo.append(lambda s=sig, p=previous: signal.signal(s, p))
+
+    def restore() -> None:
+        for fn in undo:
+            with contextlib.suppress(Exception):
+                fn()
+    return restore
 
 
 def _save_screenshot(window: Any, path: Path) -> int:

@@ -181,10 +181,13 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
             self.endResetModel()
             self.resets += 1
             return len(self._rows) * len(self.columns)
-        # 3. walk the new order: insert new keys in place, diff the cells of the others
+        # 3. walk the new order: insert runs of new keys in place, diff the cells of the others
         changed = 0
         last_col = len(self.columns) - 1
-        for pos, (k, it) in enumerate(zip(new_keys, items, strict=True)):
+        kept = set(survivors)
+        pos = 0
+        while pos < len(new_keys):
+            k, it = new_keys[pos], items[pos]
             if pos < len(self._rows) and self._rows[pos].key == k:
                 row = self._rows[pos]
                 row.item = it
@@ -197,11 +200,16 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
                             ix = self.index(pos, c)
                             self.dataChanged.emit(ix, ix)
                             changed += 1
+                pos += 1
                 continue
-            self.beginInsertRows(QModelIndex(), pos, pos)
-            self._rows.insert(pos, _Row(k, it, self._cells(it)))
+            end = pos                       # a run of new keys: one insertion
+            while end < len(new_keys) and new_keys[end] not in kept:
+                end += 1
+            self.beginInsertRows(QModelIndex(), pos, end - 1)
+            self._rows[pos:pos] = [_Row(new_keys[i], items[i], self._cells(items[i])) for i in range(pos, end)]
             self.endInsertRows()
-            changed += len(self.columns)
+            changed += (end - pos) * len(self.columns)
+            pos = end
         self._reindex()
         self.cells_changed += changed
         return changed

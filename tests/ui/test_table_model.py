@@ -107,3 +107,11 @@ def test_sort_proxy_sorts_by_raw_value_with_none_last(qapp):
     proxy.setSourceModel(m)
     proxy.sort(1, Qt.SortOrder.AscendingOrder)
     assert [proxy.index(r, 0).data(KEY_ROLE) for r in range(4)] == ["c", "a", "d", "b"]
+
+
+def test_a_run_of_new_rows_is_one_insertion(model):
+    model.set_rows([Row("c", 1)])
+    spy = Spy(model)
+    model.set_rows([Row("a", 1), Row("b", 1), Row("c", 1), Row("d", 1), Row("e", 1)])
+    assert spy.inserted == [(0, 1), (3, 4)]
+    assert model.row_keys() == ["a", "b", "c", "d", "e"]

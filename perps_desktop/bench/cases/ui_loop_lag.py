@@ -1,13 +1,13 @@
 """Row ui_loop_lag: the window and the core on one qasync loop stay under a 60 Hz frame of lag.
 
 The window runs in a child process (`python -m perps_desktop.ui.loadtest`, offscreen): the real
-App in paper mode trades 20 coins on a simulator served from this process (the 15 default markets
-plus five more, IP limit off), so 20 positions are open; traces are topped up to 200/s through the
-core's trace store; every panel and chart is live. A timer every 10 ms measures how late the loop
-runs it. A sample is the p99 lag of one window of the run (five windows, at least 2.5 s each).
-One side only: there is no "before". `extra` has the overall p50/p99/max, the child's CPU share,
-its RSS over the run and its growth once the chart histories are full (full run: 20 s histories,
-60 s run; the window's default keeps 300 s).
+App in paper mode on a simulator served from this process (the 15 default markets plus five more,
+IP limit off) opens a position in each of 20 coins and keeps trading them with the paper strategy;
+traces are topped up to 200/s through the core's trace store; every panel and chart is live.
+A timer every 10 ms measures how late the loop runs it. A sample is the p99 lag of one window of
+the run (five windows, at least 2.5 s each). One side only: there is no "before". `extra` has the
+overall p50/p99/max, the child's CPU share, its RSS over the run and its growth once the chart
+histories are full (full run: 20 s histories, 60 s run; the window's default keeps 300 s).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ async def run(ctx: BenchContext) -> Measurement:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "perps_desktop.ui.loadtest", "--base-url", sim.url, "--symbols", ",".join(symbols),
             "--seconds", str(seconds), "--traces-per-s", str(TRACES_PER_S), "--history-s", str(history_s),
-            "--min-positions", "0" if ctx.smoke else str(POSITIONS), "--warmup", "0.5" if ctx.smoke else "2",
+            "--min-positions", str(POSITIONS), "--warmup", "0.5" if ctx.smoke else "3",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await proc.communicate()
     lines = [ln for ln in out.decode().splitlines() if ln.startswith("{")]
