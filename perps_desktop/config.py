@@ -160,6 +160,7 @@ class Settings(BaseSettings):
     strategy_max_position_usd: float = _float(2_000.0, "STRATEGY_MAX_POSITION_USD")
     order_slippage_pct: float = Field(1.0, gt=0.0, le=50.0, validation_alias=_env("ORDER_SLIPPAGE_PCT"))
     fills_kept: int = _int(200, "FILLS_KEPT", ge=1)
+    stop_loss_pct: float = Field(2.0, gt=0.0, le=50.0, validation_alias=_env("STOP_LOSS_PCT"))
 
     @field_validator("symbols")
     @classmethod
