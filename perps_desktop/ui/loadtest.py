@@ -19,6 +19,7 @@ import json
 import sys
 import tempfile
 import time
+from array import array
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ class _LagProbe:
     """A call_later chain every 10 ms; each sample is how late the callback ran (ms)."""
 
     def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []       # (monotonic time, lag ms)
+        self.times = array("d")                              # monotonic time of each sample
+        self.lags = array("d")                               # how late it ran, ms
         self._handle: asyncio.TimerHandle | None = None
         self._due = 0.0
 
@@ -64,7 +66,8 @@ class _LagProbe:
 
     def _fire(self) -> None:
         now = time.perf_counter()
-        self.samples.append((time.monotonic(), max(0.0, (now - self._due) * 1000.0)))
+        self.times.append(time.monotonic())
+        self.lags.append(max(0.0, (now - self._due) * 1000.0))
         self._schedule()
 
     def stop(self) -> None:
@@ -129,11 +132,14 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
             window.close()
         await app.aclose()
 
-    lags = [lag for _, lag in probe.samples]
+    lags = list(probe.lags)
     n_win = max(1, int(wall // max(2.5, args.seconds / 5)))
     win_len = wall / n_win
-    windows = [[lag for t, lag in probe.samples if t0 + k * win_len <= t < t0 + (k + 1) * win_len]
-               for k in range(n_win)]
+    windows: list[list[float]] = [[] for _ in range(n_win)]
+    for t, lag in zip(probe.times, probe.lags, strict=True):
+        k = int((t - t0) // win_len)
+        if 0 <= k < n_win:
+            windows[k].append(lag)
     full_at = args.history_s
     after_full = [r for t, r in rss if t >= full_at]
     return {
@@ -145,6 +151,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_pct": round(((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / wall * 100.0, 1),
         "rss_mb": {"start": _mb(rss[0][1]) if rss else None, "end": _mb(rss[-1][1]) if rss else None,
                    "max": _mb(max(r for _, r in rss)) if rss else None},
+        "rss_mb_by_minute": [_mb(r) for t, r in rss if int(t) % 60 == 0],
         "rss_growth_after_full_mb": round((after_full[-1] - after_full[0]) / 1e6, 2) if len(after_full) > 1 else None,
         "chart_history_s": args.history_s,
         "positions": {"min": min(positions, default=0), "avg": round(sum(positions) / max(1, len(positions)), 1)},

@@ -26,6 +26,7 @@ __all__ = ["PerformancePanel"]
 pg.setConfigOptions(antialias=False, useOpenGL=False, background=None)
 
 _MAX_ENDPOINTS = 3
+_SPANS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)   # the time axis widens in these steps (s)
 
 
 _REQUEST_PREFIXES = ("api", "http", "request", "info", "exchange", "ws")
@@ -57,8 +58,11 @@ class _Chart:
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
         item.getAxis("left").setWidth(34)
-        # a fixed time axis (the last `history_s`, now at 0): its ticks are drawn once and cached
-        item.setXRange(-history_s, 0, padding=0)
+        # a stepped time axis (now at 0): it widens 1 -> 2 -> 5 minutes ... up to `history_s` as
+        # points arrive and otherwise stays put, so its ticks are drawn rarely and cached
+        self.history_s = history_s
+        self.span = min(history_s, _SPANS[0])
+        item.setXRange(-self.span, 0, padding=0)
         item.enableAutoRange(axis="x", enable=False)
         item.enableAutoRange(axis="y", enable=True)
         if legend:
@@ -88,6 +92,12 @@ class _Chart:
         self.times[name].append(t)
 
     def redraw(self, now: float) -> None:
+        oldest = min((t[0] for t in self.times.values() if t), default=now)
+        span = next((x for x in _SPANS if x >= now - oldest), self.history_s)
+        span = min(self.history_s, span)
+        if span != self.span:
+            self.span = span
+            self.widget.getPlotItem().setXRange(-span, 0, padding=0)
         for name, c in self.curves.items():
             ys = self.data[name]
             if ys:
