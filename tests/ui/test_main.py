@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from perps_desktop.config import Settings
 from perps_desktop.ui import MainWindow
@@ -71,3 +71,34 @@ async def test_closing_the_window_stops_the_core_first_and_flushes_traces(sim_se
     m = re.fullmatch(r"stopped traces_recorded=(\d+) traces_flushed=(\d+)", last)
     assert m and int(m[1]) > 0 and m[1] == m[2], last
     assert window() is None
+
+
+async def test_live_mode_asks_before_the_core_starts_and_stops_when_refused(sim_server):
+    import secrets
+
+    from perps_desktop.errors import ConfigError
+    from perps_desktop.ui.confirm import ConfirmDialog
+
+    sim = await sim_server(rate_limit_per_min=0)
+    settings = Settings(mode="live", base_url=sim.url, hl_private_key="0x" + secrets.token_hex(32))
+    task = asyncio.ensure_future(gui_main._amain(QApplication.instance(), settings, screenshot=None,
+                                                 exit_after=None))
+
+    def dialog() -> ConfirmDialog | None:
+        found = [w for w in QApplication.topLevelWidgets() if isinstance(w, ConfirmDialog) and w.isVisible()]
+        return found[0] if found else None
+
+    try:
+        await wait_until(lambda: dialog() is not None, timeout=20)
+        d = dialog()
+        text = d.findChild(QLabel, "confirmText").text()
+        assert d.windowTitle() == "Trade live?"
+        assert "LIVE on testnet" in text and sim.url in text        # names the network and the endpoint
+        d.reject()
+        with pytest.raises(ConfigError, match="not confirmed"):
+            await asyncio.wait_for(task, timeout=20)
+    finally:
+        if not task.done():
+            task.cancel()
+        await sim.aclose()
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
