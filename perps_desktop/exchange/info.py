@@ -142,8 +142,11 @@ class InfoApi:
         return await load() if fresh else await self.caches.user(self.caches.account, ("state", user), load)
 
     async def open_orders(self, address: str | None = None, *, fresh: bool = False) -> list[Order]:
+        """frontendOpenOrders (same weight as openOrders): its rows say which orders are stops
+        (triggerPx, orderType, reduceOnly), which position recovery and the stop-loss keeper need."""
         user = self._user(address)
-        load = lambda: self._load({"type": "openOrders", "user": user, "dex": ""}, parse.parse_open_orders)  # noqa: E731
+        body = {"type": "frontendOpenOrders", "user": user, "dex": ""}
+        load = lambda: self._load(body, lambda r: parse.parse_open_orders(r, "info:frontendOpenOrders"))  # noqa: E731
         orders = await load() if fresh else await self.caches.user(self.caches.orders, ("open", user), load)
         return list(orders)
 

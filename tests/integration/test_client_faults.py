@@ -86,7 +86,7 @@ async def test_a_read_that_takes_too_long_is_a_typed_timeout(sim_server):
 async def garbage_server():
     """A loopback HTTP server that answers /info with things no venue should say."""
     replies = {"allMids": (200, b"<html><body>502 Bad Gateway</body></html>"),
-               "openOrders": (200, b'{"unexpected": true}'),
+               "frontendOpenOrders": (200, b'{"unexpected": true}'),
                "l2Book": (200, b'{"coin": "BTC", "time": 1, "levels": "nope"}')}
 
     async def info(request: web.Request) -> web.Response:

@@ -52,6 +52,26 @@ async def test_prices_and_sizes_are_rounded_before_signing(sim_server):
         assert -order.limit_px.normalize().as_tuple().exponent <= 2
 
 
+async def test_open_orders_say_which_order_is_a_reduce_only_stop(sim_server):
+    sim = await sim_server()
+    async with funded_client(sim) as client:
+        mid = await client.mid("ETH")
+        await client.place_order(crossing("ETH", mid, size="0.1"))
+        trigger = (mid * Decimal("0.9")).quantize(Decimal("0.1"))
+        stop = OrderRequest(symbol="ETH", is_buy=False, size=Decimal("0.1"), limit_px=trigger * Decimal("0.95"),
+                            reduce_only=True, trigger_px=trigger, tpsl="sl")
+        placed = await client.place_order(stop)
+        assert placed.status is OrderStatus.RESTING
+        await client.place_order(resting_buy("ETH", mid))
+        orders = {o.oid: o for o in await client.open_orders()}
+        assert requests_to(sim, "info:frontendOpenOrders") == 1
+        (limit,) = [o for oid, o in orders.items() if oid != placed.oid]
+        assert limit.trigger_px is None and limit.order_type == "Limit" and not limit.reduce_only
+        sl = orders[placed.oid]
+        assert sl.trigger_px == trigger and sl.reduce_only and sl.order_type == "Stop Market"
+        assert sl.size == Decimal("0.1") and sl.cloid == placed.cloid
+
+
 async def test_own_order_invalidates_account_and_order_caches_at_once(sim_server):
     sim = await sim_server()
     async with funded_client(sim) as client:
