@@ -25,6 +25,7 @@ from perps_desktop.core.recovery import PositionRecovery
 from perps_desktop.core.recovery_rules import PositionContext, RecoveryConfig, analyse_position, new_cloid
 from perps_desktop.core.risk import RiskManager, TradingStateChanged
 from perps_desktop.core.risk_rules import Portfolio, PortfolioRisk, PositionRisk, RiskConfig
+from perps_desktop.core.stops import StopLoss, StopLossManager, StopSync
 from perps_desktop.core.strategy import MomentumStrategy, StrategyConfig
 
 __all__ = [
@@ -56,6 +57,9 @@ __all__ = [
     "RecoveryConfig",
     "RiskConfig",
     "RiskManager",
+    "StopLoss",
+    "StopLossManager",
+    "StopSync",
     "StrategyConfig",
     "TradingEngine",
     "TradingStateChanged",

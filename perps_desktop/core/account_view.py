@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from perps_desktop.core.models import AccountState, Fill, Order, OrderUpdate, Position
@@ -57,7 +58,10 @@ class AccountView:
         before = set(orders)
         for u in updates:
             if u.status == "open":
-                orders[u.order.oid] = u.order
+                old = orders.get(u.order.oid)       # a pushed row lacks the trigger: keep what the REST read said
+                orders[u.order.oid] = u.order if old is None else replace(
+                    u.order, order_type=old.order_type, tif=old.tif, trigger_px=old.trigger_px,
+                    reduce_only=old.reduce_only)
             else:
                 orders.pop(u.order.oid, None)
         self.orders = tuple(sorted(orders.values(), key=lambda o: o.timestamp_ms, reverse=True))

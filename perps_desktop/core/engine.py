@@ -2,9 +2,10 @@
 
 Start-up reconciles first: positions, open orders and recent fills are read from the exchange
 and become the engine's state before any order is sent, so a restart never loses track. Then
-every tick: market data -> strategy -> risk -> execution -> traces, each step timed by the
-monitor. Reads go through the `exchange_info` breaker and orders through `exchange_orders`;
-while either is open the engine pauses trading (and says why), and resumes when it closes.
+every tick: market data -> strategy -> risk -> execution -> stop-losses -> traces, each step
+timed by the monitor; every open position keeps a reduce-only stop (`StopLossManager`).
+Reads go through the `exchange_info` breaker and orders through `exchange_orders`; while either
+is open the engine pauses trading (and says why), and resumes when it closes.
 Position recovery runs beside it on its own interval. Nothing here blocks the loop.
 """
 
@@ -36,6 +37,7 @@ from perps_desktop.core.models import (
     Trace,
     TraceKind,
 )
+from perps_desktop.core.stops import StopLossManager, StopSync
 from perps_desktop.errors import PerpsError
 
 if TYPE_CHECKING:
@@ -66,13 +68,15 @@ class EngineConfig:
                                             # stream pushes both; without it they are re-read after orders)
     slippage_pct: float = 1.0               # ORDER_SLIPPAGE_PCT: IOC limit = mid x (1 +/- this)
     fills_kept: int = 200                   # FILLS_KEPT: newest fills held for the window
+    stop_loss_pct: float = 2.0              # STOP_LOSS_PCT: each position's reduce-only stop, % from entry
     trade: bool = True                      # False in watch mode: read, judge, never send
 
     @classmethod
     def from_settings(cls, settings: Settings, *, trade: bool = True) -> EngineConfig:
         return cls(interval_s=settings.strategy_interval_ms / 1000.0,
                    recovery_interval_s=settings.recovery_interval_ms / 1000.0,
-                   slippage_pct=settings.order_slippage_pct, fills_kept=settings.fills_kept, trade=trade)
+                   slippage_pct=settings.order_slippage_pct, fills_kept=settings.fills_kept,
+                   stop_loss_pct=settings.stop_loss_pct, trade=trade)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,8 +108,12 @@ class TradingEngine:
         self._bus = bus
         self.config = config or EngineConfig()
         self.view = AccountView(self.config.fills_kept)
+        self.stops = StopLossManager(exchange, guard=breakers.get("exchange_orders"), lock=recovery.lock,
+                                     trace=self._trace, monitor=monitor, stop_pct=self.config.stop_loss_pct)
         self.executor = OrderExecutor(exchange, breaker=breakers.get("exchange_orders"), risk=risk, monitor=monitor,
-                                      lock=recovery.lock, trace=self._trace, slippage_pct=self.config.slippage_pct)
+                                      lock=recovery.lock, trace=self._trace, slippage_pct=self.config.slippage_pct,
+                                      on_filled=self._protect_filled)
+        self._stops_due = True              # at start: adopt our stops, protect what is open
         self.reconciled: ReconcileReport | None = None
         self.paused = False
         self.pause_reason = ""
@@ -135,7 +143,7 @@ class TradingEngine:
     async def aclose(self) -> None:
         """Stop both loops; idempotent. An order in flight is awaited, not cut off."""
         self._closed = True
-        self.executor.closed = True
+        self.executor.closed = self.stops.closed = True
         tasks, self._tasks = self._tasks, []
         async with self.recovery.lock:      # let a batch in flight finish
             for t in tasks:
@@ -165,6 +173,7 @@ class TradingEngine:
         self.risk.update_portfolio(account)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
         self.recovery.invalidate()
+        self._stops_due = True
         pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in account.positions) or "none"
         report = ReconcileReport(positions=account.positions, orders=tuple(orders), fills=len(fills),
                                  equity=account.equity, time_ms=_now_ms(),
@@ -262,7 +271,10 @@ class TradingEngine:
         self.ticks += 1
         self.last_tick_ms = _now_ms()
         if self.config.trade and not self.paused:
+            synced = self.stops.syncs
             await self._trade(mids, account)
+            if self.stops.syncs == synced:              # an entry that filled has had its stop placed already
+                await self._keep_stops(account)
         mon.record("engine.tick", (time.perf_counter() - t_tick) * 1000.0)
         self._emit("engine.tick", None)
 
@@ -334,6 +346,28 @@ class TradingEngine:
             self._refresh_at = 0.0                      # no stream: read fills and orders on the next tick
         self.recovery.invalidate("account")
         self._emit("engine.orders", done.results)
+
+    async def _protect_filled(self) -> None:
+        """The executor's after-fill step, under the execution lock: the moved positions' stops follow."""
+        self.recovery.invalidate("account", "orders")
+        with self.monitor.timer("engine.stops"):
+            done = await self.stops.sync_locked()
+        self._stops_done(done)
+
+    async def _keep_stops(self, account: AccountState) -> None:
+        """Place, resize or cancel the positions' stop-losses when a position or a stop changed otherwise
+        (a manual close, a recovery reduce, a stop that fired or was cancelled, a restart)."""
+        with self.monitor.timer("engine.stops"):
+            done = await self.stops.keep(account.positions, self.view.orders, force=self._stops_due)
+        if done is not None:                            # None: nothing due, or waiting out a failure's backoff
+            self._stops_done(done)
+
+    def _stops_done(self, done: StopSync) -> None:
+        self._stops_due = bool(done.failed)             # a failure is tried again after the backoff
+        if done.changed:
+            self._refresh_at = 0.0                      # read the orders (with their triggers) next tick
+            self.recovery.invalidate("orders")
+            self._emit("engine.stops", done)
 
     # --- state changes -----------------------------------------------------------------------
     def _set_paused(self, paused: bool, reason: str) -> None:

@@ -2,14 +2,17 @@
 
 It holds the execution lock that position recovery's actions share, so an automatic or manual
 reduce and a strategy order never interleave, and it judges the trading state again once it has
-the lock (the trader may have flattened or halted meanwhile). Each order leaves an ORDER trace.
+the lock (the trader may have flattened or halted meanwhile). When an order filled, `on_filled`
+runs before the lock is let go (the engine puts the position's stop-loss in place), so nothing
+that takes the lock ever sees a new position without its stop. Each order leaves an ORDER trace.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Execution", "OrderExecutor"]
 
 Tracer = Callable[..., None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +50,8 @@ class OrderExecutor:
     """Sends the strategy's approved orders as reduce-only-aware IOCs at mid +/- slippage."""
 
     def __init__(self, exchange: ExchangePort, *, breaker: CircuitBreaker, risk: RiskManager,
-                 monitor: PerformanceMonitor, lock: asyncio.Lock, trace: Tracer, slippage_pct: float = 1.0) -> None:
+                 monitor: PerformanceMonitor, lock: asyncio.Lock, trace: Tracer, slippage_pct: float = 1.0,
+                 on_filled: Callable[[], Awaitable[object]] | None = None) -> None:
         self._ex = exchange
         self._breaker = breaker
         self._risk = risk
@@ -55,6 +60,7 @@ class OrderExecutor:
         self._trace = trace
         self.slippage = slippage_pct / 100.0
         self.closed = False
+        self._on_filled = on_filled
 
     def request(self, sig: Signal, d: RiskDecision) -> OrderRequest:
         mid = float(sig.price)
@@ -82,7 +88,13 @@ class OrderExecutor:
             except (PerpsError, TimeoutError) as exc:
                 results = [exc] * len(reqs)
                 refused = exc if isinstance(exc, BreakerOpen) else None
-        latency = (time.perf_counter() - t0) * 1000.0
+            latency = (time.perf_counter() - t0) * 1000.0
+            if self._on_filled is not None and any(isinstance(r, OrderResult) and r.filled_size > 0
+                                                   for r in results):
+                try:
+                    await self._on_filled()
+                except Exception:
+                    log.exception("after-fill step failed")
         for (sig, d), req, res in zip(go, reqs, results, strict=True):
             if refused is None:
                 self._risk.record_order()

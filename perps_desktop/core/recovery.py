@@ -189,9 +189,10 @@ class PositionRecovery:
         the judging that follows is plain CPU work on the values read.
         """
         ex = self._ex
-        account, orders, last_fills, owners = await self._read(
-            [("account", ex.user_state), ("orders", ex.open_orders), ("last_fills", self._last_fills),
-             ("owners", self._owner_map)])
+        async with self.lock:           # never halfway through an order and its stop-loss (see OrderExecutor)
+            account, orders, last_fills, owners = await self._read(
+                [("account", ex.user_state), ("orders", ex.open_orders), ("last_fills", self._last_fills),
+                 ("owners", self._owner_map)])
         positions = [p for p in account.positions if p.size != 0]
         mids = await self._read([(("mid", p.symbol), self._mid_loader(p.symbol)) for p in positions])
         by_symbol: dict[str, list[Order]] = {}

@@ -44,3 +44,15 @@ def test_order_updates_add_and_remove_and_say_when_the_book_changed():
                                      OrderUpdate(order=order(2), status="filled", status_ms=0)])
     assert v.take_order_updates([OrderUpdate(order=order(1), status="canceled", status_ms=0)])
     assert v.orders == ()
+
+
+def test_a_pushed_update_keeps_what_the_rest_read_said_about_a_stop():
+    v = AccountView()
+    stop = Order(oid=7, symbol="BTC", side=Side.SELL, limit_px=Decimal(90), size=Decimal(2), orig_size=Decimal(2),
+                 timestamp_ms=7, reduce_only=True, order_type="Stop Market", tif=None, trigger_px=Decimal(95))
+    v.take_orders([stop])
+    pushed = Order(oid=7, symbol="BTC", side=Side.SELL, limit_px=Decimal(90), size=Decimal(1), orig_size=Decimal(2),
+                   timestamp_ms=7)                  # the stream's row: no trigger, no reduce-only flag
+    v.take_order_updates([OrderUpdate(order=pushed, status="open", status_ms=1)])
+    (o,) = v.orders
+    assert o.size == Decimal(1) and o.trigger_px == Decimal(95) and o.reduce_only and o.order_type == "Stop Market"
