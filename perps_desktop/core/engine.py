@@ -16,13 +16,14 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.account_view import AccountView
 from perps_desktop.core.execution import OrderExecutor
+from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.models import (
     AccountState,
     BreakerState,
@@ -163,12 +164,8 @@ class TradingEngine:
     async def reconcile(self) -> ReconcileReport:
         """Read positions, open orders and fills; make them the engine's state."""
         t0 = time.perf_counter()
-        got = await asyncio.gather(self._ex.user_state(), self._ex.open_orders(), self._ex.user_fills(),
-                                   return_exceptions=True)
-        for r in got:
-            if isinstance(r, BaseException):
-                raise r
-        account, orders, fills = got
+        account, orders, fills = await gather_all(self._ex.user_state(), self._ex.open_orders(),
+                                                  self._ex.user_fills())
         self.view.reset(account, orders, fills)
         self.risk.update_portfolio(account)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
@@ -195,9 +192,9 @@ class TradingEngine:
     async def refresh(self) -> None:
         """Re-read the account, open orders and fills now (after a manual action); never raises."""
         try:
-            account = await self._ex.user_state()
+            account, orders, fills = await self._read(self._ex.user_state, self._ex.open_orders, self._ex.user_fills)
             self._take_account(account)
-            await self._refresh_orders_and_fills()
+            self._take_orders_and_fills(orders, fills)
         except (PerpsError, TimeoutError) as exc:
             log.warning("refresh after an action failed: %s", exc)
         self._emit("engine.refreshed", None)
@@ -241,7 +238,7 @@ class TradingEngine:
         return None
 
     async def tick(self) -> None:
-        """One pass: market data -> strategy -> risk -> execution -> traces."""
+        """One pass: market data (read at once) -> strategy -> risk -> execution -> stop-losses -> traces."""
         t_tick = time.perf_counter()
         mon = self.monitor
         if self.reconciled is None:
@@ -250,19 +247,22 @@ class TradingEngine:
             except (PerpsError, TimeoutError) as exc:
                 self._set_paused(True, f"waiting for the exchange: {exc}")
                 return
-        info = self.breakers.get("exchange_info")
+        refresh = time.monotonic() >= self._refresh_at
+        reads: list[Callable[[], Awaitable[Any]]] = [self._ex.all_mids, self._ex.user_state]
+        if refresh:
+            reads += [self._ex.open_orders, self._ex.user_fills]
         try:
             with mon.timer("engine.market_data"):
-                mids = await info.call(self._ex.all_mids)
-                account = await info.call(self._ex.user_state)
-                if time.monotonic() >= self._refresh_at:
-                    await self._refresh_orders_and_fills()
+                got = await self._read(*reads)
         except (PerpsError, TimeoutError) as exc:
             self.connected = False
             self._set_paused(True, self._blocked_by() or f"market data failed: {exc}")
             mon.incr("engine.tick_failed")
             self._emit("engine.tick", None)
             return
+        mids, account = got[0], got[1]
+        if refresh:
+            self._take_orders_and_fills(got[2], got[3])
         self.connected = True
         self.view.take_mids(mids)
         self._take_account(account)
@@ -278,10 +278,18 @@ class TradingEngine:
         mon.record("engine.tick", (time.perf_counter() - t_tick) * 1000.0)
         self._emit("engine.tick", None)
 
-    async def _refresh_orders_and_fills(self) -> None:
+    async def _read(self, *reads: Callable[[], Awaitable[Any]]) -> list[Any]:
+        """Independent reads at once through the `exchange_info` breaker; every one is awaited before
+        the first error is raised. While the breaker is not closed the first read goes alone: it is
+        the trial call, and reads sent beside it would be refused for want of a trial slot."""
         info = self.breakers.get("exchange_info")
-        orders = await info.call(self._ex.open_orders)
-        fills = await info.call(self._ex.user_fills)
+        out: list[Any] = []
+        rest = list(reads)
+        if info.state not in (BreakerState.CLOSED, BreakerState.DISABLED):
+            out.append(await info.call(rest.pop(0)))
+        return out + await gather_all(*(info.call(fn) for fn in rest))
+
+    def _take_orders_and_fills(self, orders: Sequence[Order], fills: Sequence[Fill]) -> None:
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
         self.view.take_orders(orders)
         self._take_fills(fills)

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
+from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.models import (
     ActionReport,
     ActionStep,
@@ -73,14 +74,6 @@ class AlertPort(Protocol):
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _first_error(results: Sequence[Any]) -> list[Any]:
-    """Gathered results, or the first exception among them (every one has been awaited)."""
-    for r in results:
-        if isinstance(r, BaseException):
-            raise r
-    return list(results)
 
 
 def _step_for(req: OrderRequest, res: OrderResult | BaseException, verb: str) -> ActionStep:
@@ -173,13 +166,13 @@ class PositionRecovery:
         if n == 1 or len(fns) == 1:
             return [await fn() for fn in fns]
         if n <= 0 or n >= len(fns):
-            return _first_error(await asyncio.gather(*(fn() for fn in fns), return_exceptions=True))
+            return await gather_all(*(fn() for fn in fns))
         sem = asyncio.Semaphore(n)
 
         async def limited(fn: Callable[[], Awaitable[T]]) -> T:
             async with sem:
                 return await fn()
-        return _first_error(await asyncio.gather(*(limited(fn) for fn in fns), return_exceptions=True))
+        return await gather_all(*(limited(fn) for fn in fns))
 
     # --- analysis --------------------------------------------------------------------------
     async def analyse(self) -> tuple[RecoveryFinding, ...]:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.models import Order, OrderRequest, OrderResult, Position, TraceKind
 from perps_desktop.errors import PerpsError
 
@@ -184,12 +185,7 @@ class StopLossManager:
             return StopSync()
         self.syncs += 1
         try:
-            account, orders = await asyncio.gather(self._ex.user_state(), self._ex.open_orders(),
-                                                   return_exceptions=True)
-            if isinstance(account, BaseException):   # both awaited before the first error is raised
-                raise account
-            if isinstance(orders, BaseException):
-                raise orders
+            account, orders = await gather_all(self._ex.user_state(), self._ex.open_orders())
             done = await self._apply(plan_stops(account.positions, orders, self.stop_pct))
         except (PerpsError, TimeoutError) as exc:
             log.warning("stop-loss sync failed: %s", exc)

@@ -1,0 +1,61 @@
+"""TradingEngine's tick over an in-memory venue: its independent reads go out together."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from perps_desktop.core import (
+    BreakerConfig,
+    BreakerRegistry,
+    EngineConfig,
+    MomentumStrategy,
+    PerformanceMonitor,
+    PositionRecovery,
+    RiskManager,
+    TradingEngine,
+)
+from perps_desktop.core.models import BreakerState, Position
+from tests.helpers import wait_until
+from tests.unit.core.memory_venue import MemoryVenue
+
+
+def engine_on(venue: MemoryVenue) -> TradingEngine:
+    """A watch-mode engine (reads, never sends), its loops not started: the test calls `tick`."""
+    breakers = BreakerRegistry(BreakerConfig(base_backoff_ms=20, max_backoff_ms=20, jitter=0.0))
+    return TradingEngine(venue, strategy=MomentumStrategy(), risk=RiskManager(), breakers=breakers,
+                         recovery=PositionRecovery(venue), monitor=PerformanceMonitor(),
+                         config=EngineConfig(trade=False))
+
+
+def btc() -> Position:
+    return Position(symbol="BTC", size=Decimal("0.1"), entry_px=Decimal(100), mark_px=Decimal(100),
+                    unrealized_pnl=Decimal(0), leverage=3)
+
+
+async def test_a_tick_reads_mids_account_orders_and_fills_at_once():
+    venue = MemoryVenue([btc()])
+    engine = engine_on(venue)
+    await engine.reconcile()
+    engine._refresh_at = 0.0                         # orders and fills are due this tick too
+    venue.calls.clear()
+    venue.max_inflight = 0
+    await engine.tick()
+    assert venue.calls == {"all_mids": 1, "user_state": 1, "open_orders": 1, "user_fills": 1}
+    assert venue.max_inflight == 4
+    assert engine.ticks == 1 and engine.mids == {"BTC": Decimal(100)} and engine.positions == (btc(),)
+
+
+async def test_while_the_breaker_is_half_open_the_trial_read_goes_alone_then_the_rest_together():
+    venue = MemoryVenue([btc()])
+    engine = engine_on(venue)
+    await engine.reconcile()
+    info = engine.breakers.get("exchange_info")
+    for _ in range(info.config.failure_threshold):
+        info.record_failure("down")
+    assert info.state is BreakerState.OPEN
+    await wait_until(lambda: info.state is BreakerState.HALF_OPEN)      # its 20 ms backoff has passed
+    engine._refresh_at = 0.0
+    venue.max_inflight = 0
+    await engine.tick()
+    assert info.state is BreakerState.CLOSED         # the trial closed it; the others were not refused
+    assert venue.max_inflight == 3 and engine.ticks == 1 and not engine.paused

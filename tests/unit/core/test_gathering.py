@@ -1,0 +1,39 @@
+"""gather_all runs reads together, waits for every one, and raises the first error by position."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from perps_desktop.core.gathering import gather_all
+
+
+async def test_results_come_back_in_order_and_the_reads_overlap():
+    started: list[str] = []
+
+    async def read(name: str, delay: float) -> str:
+        started.append(name)
+        await asyncio.sleep(delay)
+        return name
+
+    assert await gather_all(read("a", 0.02), read("b", 0.0), read("c", 0.01)) == ["a", "b", "c"]
+    assert started == ["a", "b", "c"]
+
+
+async def test_the_first_error_is_raised_only_after_every_sibling_is_done():
+    finished: list[str] = []
+
+    async def slow_ok() -> str:
+        await asyncio.sleep(0.02)
+        finished.append("slow")
+        return "ok"
+
+    async def fails(msg: str, delay: float) -> str:
+        await asyncio.sleep(delay)
+        finished.append(msg)
+        raise ValueError(msg)
+
+    with pytest.raises(ValueError, match="first"):
+        await gather_all(slow_ok(), fails("first", 0.01), fails("second", 0.0))
+    assert sorted(finished) == ["first", "second", "slow"]
