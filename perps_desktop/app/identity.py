@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from perps_desktop.config import APP_NAME, Settings
 from perps_desktop.errors import ConfigError
+from perps_desktop.exchange import L1Signer
 
 __all__ = ["KEYRING_USER", "Confirm", "Identity", "confirm_live", "resolve_identity"]
 
@@ -36,9 +37,8 @@ class Identity:
 
 
 def _address_of(key: str) -> str:
-    from eth_account import Account  # a heavy import, only when a key is used
-
-    return str(Account.from_key(key).address).lower()
+    """The key's address (lower case), by the client's own signer: no eth_account import at start."""
+    return L1Signer(key).address.lower()
 
 
 def _keyring_key() -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from eth_account import Account
 
@@ -42,10 +45,19 @@ def test_live_key_from_the_environment_then_the_keyring(monkeypatch):
         resolve_identity(load_settings(mode="live"), keyring_lookup=lambda: None)
 
 
-def test_a_malformed_live_key_is_refused_without_echoing_it():
-    with pytest.raises(ConfigError) as info:
-        resolve_identity(load_settings(mode="live"), keyring_lookup=lambda: "not-a-key-0123")
-    assert "not-a-key-0123" not in str(info.value) and "<hidden>" in str(info.value)
+@pytest.mark.parametrize("bad", ["not-a-key-0123", "0x" + "ab" * 31, "0x" + "00" * 32, "0x" + "ff" * 32])
+def test_a_malformed_live_key_is_refused_without_echoing_it(bad):
+    with pytest.raises(ConfigError) as info:                  # not hex, too short, zero, above the curve order
+        resolve_identity(load_settings(mode="live"), keyring_lookup=lambda: bad)
+    assert bad not in str(info.value) and "<hidden>" in str(info.value)
+
+
+def test_resolving_an_identity_does_not_import_eth_account():
+    code = ("import sys; from perps_desktop.app import App; from perps_desktop.app.identity import resolve_identity;"
+            "from perps_desktop.config import load_settings;"
+            "resolve_identity(load_settings(mode='paper')); print('eth_account' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 async def test_live_confirmation_names_network_and_address_and_refusal_stops():
