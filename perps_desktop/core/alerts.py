@@ -4,6 +4,10 @@ An alert has a `key` ("breaker:exchange_info:open"); the same key raised again w
 cooldown is folded into the alert already shown (its `count` grows) instead of being repeated,
 so a burst of failures is one line in the window, not hundreds. Delivered alerts go to sinks
 (log, window, metrics) that the app attaches; a sink that raises is logged and skipped.
+
+A folded repeat is the hot path (a flapping check raises the same key every round), so it only
+bumps a mutable internal record; the frozen `Alert` values the window sees are built when
+`history()` is asked for, once per change.
 """
 
 from __future__ import annotations
@@ -59,6 +63,25 @@ class AlertConfig:
         return self.default_cooldown_ms
 
 
+class _Shown:
+    """One delivered alert as kept inside the manager: mutable, so a folded repeat is two stores."""
+
+    __slots__ = ("alert", "count", "sent_ms", "seq", "severity")
+
+    def __init__(self, alert: Alert, seq: int) -> None:
+        self.alert = alert                  # as last built (delivered, or the last snapshot)
+        self.seq = seq
+        self.sent_ms = alert.time_ms
+        self.count = alert.count
+        self.severity = alert.severity
+
+    def frozen(self) -> Alert:
+        a = self.alert
+        if a.count != self.count or a.severity is not self.severity:
+            a = self.alert = replace(a, count=self.count, severity=self.severity)
+        return a
+
+
 class AlertManager:
     """Raise alerts; repeats of a key within its cooldown are counted into the shown alert.
 
@@ -71,8 +94,9 @@ class AlertManager:
         self._now_ms = clock_ms
         self._sinks: list[AlertSink] = []
         self._seq = 0
-        self._history: OrderedDict[int, Alert] = OrderedDict()   # seq -> alert, oldest first
-        self._last: OrderedDict[str, tuple[int, int]] = OrderedDict()  # key -> (sent_ms, seq)
+        self._history: OrderedDict[int, _Shown] = OrderedDict()  # seq -> shown alert, oldest first
+        self._last: OrderedDict[str, _Shown] = OrderedDict()     # key -> its last delivered alert (LRU)
+        self._snapshot: tuple[Alert, ...] | None = None           # history() until the next change
         self.delivered = 0
         self.suppressed = 0
         self.by_severity: dict[str, int] = {s.name.lower(): 0 for s in Severity}
@@ -95,21 +119,23 @@ class AlertManager:
         now = self._now_ms()
         cooldown = self.config.cooldown_for(source) if cooldown_ms is None else cooldown_ms
         last = self._last.get(key)
-        if last is not None and now - last[0] < cooldown:
+        if last is not None and now - last.sent_ms < cooldown:
             self.suppressed += 1
             self._last.move_to_end(key)
-            shown = self._history.get(last[1])
-            if shown is not None:
-                self._history[last[1]] = replace(shown, count=shown.count + 1,
-                                                 severity=max(shown.severity, severity))
+            last.count += 1                 # counted even once it has left the bounded history: harmless
+            if severity > last.severity:
+                last.severity = severity
+            self._snapshot = None
             return None
         self._seq += 1
         alert = Alert(key=key, source=source, severity=severity, message=message, time_ms=now)
-        self._history[self._seq] = alert
+        shown = _Shown(alert, self._seq)
+        self._history[self._seq] = shown
         while len(self._history) > self.config.history_size:
             self._history.popitem(last=False)
-        self._last[key] = (now, self._seq)
+        self._last[key] = shown
         self._last.move_to_end(key)
+        self._snapshot = None
         while len(self._last) > self.config.max_keys:
             self._last.popitem(last=False)
         self.delivered += 1
@@ -140,8 +166,11 @@ class AlertManager:
     # --- reading ----------------------------------------------------------------------------
 
     def history(self) -> tuple[Alert, ...]:
-        """Delivered alerts, newest first, with folded repeats in their `count`."""
-        return tuple(reversed(self._history.values()))
+        """Delivered alerts, newest first, with folded repeats in their `count` (frozen values)."""
+        snap = self._snapshot
+        if snap is None:
+            snap = self._snapshot = tuple(s.frozen() for s in reversed(self._history.values()))
+        return snap
 
     def __len__(self) -> int:
         return len(self._history)
@@ -149,6 +178,7 @@ class AlertManager:
     def clear(self) -> None:
         self._history.clear()
         self._last.clear()
+        self._snapshot = None
 
     def counters(self) -> dict[str, int]:
         out = {"alerts_delivered": self.delivered, "alerts_suppressed": self.suppressed}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+
+import pytest
 
 from perps_desktop.config import Settings
 from perps_desktop.core import AlertConfig, AlertManager, log_sink
@@ -110,3 +113,19 @@ def test_forget_ends_the_cooldown_and_counters_add_up() -> None:
     alerts.warning("k", "x", "3")
     c = alerts.counters()
     assert c["alerts_delivered"] == 2 and c["alerts_suppressed"] == 1 and c["alerts_warning"] == 2
+
+
+def test_snapshots_are_frozen_and_a_repeat_shows_only_in_the_next_one() -> None:
+    clock = Clock()
+    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock_ms=clock)
+    delivered = alerts.warning("k", "x", "down")
+    before = alerts.history()
+    assert before == (delivered,) and alerts.history() is before     # unchanged: the same tuple
+    alerts.critical("k", "x", "worse")
+    after = alerts.history()
+    assert delivered.count == 1 and before[0].count == 1            # what was handed out never changes
+    assert after[0].count == 2 and after[0].severity == Severity.CRITICAL and after[0].message == "down"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        after[0].count = 5  # type: ignore[misc]
+    alerts.clear()
+    assert alerts.history() == ()
