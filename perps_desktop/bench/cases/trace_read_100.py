@@ -2,7 +2,13 @@
 
 One sample = 50 traces by id (payload decoded) + 50 "recent by symbol" pages of 50 rows, with
 the LRU emptied first (cold). The database (~100 MB; 20,000 rows with --quick) is built once per
-run with the store's own batched writer, then copied, so each side reads its own identical file.
+run with the store's own batched writer, then copied, so each side reads its own identical file
+(and neither side's reads evict the other's pages).
+
+A sample is timed from the request to the results in the caller's hands. Emptying the LRU and
+letting go of the previous sample's results happen before the clock starts, on both sides alike:
+otherwise one side's sample would pay for freeing the other side's 2,500 traces (the before
+side's come with every payload decoded: ~7 ms of deallocation).
 "before" is the same store with `TraceStoreConfig.unoptimised()`: no LRU, no statement reuse,
 every page's payloads decoded, rollback journal. `extra` reports the warm read (everything from
 the LRU; target <= 0.1 ms), the same 100 reads awaited one by one, and what decoding every
@@ -16,6 +22,7 @@ import random
 import shutil
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +45,25 @@ async def _build(config: TraceStoreConfig, rows: int) -> None:
             await store.flush()
 
 
+Side = tuple[TraceStore, Callable[[TraceStore], Awaitable[None]]]
+
+
+async def _compare(ctx: BenchContext, *, after: Side, before: Side | None = None,
+                   setup: Callable[[TraceStore], Awaitable[None]], repetitions: int | None = None) -> Measurement:
+    """`ctx.compare` with an untimed `setup(store)` before every call: warm-up, then before and
+    after interleaved, ms samples."""
+    sides = [s for s in (before, after) if s is not None]
+    samples: list[list[float]] = [[] for _ in sides]
+    for rep in range(ctx.warmup + (repetitions or ctx.repetitions)):
+        for (store, fn), out in zip(sides, samples, strict=True):
+            await setup(store)
+            t0 = time.perf_counter()
+            await fn(store)
+            if rep >= ctx.warmup:
+                out.append((time.perf_counter() - t0) * 1000.0)
+    return Measurement(after=samples[-1], before=samples[0] if before is not None else None)
+
+
 async def _run(ctx: BenchContext) -> Measurement:
     rows = 5_000 if ctx.smoke else ctx.size(100_000, 20_000)
     base = TraceStoreConfig(path=ctx.workdir / "read_after.sqlite3", retention_delay_s=3600.0)
@@ -53,31 +79,39 @@ async def _run(ctx: BenchContext) -> Measurement:
     ids = rng.sample(range(1, rows + 1), 50)
     queries = [TraceQuery(symbol=s, limit=50) for s in SYMBOLS[:50]]
 
+    held: list[Any] = []           # the last sample's results, let go of before the next one starts
+
     async def read(store: TraceStore) -> None:
         found, pages = await asyncio.gather(store.get_many(ids), store.query_many(queries))
         if len(found) != 50 or any(len(p.traces) != 50 for p in pages):
             raise RuntimeError("the fixture database does not hold the rows the row reads")
-
-    async def cold(store: TraceStore) -> None:
-        store.clear_cache()
-        await read(store)
+        held.append((found, pages))
 
     async def warm(store: TraceStore) -> None:
-        await store.get_many(ids)
-        await store.query_many(queries)
+        held.append((await store.get_many(ids), await store.query_many(queries)))
 
     async def one_by_one(store: TraceStore) -> None:
-        store.clear_cache()
         for i in ids:
-            await store.get(i)
+            held.append(await store.get(i))
         for q in queries:
-            await store.query(q)
+            held.append(await store.query(q))
+
+    async def cold_setup(store: TraceStore) -> None:
+        store.clear_cache()
+        await release()
+
+    async def release() -> None:
+        held.clear()
+        await asyncio.sleep(0)     # the task's wake-up handle still holds the last gather's results
 
     async with TraceStore(base) as after, TraceStore(before_cfg) as before:
-        m = await ctx.compare(after=lambda: cold(after), before=lambda: cold(before))
+        m = await _compare(ctx, after=(after, read), before=(before, read), setup=cold_setup)
         await read(after)
-        warm_m = await ctx.compare(after=lambda: warm(after), repetitions=max(ctx.repetitions, 5))
-        seq_m = await ctx.compare(after=lambda: one_by_one(after), repetitions=ctx.repetitions)
+        await release()
+        warm_m = await _compare(ctx, after=(after, warm), setup=lambda _s: release(),
+                                repetitions=max(ctx.repetitions, 5))
+        seq_m = await _compare(ctx, after=(after, one_by_one), setup=cold_setup)
+        await release()
         before.clear_cache()
         before_pages = await before.query_many(queries)
         after.clear_cache()
