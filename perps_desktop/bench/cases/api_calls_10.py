@@ -16,17 +16,15 @@ ten identical concurrent calls (one request), a cached call, and both ticks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.cases._sim_child import sim_child, sim_control
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 
@@ -41,38 +39,6 @@ async def tick(client: HyperliquidClient) -> list[Any]:
         client.all_mids(), client.mid("BTC"), client.mid("ETH"), client.mid("SOL"),
         client.user_state(), client.user_state(), client.user_state(),
         client.open_orders(), client.open_orders(), client.user_fills())
-
-
-async def _start_sim(workdir: Path) -> tuple[asyncio.subprocess.Process, str]:
-    log_path = workdir / "api_calls_10_sim.log"
-    with log_path.open("wb") as log:  # the child keeps its own handle
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
-            stdout=asyncio.subprocess.PIPE, stderr=log)
-    assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).decode().strip()
-    if not line.startswith("simulator: http://"):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-        tail = log_path.read_text(errors="replace")[-500:]
-        raise RuntimeError(f"the simulator did not start: {line!r}; its stderr ends: {tail!r}")
-    return proc, line.removeprefix("simulator: ")
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    proc.terminate()
-    try:
-        await asyncio.wait_for(proc.wait(), timeout=10)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-
-
-async def _control(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> None:
-    async with session.post(url + "/sim", json=body) as resp:
-        if resp.status != 200:
-            raise RuntimeError(f"/sim {body['type']}: HTTP {resp.status} {await resp.text()}")
 
 
 async def _median_ms(fn: Any, n: int) -> float:
@@ -112,8 +78,8 @@ async def _loopback_figures(built: HyperliquidClient, naive: HyperliquidClient, 
 
 async def _run(ctx: BenchContext) -> Measurement:
     base = ClientConfig.from_settings(ctx.settings) if ctx.settings is not None else ClientConfig()
-    proc, url = await _start_sim(ctx.workdir)
-    try:
+    async with sim_child(log=ctx.workdir / "api_calls_10_sim.log") as sim:
+        url = sim.url
         # the sim's IP limit is off and so is the client's budget: this row measures round trips
         cfg = base.replace(base_url=url, is_mainnet=False, rate_limit_weight_per_min=10_000_000, stream_mids=False,
                            cache_prefix="bench.after")
@@ -122,12 +88,12 @@ async def _run(ctx: BenchContext) -> Measurement:
                 HyperliquidClient(cfg, private_key=key, registry=CacheRegistry()) as built, \
                 HyperliquidClient(cfg.naive().replace(cache_prefix="bench.before"), address=built.address,
                                   registry=CacheRegistry()) as naive:
-            await _control(control, url, {"type": "fund", "user": built.address, "usdc": "100000"})
+            await sim_control(control, url, {"type": "fund", "user": built.address, "usdc": "100000"})
             n = 3 if ctx.smoke else ctx.size(30, 10)
             extra: dict[str, Any] = await _loopback_figures(built, naive, n)
 
-            await _control(control, url, {"type": "fault", "kind": "latency", "rate": 1.0,
-                                          "latencyMs": LATENCY_MS, "target": "info"})
+            await sim_control(control, url, {"type": "fault", "kind": "latency", "rate": 1.0,
+                                             "latencyMs": LATENCY_MS, "target": "info"})
 
             async def after() -> None:
                 built.clear_caches()
@@ -145,9 +111,6 @@ async def _run(ctx: BenchContext) -> Measurement:
                 "requests_per_tick_before": round((naive.stats().total_requests - before_reqs) / sides, 2),
                 "requests_per_tick_after": round((built.stats().total_requests - after_reqs) / sides, 2),
             })
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            await _stop(proc)
     return Measurement(after=m.after, before=m.before, extra=extra)
 
 

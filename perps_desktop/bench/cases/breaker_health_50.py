@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.bench.cases._sim_child import sim_child
+from perps_desktop.bench.cases._sim_child import sim_child, sim_control
 from perps_desktop.core.breaker import BreakerRegistry
 from perps_desktop.core.health import HealthChecker, HealthConfig
 
@@ -46,12 +46,12 @@ async def _run(ctx: BenchContext) -> Measurement:
     probes = 5 if ctx.smoke else PROBES
     after_cfg = HealthConfig(timeout_ms=base.timeout_ms, history_size=base.history_size, parallelism=0)
     before_cfg = HealthConfig(timeout_ms=base.timeout_ms, history_size=base.history_size, parallelism=1)
-    async with sim_child() as url:
+    async with sim_child() as sim:
+        url = sim.url
         connector = aiohttp.TCPConnector(limit=probes + 10)
         async with aiohttp.ClientSession(connector=connector) as http:
             fault = {"type": "fault", "kind": "latency", "rate": 1.0, "latencyMs": LATENCY_MS, "target": "info"}
-            async with http.post(url + "/sim", json=fault) as resp:
-                resp.raise_for_status()
+            await sim_control(http, url, fault)
             after = _checker(after_cfg, http, url, probes)
             before = _checker(before_cfg, http, url, probes)
             failed: list[Any] = []
@@ -66,8 +66,7 @@ async def _run(ctx: BenchContext) -> Measurement:
             if failed:
                 raise RuntimeError(f"{len(failed)} probes failed, e.g. {failed[0].check}: {failed[0].detail}")
             latencies = sorted(r.latency_ms for r in after.history()[:probes])
-            async with http.post(url + "/sim", json={"type": "stats"}) as resp:
-                served = (await resp.json())["requests"].get("info:allMids", 0)
+            served = (await sim_control(http, url, {"type": "stats"}))["requests"].get("info:allMids", 0)
     return Measurement(after=m.after, before=m.before, extra={
         "probes": probes, "latency_ms_injected": LATENCY_MS,
         "after_probe_latency_ms_median": round(latencies[len(latencies) // 2], 2),

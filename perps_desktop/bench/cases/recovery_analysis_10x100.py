@@ -16,11 +16,8 @@ the naive client), plus the round trips per sample.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import secrets
 import statistics
-import sys
 import time
 from decimal import Decimal
 from typing import Any
@@ -28,6 +25,7 @@ from typing import Any
 import aiohttp
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.cases._sim_child import sim_child, sim_control
 from perps_desktop.core.alerts import AlertManager
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.models import OrderRequest
@@ -40,27 +38,6 @@ __all__ = ["CASE"]
 COINS = ("BTC", "ETH", "SOL", "AVAX", "ARB", "OP", "DOGE", "LINK", "SUI", "APT")
 ANALYSES = 100
 POSITION_USD = 1_000.0
-
-
-async def _start_sim() -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-    assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).decode().strip()
-    if not line.startswith("simulator: http://"):
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {line!r}")
-    return proc, line.removeprefix("simulator: ")
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    proc.terminate()
-    try:
-        await asyncio.wait_for(proc.wait(), timeout=10)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
 
 
 async def _open_positions(client: HyperliquidClient, coins: tuple[str, ...]) -> None:
@@ -88,8 +65,8 @@ async def _run(ctx: BenchContext) -> Measurement:
     base_client = ClientConfig.from_settings(settings) if settings is not None else ClientConfig()
     base_rec = RecoveryConfig.from_settings(settings) if settings is not None else RecoveryConfig()
     n = 5 if ctx.smoke else ANALYSES
-    proc, url = await _start_sim()
-    try:
+    async with sim_child() as sim:
+        url = sim.url
         cfg = base_client.replace(base_url=url, is_mainnet=False, rate_limit_weight_per_min=10_000_000,
                                   stream_mids=False, cache_prefix="bench.after")
         key = "0x" + secrets.token_hex(32)
@@ -98,9 +75,8 @@ async def _run(ctx: BenchContext) -> Measurement:
                 HyperliquidClient(cfg.naive().replace(cache_prefix="bench.before"), address=built.address,
                                   registry=CacheRegistry()) as naive, \
                 HyperliquidClient(uncached, address=built.address, registry=CacheRegistry()) as fanout:
-            async with aiohttp.ClientSession() as http, http.post(
-                    url + "/sim", json={"type": "fund", "user": built.address, "usdc": "1000000"}) as resp:
-                resp.raise_for_status()
+            async with aiohttp.ClientSession() as http:
+                await sim_control(http, url, {"type": "fund", "user": built.address, "usdc": "1000000"})
             await _open_positions(built, COINS)
             if len((await naive.user_state()).positions) != len(COINS):
                 raise RuntimeError("the bench account does not hold 10 positions")
@@ -143,9 +119,6 @@ async def _run(ctx: BenchContext) -> Measurement:
             t0 = time.perf_counter()
             await after_rec.run_once(act=False)                 # warm: one analysis from the cache
             extra["one_cached_analysis_us"] = round((time.perf_counter() - t0) * 1e6, 1)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            await _stop(proc)
     return Measurement(after=m.after, before=m.before, extra=extra)
 
 

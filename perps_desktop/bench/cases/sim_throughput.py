@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import time
 
 import psutil
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.cases._sim_child import sim_child
 
 __all__ = ["CASE"]
 
@@ -62,38 +62,16 @@ async def _burst(host: str, port: int, total: int) -> float:
     return sum(done) / elapsed
 
 
-async def _start_child() -> tuple[asyncio.subprocess.Process, str, int]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--rate-limit", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
-    text = line.decode().strip()
-    if not text.startswith("simulator: http://"):
-        proc.kill()
-        raise RuntimeError(f"the simulator did not start: {text!r}")
-    hostport = text.removeprefix("simulator: http://")
-    host, _, port = hostport.rpartition(":")
-    return proc, host, int(port)
-
-
 async def run(ctx: BenchContext) -> Measurement:
     total = ctx.size(20_000, 3_000) if not ctx.smoke else 400
-    proc, host, port = await _start_child()
-    try:
-        child = psutil.Process(proc.pid)
+    async with sim_child() as sim:
+        host, port = sim.host, sim.port
+        child = psutil.Process(sim.pid)
         await _burst(host, port, min(total, 2_000))  # warm-up: connections, caches, JIT-free paths
         reps = 1 if ctx.smoke else (3 if ctx.quick else 5)
         cpu0 = sum(child.cpu_times()[:2])
         samples = [await _burst(host, port, total) for _ in range(reps)]
         cpu_s = sum(child.cpu_times()[:2]) - cpu0
-    finally:
-        proc.terminate()
-        try:
-            await asyncio.wait_for(proc.wait(), timeout=10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
     served = reps * (total // CONNECTIONS) * CONNECTIONS
     # CPU the server spent per request: what one core could serve if nothing else ran on it
     per_core = served / cpu_s if cpu_s > 0 else None
