@@ -6,8 +6,9 @@
         full = await store.get(page.traces[0].id) # payload decoded; LRU of TRACE_CACHE_SIZE in front
     # leaving the block (or `await store.aclose()`) commits every queued trace first
 
-Writes: one writer thread owns the write connection (`writer.py`). Reads: a small thread pool,
-each thread with its own read-only connection (`reader.py`), results cached on the loop side in
+Writes: one writer thread owns the write connection (`writer.py`). Reads: `read_threads` reader
+threads (`read_threads.py`: one cheap hop per call, a batch of lookups in one call), each with its
+own read-only connection (`reader.py`), results cached on the loop side in
 `core.caching.TTLCache`s ("traces.by_id", and "traces.pages" which each commit makes stale).
 """
 
@@ -19,13 +20,13 @@ import enum
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.models import Alert, Trace, TracePage, TraceQuery
 from perps_desktop.errors import StoreError
+from perps_desktop.store.read_threads import ReadThreads
 from perps_desktop.store.reader import TraceReader
 from perps_desktop.store.schema import SchemaInfo
 from perps_desktop.store.store_config import TraceStoreConfig
@@ -75,7 +76,7 @@ class TraceStore:
         self._state = StoreState.NEW
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._threads = ReadThreads(config.read_threads)
         self._info: SchemaInfo | None = None
         self._close_task: asyncio.Future[None] | None = None
         self._refused = 0
@@ -109,14 +110,13 @@ class TraceStore:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._state = StoreState.OPEN     # so a failed open still goes through aclose
-        self._pool = ThreadPoolExecutor(max_workers=self.config.read_threads, thread_name_prefix="trace-read")
         try:
             if self._writer is not None:
                 info = await asyncio.wrap_future(self._writer.start())
             else:
-                info = await self._loop.run_in_executor(self._pool, self._reader.check)
+                info = await self._threads.run(lambda _: self._reader.check(), None)
         except BaseException:
-            self._pool.shutdown(wait=False)
+            self._threads.stop()
             self._state = StoreState.CLOSED
             raise
         self._reader.fts = info.fts
@@ -167,8 +167,7 @@ class TraceStore:
             self._state = StoreState.CLOSED
 
     def _stop_readers(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
+        self._threads.stop()
         self._reader.close()
 
     def __del__(self) -> None:
@@ -176,6 +175,7 @@ class TraceStore:
             warnings.warn(f"unclosed TraceStore {self.config.path}", ResourceWarning, source=self, stacklevel=1)
             if self._writer is not None:
                 self._writer.close()      # the writer thread still commits what is queued
+            self._threads.stop(wait=False)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class TraceStore:
     async def _read(self, fn: Callable[[Any], T], arg: Any) -> T:
         if self._state is not StoreState.OPEN or self._loop is None:
             raise StoreError(f"the trace store {self.config.path} is {self._state.value}")
-        return await self._loop.run_in_executor(self._pool, fn, arg)
+        return await self._threads.run(fn, arg)
 
     def clear_cache(self) -> None:
         """Empty both read caches (the benchmark's cold reads; after retention)."""
