@@ -6,7 +6,10 @@ import dataclasses
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from perps_desktop.core.models import Side, Trace, TraceKind
+from perps_desktop.store import codec
 from perps_desktop.store.codec import ZSTD_MAGIC, PayloadEncoder, decode_blob, decode_payload, traces_from_rows
 
 
@@ -47,3 +50,20 @@ def test_traces_from_rows_equal_the_dataclass_built_normally():
     (lazy,) = traces_from_rows([row], decode=False)
     assert lazy.payload is None and lazy.payload_blob == b'{"x":1}' and decode_payload(lazy) == {"x": 1}
     assert lazy == replace(normal, payload=None)
+
+
+def test_fast_row_path_builds_real_frozen_traces_like_the_descriptor_path():
+    rows = [(i, 1000 + i, "risk", "BTC" if i % 2 else None, "s1", "A", 1.5 * i, None, "reject", f"r{i}", 0.25,
+             b'{"x":1}' if i % 3 else None) for i in range(1, 7)]
+    assert codec._FAST                          # Trace's layout still allows the fast path
+    for decode in (True, False):
+        fast = traces_from_rows(rows, decode=decode)
+        slow = codec._traces_from_rows_slow(rows, decode=decode)
+        assert fast == slow
+        if not decode:                          # (a decoded payload is a dict: unhashable)
+            assert [hash(t) for t in fast] == [hash(t) for t in slow]
+        assert [t.payload_blob for t in fast] == [t.payload_blob for t in slow]
+        assert all(type(t) is Trace for t in fast)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast[0].price = 1.0  # type: ignore[misc]
+        assert replace(fast[1], price=2.0).price == 2.0
