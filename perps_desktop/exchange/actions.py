@@ -77,28 +77,27 @@ class ActionApi:
         """
         if self._signer is None:
             raise ExchangeRejected("read-only client: no signing key", endpoint=f"exchange:{action['type']}")
-        label = f"exchange:{action['type']}"
-        limited = 0
-        while True:
-            await self._budget.acquire(wire.exchange_weight(batch))  # before the nonce: queueing must not age it
-            nonce = self._nonces.next(self._signer.address)
-            expiry = self._cfg.expiry_ms
-            expires_after = nonce + expiry if expiry is not None else None
-            signature = self._signer.sign_l1_action(action, nonce=nonce, vault_address=self._cfg.vault_address,
-                                                    expires_after=expires_after, is_mainnet=self._cfg.is_mainnet)
-            body = {"action": action, "nonce": nonce, "signature": signature,
-                    "vaultAddress": self._cfg.vault_address, "expiresAfter": expires_after}
-            try:
-                return await self._t.post("/exchange", body, label=label)
-            except RateLimited:
-                if limited >= self._cfg.rate_limit_max_retries:
-                    raise
-                self._budget.penalize(backoff_s(limited, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
-                limited += 1
-                self._counters.retries += 1
-            except TransportError as exc:
-                exc.expires_after = expires_after  # type: ignore[attr-defined]
-                raise
+        signer = self._signer
+        cfg = self._cfg
+        expires_after: int | None = None
+
+        def signed() -> dict[str, Any]:     # built after the budget's wait: queueing must not age the nonce
+            nonlocal expires_after
+            nonce = self._nonces.next(signer.address)
+            expires_after = nonce + cfg.expiry_ms if cfg.expiry_ms is not None else None
+            signature = signer.sign_l1_action(action, nonce=nonce, vault_address=cfg.vault_address,
+                                              expires_after=expires_after, is_mainnet=cfg.is_mainnet)
+            return {"action": action, "nonce": nonce, "signature": signature, "vaultAddress": cfg.vault_address,
+                    "expiresAfter": expires_after}
+
+        try:
+            return await self._info.sender.post("/exchange", signed, weight=wire.exchange_weight(batch),
+                                                label=f"exchange:{action['type']}")
+        except RateLimited:
+            raise
+        except TransportError as exc:
+            exc.expires_after = expires_after  # type: ignore[attr-defined]
+            raise
 
     @staticmethod
     def _left_ms(exc: ExchangeError) -> float:

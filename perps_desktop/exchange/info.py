@@ -8,19 +8,18 @@ at once, for the caller's circuit breaker to count.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import AccountState, Asset, Candle, Fill, L2Book, Order, OrderState
-from perps_desktop.errors import ExchangeRejected, MalformedReply, RateLimited, TransportError
+from perps_desktop.errors import ExchangeRejected
 from perps_desktop.exchange import parse
 from perps_desktop.exchange.api_cache import ApiCaches
 from perps_desktop.exchange.client_config import ClientConfig
 from perps_desktop.exchange.rate_budget import RateBudget
+from perps_desktop.exchange.sender import BudgetedSender
 from perps_desktop.exchange.stats import ClientCounters
 from perps_desktop.exchange.transport import Transport
 from perps_desktop.exchange.wire import check_cloid, info_weight
@@ -40,6 +39,7 @@ class InfoApi:
         self.caches = caches
         self._budget = budget
         self._counters = counters
+        self.sender = BudgetedSender(transport, config, budget, counters)
         self.user = user.lower() if user else None
         self._assets: dict[str, Asset] = {}
         self._meta: tuple[Asset, ...] = ()
@@ -49,27 +49,8 @@ class InfoApi:
     async def request(self, body: dict[str, Any], *, retry: bool = True) -> Any:
         """POST one /info body; retries transport failures (not malformed replies) with backoff."""
         rtype = str(body["type"])
-        label = f"info:{rtype}"
-        weight = info_weight(rtype)
-        attempt = limited = 0
-        while True:
-            await self._budget.acquire(weight)
-            try:
-                return await self._t.post("/info", body, label=label)
-            except RateLimited:
-                if limited >= self._cfg.rate_limit_max_retries:
-                    raise
-                self._budget.penalize(backoff_s(limited, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
-                limited += 1
-                self._counters.retries += 1
-            except MalformedReply:
-                raise
-            except TransportError:
-                if not retry or attempt >= self._cfg.max_retries:
-                    raise
-                self._counters.retries += 1
-                await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
-                attempt += 1
+        return await self.sender.post("/info", lambda: body, weight=info_weight(rtype), label=f"info:{rtype}",
+                                      retries=self._cfg.max_retries if retry else 0)
 
     async def _load(self, body: dict[str, Any], parse_reply: Callable[[Any], T], *, extra_per: int = 0) -> T:
         reply = await self.request(body)
