@@ -11,16 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
-from perps_desktop.core.models import (
-    AccountState,
-    Fill,
-    L2Book,
-    Order,
-    OrderRequest,
-    OrderResult,
-    OrderState,
-    Trace,
-)
+from perps_desktop.core.models import AccountState, Fill, L2Book, Order, OrderRequest, OrderResult, OrderState, Trace
 
 __all__ = ["AssetInfo", "ExchangePort", "TraceSink"]
 
