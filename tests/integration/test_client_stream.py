@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 from perps_desktop.core.models import StreamEvent, StreamEventKind
+from perps_desktop.exchange import HyperliquidClient
 from tests.helpers import wait_until
 from tests.integration.client_helpers import funded_client, requests_to, resting_buy
 
 FAST = {"ws_reconnect_base_s": 0.1, "ws_reconnect_cap_s": 0.5, "ws_heartbeat_s": 1.0}
+
+
+@asynccontextmanager
+async def streaming_client(sim) -> AsyncIterator[tuple[HyperliquidClient, list[StreamEvent]]]:
+    """A funded client whose stream is connected, and the list every event it pushes lands in."""
+    async with funded_client(sim, **FAST) as client:
+        events: list[StreamEvent] = []
+        client.stream.subscribe(events.append)
+        await client.stream.start()
+        await wait_until(lambda: client.stream.connected)
+        yield client, events
 
 
 def _fill_oids(events: list[StreamEvent], *, gap: bool | None = None) -> set[int]:
@@ -19,11 +33,7 @@ def _fill_oids(events: list[StreamEvent], *, gap: bool | None = None) -> set[int
 
 async def test_a_fill_on_the_stream_invalidates_the_caches(sim_server):
     sim = await sim_server()
-    async with funded_client(sim, **FAST) as client:
-        events: list[StreamEvent] = []
-        client.stream.subscribe(events.append)
-        await client.stream.start()
-        await wait_until(lambda: client.stream.connected)
+    async with streaming_client(sim) as (client, events):
         mid = await client.mid("BTC")
         order = await client.place_order(resting_buy("BTC", mid, offset="0.99"))
         assert (await client.user_state()).positions == ()  # cached now, 2 s TTL
@@ -38,11 +48,7 @@ async def test_a_fill_on_the_stream_invalidates_the_caches(sim_server):
 
 async def test_a_dropped_stream_reconnects_and_the_gap_fills_show_up(sim_server):
     sim = await sim_server()
-    async with funded_client(sim, **FAST) as client:
-        events: list[StreamEvent] = []
-        client.stream.subscribe(events.append)
-        await client.stream.start()
-        await wait_until(lambda: client.stream.connected)
+    async with streaming_client(sim) as (client, events):
         mid = await client.mid("ETH")
         order = await client.place_order(resting_buy("ETH", mid, offset="0.99", size="0.1"))
         await sim.set_fault(kind="wsDrop", rate=1.0, duration_s=0.5, target="ws")
