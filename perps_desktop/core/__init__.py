@@ -10,7 +10,8 @@ from perps_desktop.core.breaker import (
     CircuitBreaker,
 )
 from perps_desktop.core.bus import EventBus
-from perps_desktop.core.engine import EngineConfig, ReconcileReport, TradingEngine
+from perps_desktop.core.engine import TradingEngine
+from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import Execution, OrderExecutor
 from perps_desktop.core.health import (
     HealthChecker,

@@ -17,11 +17,11 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.account_view import AccountView
+from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import OrderExecutor
 from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.models import (
@@ -42,7 +42,6 @@ from perps_desktop.core.stops import StopLossManager, StopSync
 from perps_desktop.errors import PerpsError
 
 if TYPE_CHECKING:
-    from perps_desktop.config import Settings
     from perps_desktop.core.breaker import BreakerRegistry
     from perps_desktop.core.bus import EventBus
     from perps_desktop.core.monitor import PerformanceMonitor
@@ -59,37 +58,6 @@ _BLOCKING = (BreakerState.OPEN, BreakerState.FORCED_OPEN)
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EngineConfig:
-    interval_s: float = 1.0                 # STRATEGY_INTERVAL_MS: one tick
-    recovery_interval_s: float = 2.0        # RECOVERY_INTERVAL_MS
-    orders_refresh_s: float = 30.0          # open orders and fills are re-read at least this often (the
-                                            # stream pushes both; without it they are re-read after orders)
-    slippage_pct: float = 1.0               # ORDER_SLIPPAGE_PCT: IOC limit = mid x (1 +/- this)
-    fills_kept: int = 200                   # FILLS_KEPT: newest fills held for the window
-    stop_loss_pct: float = 2.0              # STOP_LOSS_PCT: each position's reduce-only stop, % from entry
-    trade: bool = True                      # False in watch mode: read, judge, never send
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, trade: bool = True) -> EngineConfig:
-        return cls(interval_s=settings.strategy_interval_ms / 1000.0,
-                   recovery_interval_s=settings.recovery_interval_ms / 1000.0,
-                   slippage_pct=settings.order_slippage_pct, fills_kept=settings.fills_kept,
-                   stop_loss_pct=settings.stop_loss_pct, trade=trade)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReconcileReport:
-    """What the engine found on the exchange at start (published as "engine.reconciled")."""
-
-    positions: tuple[Position, ...]
-    orders: tuple[Order, ...]
-    fills: int
-    equity: Decimal
-    time_ms: int
-    message: str
 
 
 class TradingEngine:
