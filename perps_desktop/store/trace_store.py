@@ -189,14 +189,14 @@ class TraceStore:
     async def flush(self) -> None:
         """Wait until every trace recorded before this call is committed."""
         if self._writer is not None and self._state is StoreState.OPEN:
-            await asyncio.wrap_future(self._writer.command("flush"))
+            await self._writer.command_async("flush")
 
     async def prune(self, now_ms: int | None = None) -> int:
         """Run retention now (on the writer thread): delete traces older than retention_days
         before `now_ms` (default: now) and vacuum; returns how many were deleted."""
         if self._writer is None or self._state is not StoreState.OPEN:
             raise StoreError("the trace store is not open for writing")
-        deleted: int = await asyncio.wrap_future(self._writer.command("prune", now_ms))
+        deleted: int = await self._writer.command_async("prune", now_ms)
         if deleted:
             self.clear_cache()
         return deleted

@@ -9,6 +9,7 @@ new traces wait in the queue; an alert says so, and another says when writes wor
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -16,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from perps_desktop.core.backoff import backoff_s
@@ -41,13 +42,40 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class _Command:
-    __slots__ = ("arg", "done", "kind")
+def _set_future(fut: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(value)
 
-    def __init__(self, kind: str, arg: Any = None) -> None:
+
+class _Command:
+    """A request to the writer thread. The answer goes to a concurrent Future (`done`: callers
+    without a loop, e.g. a sync close) or, for a coroutine, straight to an asyncio future of its
+    loop with one call_soon_threadsafe (no concurrent Future chained to an asyncio one)."""
+
+    __slots__ = ("arg", "done", "kind", "loop", "waiter")
+
+    def __init__(self, kind: str, arg: Any = None, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.kind = kind
         self.arg = arg
-        self.done: Future[Any] = Future()
+        self.loop = loop
+        self.done: Future[Any] | None = Future() if loop is None else None
+        self.waiter: asyncio.Future[Any] | None = loop.create_future() if loop is not None else None
+
+    def resolve(self, value: Any = None, exc: BaseException | None = None) -> None:
+        """From any thread; a second answer is ignored."""
+        if self.done is not None:
+            with contextlib.suppress(InvalidStateError):
+                if exc is not None:
+                    self.done.set_exception(exc)
+                else:
+                    self.done.set_result(value)
+        elif self.loop is not None and self.waiter is not None:
+            with contextlib.suppress(RuntimeError):     # the loop is closed: nobody is waiting
+                self.loop.call_soon_threadsafe(_set_future, self.waiter, value, exc)
 
 
 class TraceWriter:
@@ -111,11 +139,22 @@ class TraceWriter:
     def command(self, kind: str, arg: Any = None) -> Future[Any]:
         """Ask the writer thread to flush / prune / close; the future resolves when it is done."""
         cmd = _Command(kind, arg)
+        self._send(cmd)
+        assert cmd.done is not None
+        return cmd.done
+
+    def command_async(self, kind: str, arg: Any = None) -> asyncio.Future[Any]:
+        """`command` for a coroutine on the running loop: the answer comes back in one hop."""
+        cmd = _Command(kind, arg, asyncio.get_running_loop())
+        self._send(cmd)
+        assert cmd.waiter is not None
+        return cmd.waiter
+
+    def _send(self, cmd: _Command) -> None:
         self._cmds.append(cmd)
         self._wake.set()
         if self._stopped:
             self._settle_leftovers()
-        return cmd.done
 
     def close(self) -> Future[Any]:
         """Stop taking traces, write everything queued, close the connection; resolves when done."""
@@ -166,7 +205,7 @@ class TraceWriter:
         finally:
             self._close_connection()
             for cmd in closers:           # resolved only now: the file is complete when close() returns
-                cmd.done.set_result(None)
+                cmd.resolve()
 
     def _serve(self) -> list[_Command]:
         cfg = self._config
@@ -193,11 +232,11 @@ class TraceWriter:
                     closing = True
                 elif cmd.kind == "prune":
                     try:
-                        cmd.done.set_result(self._prune(cmd.arg))
+                        cmd.resolve(self._prune(cmd.arg))
                     except BaseException as exc:
-                        cmd.done.set_exception(exc)
+                        cmd.resolve(exc=exc)
                 else:
-                    cmd.done.set_result(None)
+                    cmd.resolve()
             if now >= next_prune:
                 try:
                     self._prune(None)
@@ -335,12 +374,10 @@ class TraceWriter:
                 cmd = self._cmds.popleft()
             except IndexError:
                 return
-            if cmd.done.done():
-                continue
             if cmd.kind == "prune":
-                cmd.done.set_exception(StoreError("the trace writer is not running"))
+                cmd.resolve(exc=StoreError("the trace writer is not running"))
             else:
-                cmd.done.set_result(None)
+                cmd.resolve()
 
     def _close_connection(self) -> None:
         conn, self._conn = self._conn, None
