@@ -29,6 +29,7 @@ __all__ = ["PayloadEncoder", "decode_blob", "decode_payload", "traces_from_rows"
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+_dumps = orjson.dumps
 
 # The columns of a stored trace, in SELECT order (see schema.COLUMNS).
 _ROW_FIELDS = ("id", "time_ms", "kind", "symbol", "strategy", "side", "size", "price", "decision", "reason",
@@ -62,27 +63,38 @@ class PayloadEncoder:
         if payload is None:
             return None
         try:
-            data = orjson.dumps(payload, default=_default, option=_DUMPS_OPTIONS)
-        except (TypeError, orjson.JSONEncodeError) as exc:   # e.g. a circular structure: keep the trace
-            self.errors += 1
-            data = orjson.dumps({"_unserialisable": f"{type(exc).__name__}: {exc}"})
+            # plain orjson first (15% cheaper than with the options); it refuses exactly what the
+            # options and `_default` exist for, and writes everything else the same
+            data = _dumps(payload)
+        except TypeError:                # orjson.JSONEncodeError is a TypeError
+            data = self._dumps_any(payload)
         if len(data) >= self.min_bytes:
             return self._compress(data)
         return data
 
+    def _dumps_any(self, payload: Any) -> bytes:
+        try:
+            return _dumps(payload, default=_default, option=_DUMPS_OPTIONS)
+        except TypeError as exc:          # e.g. a circular structure: keep the trace
+            self.errors += 1
+            return _dumps({"_unserialisable": f"{type(exc).__name__}: {exc}"})
+
     def row(self, t: Trace) -> tuple[Any, ...]:
         """The INSERT parameters of one trace (values coerced so binding cannot fail)."""
-        return (int(t.time_ms), _text(t.kind), _text(t.symbol), _text(t.strategy), _text(t.side),
-                _real(t.size), _real(t.price), _text(t.decision), _text(t.reason) or "", _real(t.latency_ms),
+        time_ms, kind, symbol, strategy, side = t.time_ms, t.kind, t.symbol, t.strategy, t.side
+        size, price, decision, reason, latency = t.size, t.price, t.decision, t.reason, t.latency_ms
+        # the common case (plain str / float / None) costs no call; anything else is coerced
+        return (time_ms if type(time_ms) is int else int(time_ms),
+                kind if type(kind) is str else str(kind),
+                symbol if symbol is None or type(symbol) is str else str(symbol),
+                strategy if strategy is None or type(strategy) is str else str(strategy),
+                side if side is None or type(side) is str else str(side),
+                size if size is None or type(size) is float else float(size),
+                price if price is None or type(price) is float else float(price),
+                decision if decision is None or type(decision) is str else str(decision),
+                reason if type(reason) is str else (str(reason) if reason is not None else ""),
+                latency if latency is None or type(latency) is float else float(latency),
                 self.encode(t.payload))
-
-
-def _text(v: Any) -> str | None:
-    return v if v is None or type(v) is str else str(v)
-
-
-def _real(v: Any) -> float | None:
-    return v if v is None or type(v) is float else float(v)
 
 
 _local = threading.local()
