@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.bench.cases._trace_data import make_traces
+from perps_desktop.bench.cases._trace_data import make_traces, settle_files
 from perps_desktop.core.models import Trace
 from perps_desktop.store import TraceStore, TraceStoreConfig
 
@@ -78,6 +78,7 @@ async def _run(ctx: BenchContext) -> Measurement:
     before_cfg = replace(base.unoptimised(), path=ctx.workdir / "insert_before.sqlite3")
     await _prefill(after_cfg, 500 if ctx.smoke else ctx.size(10_000, 2_000))
     shutil.copyfile(after_cfg.path, before_cfg.path)
+    settle_files(after_cfg.path, before_cfg.path)
     # fresh traces for every sample, later in time than the last ones, as the engine records them
     fresh = make_traces(BATCH * (ctx.warmup + ctx.repetitions + 1), seed=11,
                         start_ms=int(time.time() * 1000) + 3_600_000, span_ms=600_000)

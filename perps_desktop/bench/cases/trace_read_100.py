@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.bench.cases._trace_data import SYMBOLS, make_traces
+from perps_desktop.bench.cases._trace_data import SYMBOLS, make_traces, settle_files
 from perps_desktop.core.models import TraceQuery
 from perps_desktop.store import TraceStore, TraceStoreConfig, decode_payload
 
@@ -74,6 +74,7 @@ async def _run(ctx: BenchContext) -> Measurement:
     build_s = time.perf_counter() - t0
     before_cfg = replace(base.unoptimised(), path=ctx.workdir / "read_before.sqlite3")
     await asyncio.to_thread(shutil.copyfile, base.path, before_cfg.path)
+    await asyncio.to_thread(settle_files, base.path, before_cfg.path)
 
     rng = random.Random(42)
     ids = rng.sample(range(1, rows + 1), 50)
