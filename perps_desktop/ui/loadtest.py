@@ -105,7 +105,9 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         cpu0 = proc.cpu_times()
         t0 = time.monotonic()
         renders0 = window.renders
-        rss: list[tuple[float, int]] = []
+        rss: list[tuple[float, int]] = []        # (seconds into the run, RSS)
+        anon: list[int] = []                      # RSS minus file-backed pages (the trace DB's mmap)
+        blocks: list[int] = []                    # Python objects alive (pymalloc blocks)
         positions: list[int] = []
         fed = 0
         probe.start()
@@ -118,7 +120,10 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
             fed += max(0, min(deficit, 200))
             if now >= next_sample:
                 next_sample += 1.0
-                rss.append((now - t0, proc.memory_info().rss))
+                mem = proc.memory_info()
+                rss.append((now - t0, mem.rss))
+                anon.append(mem.rss - getattr(mem, "shared", 0))
+                blocks.append(sys.getallocatedblocks())
                 positions.append(sum(1 for p in app.snapshot().positions if p.size))
             await asyncio.sleep(0.05)
         probe.stop()
@@ -142,6 +147,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
             windows[k].append(lag)
     full_at = args.history_s
     after_full = [r for t, r in rss if t >= full_at]
+    full_i = next((i for i, (t, _) in enumerate(rss) if t >= full_at), None)
     return {
         "seconds": round(wall, 2),
         "probes": len(lags),
@@ -153,6 +159,10 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
                    "max": _mb(max(r for _, r in rss)) if rss else None},
         "rss_mb_by_minute": [_mb(r) for t, r in rss if int(t) % 60 == 0],
         "rss_growth_after_full_mb": round((after_full[-1] - after_full[0]) / 1e6, 2) if len(after_full) > 1 else None,
+        "anon_mb": {"start": _mb(anon[0]) if anon else None, "end": _mb(anon[-1]) if anon else None,
+                    "at_full": _mb(anon[full_i]) if full_i is not None else None},
+        "py_blocks": {"start": blocks[0] if blocks else None, "end": blocks[-1] if blocks else None,
+                      "at_full": blocks[full_i] if full_i is not None else None},
         "chart_history_s": args.history_s,
         "positions": {"min": min(positions, default=0), "avg": round(sum(positions) / max(1, len(positions)), 1)},
         "traces_per_s": round(recorded / wall, 1),

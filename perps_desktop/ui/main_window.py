@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self._last_tick = 0.0
         self._read_only: bool | None = None
         self._snapshot: CoreSnapshot | None = None
+        self.bench_panel: QWidget | None = None
 
         self.panels: dict[str, Any] = {
             "positions": PositionsPanel(liq_warn_pct=self.options.liq_warn_pct, liq_crit_pct=self.options.liq_crit_pct),
@@ -160,7 +161,8 @@ class MainWindow(QMainWindow):
     def _bench_widget(self) -> QWidget:
         if BenchPanel is not None:
             try:
-                return BenchPanel()
+                self.bench_panel = BenchPanel()
+                return self.bench_panel
             except Exception:  # a broken bench panel must not take the console down
                 log.exception("the benchmark panel failed to build")
         label = QLabel("Benchmarks appear here once the benchmark panel is installed.\n"
@@ -338,6 +340,8 @@ class MainWindow(QMainWindow):
             return
         self.timer.stop()
         self.save_layout()
+        if self.bench_panel is not None and hasattr(self.bench_panel, "shutdown"):
+            self.bench_panel.shutdown()         # no benchmark subprocess outlives the window
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)

@@ -52,6 +52,7 @@ async def run(ctx: BenchContext) -> Measurement:
     return Measurement(after=r["window_p99_ms"] or [r["lag_ms"]["p99"]], before=None, extra={
         "lag_p50_ms": r["lag_ms"]["p50"], "lag_p99_ms": r["lag_ms"]["p99"], "lag_max_ms": r["lag_ms"]["max"],
         "cpu_pct": r["cpu_pct"], "rss_mb": r["rss_mb"], "rss_growth_after_full_mb": r["rss_growth_after_full_mb"],
+        "rss_mb_by_minute": r.get("rss_mb_by_minute"), "anon_mb": r.get("anon_mb"), "py_blocks": r.get("py_blocks"),
         "chart_history_s": r["chart_history_s"], "positions": r["positions"], "traces_per_s": r["traces_per_s"],
         "renders_per_s": r["renders_per_s"], "seconds": r["seconds"], "probes": r["probes"]})
 
