@@ -137,18 +137,28 @@ class TraceReader:
         return traces_from_rows(rows, decode=True)
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
-        """One page per query. Payloads stay bytes (`payload_blob`) unless lazy_payload is off."""
+        """One page per query, all from one snapshot of the file (one read transaction, so a
+        commit landing mid-batch is in all pages or none, and the batch takes the WAL read lock
+        once, not per statement). Payloads stay bytes (`payload_blob`) unless lazy_payload is off."""
         lazy = self._config.lazy_payload
         fts = self.fts
         pages = []
         with store_errors(self._config.path):
-            execute = self._conn().execute
-            for q in queries:
-                sql, count_sql, params = query_sql(q, fts=fts)
-                rows = execute(sql, (*params, int(q.limit), int(q.offset))).fetchall()
-                traces = tuple(traces_from_rows(rows, decode=not lazy))
-                total = execute(count_sql, params).fetchone()[0] if q.count_total else None
-                pages.append(TracePage(traces=traces, offset=q.offset, limit=q.limit, total=total))
+            conn = self._conn()
+            execute = conn.execute
+            snapshot = len(queries) > 1 or any(q.count_total for q in queries)
+            if snapshot:
+                execute("BEGIN")
+            try:
+                for q in queries:
+                    sql, count_sql, params = query_sql(q, fts=fts)
+                    rows = execute(sql, (*params, int(q.limit), int(q.offset))).fetchall()
+                    traces = tuple(traces_from_rows(rows, decode=not lazy))
+                    total = execute(count_sql, params).fetchone()[0] if q.count_total else None
+                    pages.append(TracePage(traces=traces, offset=q.offset, limit=q.limit, total=total))
+            finally:
+                if snapshot and conn.in_transaction:
+                    conn.rollback()       # nothing to keep: it only ends the read transaction
         return pages
 
     def close(self) -> None:

@@ -1,0 +1,56 @@
+"""TraceReader on a real file: a batch of queries reads one snapshot and leaves no transaction open."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from perps_desktop.core.models import Trace, TraceQuery
+from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.store.reader import TraceReader
+
+NOW = 1_750_000_000_000
+
+
+async def _filled(tmp_path: Path, n: int) -> TraceStoreConfig:
+    cfg = TraceStoreConfig(path=tmp_path / "t.sqlite3", batch_flush_ms=60_000, retention_delay_s=3600.0)
+    async with TraceStore(cfg) as store:
+        for i in range(n):
+            store.record(Trace(kind="signal", time_ms=NOW + i, symbol=("BTC", "ETH")[i % 2], reason=f"r {i}"))
+    return cfg
+
+
+async def test_a_batch_reads_one_snapshot_even_while_the_writer_commits(tmp_path):
+    cfg = await _filled(tmp_path, 10)
+    reader = TraceReader(cfg)
+    writer = sqlite3.connect(cfg.path, isolation_level=None)
+    queries = [TraceQuery(symbol="BTC", limit=100), TraceQuery(symbol="ETH", limit=100, count_total=True)]
+    try:
+        pages = reader.query_many(queries)
+        assert [len(p.traces) for p in pages] == [5, 5] and pages[1].total == 5
+        conn = reader._conn()
+        assert not conn.in_transaction                          # the read lock is let go
+        # a commit between two batches is seen by the next batch as a whole
+        writer.execute("INSERT INTO traces (time_ms, kind, symbol, reason) VALUES (?, 'risk', 'BTC', 'x')",
+                       (NOW + 100,))
+        writer.execute("INSERT INTO traces (time_ms, kind, symbol, reason) VALUES (?, 'risk', 'ETH', 'y')",
+                       (NOW + 101,))
+        again = reader.query_many(queries)
+        assert [len(p.traces) for p in again] == [6, 6] and again[1].total == 6
+    finally:
+        writer.close()
+        reader.close()
+
+
+async def test_a_failing_batch_ends_its_read_transaction(tmp_path):
+    cfg = await _filled(tmp_path, 4)
+    reader = TraceReader(cfg)
+    try:
+        with pytest.raises(ValueError):     # the second query fails after the first has read
+            reader.query_many([TraceQuery(limit=10), TraceQuery(since_ms="x")])  # type: ignore[arg-type]
+        assert not reader._conn().in_transaction
+        assert len(reader.query_many([TraceQuery(limit=10), TraceQuery(symbol="BTC")])[0].traces) == 4
+    finally:
+        reader.close()
