@@ -1,9 +1,10 @@
 """Row trace_read_100: 100 reads on a 100,000-trace database (report: 120 -> 40 ms).
 
 One sample = 50 traces by id (payload decoded) + 50 "recent by symbol" pages of 50 rows, with
-the LRU emptied first (cold). The database (~100 MB; 20,000 rows with --quick) is built once per
-run with the store's own batched writer, then copied, so each side reads its own identical file
-(and neither side's reads evict the other's pages).
+the LRU emptied first (cold): `get_many` then `query_many`, one thread hop each (awaiting both at
+once only makes the two reader threads take turns at the GIL). The database (~100 MB; 20,000
+rows with --quick) is built once per run with the store's own batched writer, then copied, so
+each side reads its own identical file (and neither side's reads evict the other's pages).
 
 A sample is timed from the request to the results in the caller's hands. Emptying the LRU and
 letting go of the previous sample's results happen before the clock starts, on both sides alike:
@@ -83,7 +84,8 @@ async def _run(ctx: BenchContext) -> Measurement:
     held: list[Any] = []           # the last sample's results, let go of before the next one starts
 
     async def read(store: TraceStore) -> None:
-        found, pages = await asyncio.gather(store.get_many(ids), store.query_many(queries))
+        found = await store.get_many(ids)              # a batch each, one hop each: as the window reads
+        pages = await store.query_many(queries)
         if len(found) != 50 or any(len(p.traces) != 50 for p in pages):
             raise RuntimeError("the fixture database does not hold the rows the row reads")
         held.append((found, pages))
@@ -103,7 +105,7 @@ async def _run(ctx: BenchContext) -> Measurement:
 
     async def release() -> None:
         held.clear()
-        await asyncio.sleep(0)     # the task's wake-up handle still holds the last gather's results
+        await asyncio.sleep(0)     # let the loop drop its last references too
 
     async with TraceStore(base) as after, TraceStore(before_cfg) as before:
         m = await _compare(ctx, after=(after, read), before=(before, read), setup=cold_setup)
