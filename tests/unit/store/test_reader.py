@@ -9,7 +9,7 @@ import pytest
 
 from perps_desktop.core.models import Trace, TraceQuery
 from perps_desktop.store import TraceStore, TraceStoreConfig
-from perps_desktop.store.reader import TraceReader
+from perps_desktop.store.reader import TraceReader, query_sql
 
 NOW = 1_750_000_000_000
 
@@ -52,5 +52,24 @@ async def test_a_failing_batch_ends_its_read_transaction(tmp_path):
             reader.query_many([TraceQuery(limit=10), TraceQuery(since_ms="x")])  # type: ignore[arg-type]
         assert not reader._conn().in_transaction
         assert len(reader.query_many([TraceQuery(limit=10), TraceQuery(symbol="BTC")])[0].traces) == 4
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize(("query", "index"), [
+    (TraceQuery(symbol="BTC", limit=50), "traces_symbol_time"),
+    (TraceQuery(kind="risk", limit=50), "traces_kind_time"),
+    (TraceQuery(strategy="s1", limit=50), "traces_strategy_time"),
+    (TraceQuery(symbol="BTC", since_ms=NOW, until_ms=NOW + 5, limit=50), "traces_symbol_time"),
+    (TraceQuery(since_ms=NOW, limit=50), "traces_time"),
+])
+async def test_recent_pages_walk_their_index_newest_first_without_sorting(tmp_path, query, index):
+    cfg = await _filled(tmp_path, 20)
+    reader = TraceReader(cfg)
+    try:
+        conn = reader._conn()
+        sql, _count, params = query_sql(query, fts=True)
+        plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, (*params, 50, 0)))
+        assert f"USING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         reader.close()
