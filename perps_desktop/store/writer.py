@@ -24,7 +24,7 @@ from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import Alert, Severity, Trace
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import PayloadEncoder
-from perps_desktop.store.schema import FTS_INSERT_SQL, INSERT_SQL, SchemaInfo, open_writer
+from perps_desktop.store.schema import FTS_INSERT_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer
 from perps_desktop.store.store_config import TraceStoreConfig
 
 __all__ = ["TraceWriter"]
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 _PRUNE_CHUNK = 2000           # rows deleted per transaction, so queued batches get in between
 _VACUUM_STEP = 2000           # pages handed back per incremental_vacuum step
-_CHECKPOINT_EVERY = 8         # commits between idle-time WAL checkpoints
+_CHECKPOINT_EVERY = 8         # commits between idle-time index merges and WAL checkpoints
 _ALERT_EVERY = 10             # while failing, one alert per this many retries (the first included)
 _DAY_MS = 86_400_000
 
@@ -248,7 +248,7 @@ class TraceWriter:
                     self._write(everything=True)
                 return [cmd for cmd in cmds if cmd.kind == "close"]
             if self._since_checkpoint >= _CHECKPOINT_EVERY and not self._cmds and len(self._queue) < cfg.batch_size:
-                self._checkpoint()
+                self._idle_work()
 
     def _write(self, *, everything: bool) -> None:
         """Commit the full batches queued (and the partial last one when `everything`)."""
@@ -292,15 +292,20 @@ class TraceWriter:
         self.generation += 1
         self._since_checkpoint += 1
 
-    def _checkpoint(self) -> None:
-        """Fold the WAL back into the file while idle, so commits do not pay for it (WAL mode)."""
+    def _idle_work(self) -> None:
+        """While idle: merge the full-text index's new small segments and fold the WAL back into
+        the file (WAL mode), so commits pay for neither."""
         self._since_checkpoint = 0
-        if self._config.journal_mode != "wal" or self._conn is None:
+        conn = self._conn
+        if conn is None:
             return
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            if self._fts:
+                conn.execute(FTS_MERGE_SQL)
+            if self._config.journal_mode == "wal":
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
-            log.debug("trace store: idle checkpoint skipped: %s", exc)
+            log.debug("trace store: idle merge / checkpoint skipped: %s", exc)
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         conn = self._conn

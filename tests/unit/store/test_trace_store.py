@@ -257,3 +257,19 @@ async def test_the_unoptimised_store_really_uses_sqlites_defaults(tmp_path):
         await store.flush()
         assert store.stats().flushed == 1
     assert sqlite3.connect(cfg.path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+async def test_the_text_index_is_merged_while_idle_not_inside_commits(tmp_path):
+    cfg = _config(tmp_path)
+    async with TraceStore(cfg) as store:
+        for i in range(40):                           # 40 small commits, each adds an index segment
+            for j in range(3):
+                store.record(_trace(i * 3 + j, reason=f"alpha beta w{i}"))
+            await store.flush()
+        hits = await store.query(TraceQuery(text="alpha beta", limit=1000))
+    assert len(hits.traces) == 120
+    conn = sqlite3.connect(cfg.path)
+    assert conn.execute("SELECT v FROM traces_fts_config WHERE k = 'automerge'").fetchone() == (0,)
+    # merged between commits: without the idle merges these 40 commits leave 10 segments
+    assert conn.execute("SELECT count(DISTINCT segid) FROM traces_fts_idx").fetchone()[0] <= 4
+    conn.execute("INSERT INTO traces_fts (traces_fts) VALUES ('integrity-check')")
