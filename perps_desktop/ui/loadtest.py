@@ -93,9 +93,10 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     window = None
     proc = psutil.Process()
     try:
-        window = MainWindow(app, WindowOptions(restore_layout=False, layout_path=work / "window.ini",
-                                               chart_history_s=args.history_s))
-        window.show()
+        if not args.no_window:
+            window = MainWindow(app, WindowOptions(restore_layout=False, layout_path=work / "window.ini",
+                                                   chart_history_s=args.history_s))
+            window.show()
         await _open_positions(app, settings.symbol_list[:args.min_positions], args.position_usd)
         await asyncio.sleep(args.warmup)
 
@@ -104,7 +105,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         probe = _LagProbe()
         cpu0 = proc.cpu_times()
         t0 = time.monotonic()
-        renders0 = window.renders
+        renders0 = window.renders if window is not None else 0
         rss: list[tuple[float, int]] = []        # (seconds into the run, RSS)
         anon: list[int] = []                      # RSS minus file-backed pages (the trace DB's mmap)
         blocks: list[int] = []                    # Python objects alive (pymalloc blocks)
@@ -130,8 +131,8 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         wall = time.monotonic() - t0
         cpu1 = proc.cpu_times()
         recorded = app.trace_counters().recorded - recorded0
-        renders = window.renders - renders0
-        points = window.panels["performance"].points()
+        renders = window.renders - renders0 if window is not None else 0
+        points = window.panels["performance"].points() if window is not None else {}
     finally:
         if window is not None:
             window.close()
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--position-usd", type=float, default=20_000.0, help="notional of each opened position")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds to run before measuring")
     p.add_argument("--history-s", type=float, default=300.0, help="what the charts keep")
+    p.add_argument("--no-window", action="store_true", help="the core alone, for a baseline")
     args = p.parse_args(argv)
 
     from perps_desktop.ui.main import _make_qapp
