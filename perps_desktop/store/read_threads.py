@@ -45,20 +45,22 @@ class ReadThreads:
     def __init__(self, count: int, *, name: str = "trace-read") -> None:
         self._jobs: queue.SimpleQueue[list[Any] | None] = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._run, name=f"{name}-{i}", daemon=True) for i in range(count)]
+        self._lock = threading.Lock()      # a job is never queued behind the stop markers
         self._started = False
         self._stopped = False
 
     async def run(self, fn: Callable[[Any], T], arg: Any) -> T:
         """`fn(arg)` on a reader thread; raises what it raised."""
-        if self._stopped:
-            raise RuntimeError("the reader threads are stopped")
-        if not self._started:
-            self._started = True
-            for t in self._threads:
-                t.start()
         loop = asyncio.get_running_loop()
         job: list[Any] = [fn, arg, loop.create_future(), loop, None, None]
-        self._jobs.put(job)
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("the reader threads are stopped")
+            if not self._started:
+                self._started = True
+                for t in self._threads:
+                    t.start()
+            self._jobs.put(job)
         await job[_FUT]
         result, exc = job[_RESULT], job[_EXC]
         job.clear()
@@ -71,13 +73,14 @@ class ReadThreads:
 
     def stop(self, *, wait: bool = True) -> None:
         """Let the queued jobs finish, then end the threads (`wait`: block until they have)."""
-        if self._stopped:
-            return
-        self._stopped = True
-        if not self._started:
-            return
-        for _ in self._threads:
-            self._jobs.put(_STOP)
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            if not self._started:
+                return
+            for _ in self._threads:
+                self._jobs.put(_STOP)
         if not wait:
             return
         for t in self._threads:
