@@ -32,7 +32,9 @@ NO_DISPLAY_HELP = """\
 perps-desktop: no display here (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.
   - on a desktop session, run it there;
   - on a headless machine, use a virtual display:  xvfb-run -a perps-desktop gui
+    (Debian/Ubuntu: apt-get install xvfb libxcb-cursor0; from the checkout: xvfb-run -a make run)
   - or render the window to a picture instead:     perps-desktop gui --screenshot out.png --exit-after 5
+    (from the checkout: make run ARGS="--screenshot out.png --exit-after 5")
     (QT_QPA_PLATFORM=offscreen is used automatically for --screenshot)
   - or run the core without a window:              perps-desktop headless
 """
