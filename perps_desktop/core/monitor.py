@@ -105,6 +105,14 @@ class PerformanceMonitor:
         finally:
             self.record(name, (time.perf_counter() - t0) * 1000.0)
 
+    def on_request(self, endpoint: str, ms: float, ok: bool) -> None:
+        """`core.ports.RequestObserver`: one exchange round trip ("info:allMids", "exchange:order")
+        becomes a sample of the timing named after its endpoint; a failed one is also counted
+        under "api_failures.<endpoint>"."""
+        self.record(endpoint, ms)
+        if not ok:
+            self.incr("api_failures." + endpoint)
+
     def incr(self, name: str, n: int = 1) -> None:
         counters = self._counters
         if name in counters:

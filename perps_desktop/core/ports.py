@@ -1,7 +1,8 @@
 """The core's ports: what the trading core needs from the outside, as Protocols.
 
 The core (engine, recovery, health checks) depends only on these; `exchange.HyperliquidClient`
-implements `ExchangePort`, `store.TraceStore` implements `TraceSink`, and `app/` wires them.
+implements `ExchangePort`, `store.TraceStore` implements `TraceSink`, `PerformanceMonitor` is a
+`RequestObserver` for the client's round trips, and `app/` wires them.
 That keeps core free of I/O and lets the same engine run against the simulator or the venue.
 """
 
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from perps_desktop.core.models import AccountState, Fill, L2Book, Order, OrderRequest, OrderResult, OrderState, Trace
 
-__all__ = ["AssetInfo", "ExchangePort", "TraceSink"]
+__all__ = ["AssetInfo", "ExchangePort", "RequestObserver", "TraceSink"]
 
 
 class AssetInfo(Protocol):
@@ -68,4 +69,12 @@ class ExchangePort(Protocol):
 class TraceSink(Protocol):
     def record(self, trace: Trace) -> None:
         """Queue one trace without blocking (microseconds); never raises on a full queue."""
+        ...
+
+
+class RequestObserver(Protocol):
+    def on_request(self, endpoint: str, ms: float, ok: bool) -> None:
+        """One HTTP round trip to the venue ended: `endpoint` is its label ("info:allMids",
+        "exchange:order"), `ms` how long it took, `ok` False when it failed. Called on the loop for
+        every request sent (never for a cache hit): it must be quick and must not raise."""
         ...

@@ -11,6 +11,7 @@ from perps_desktop.config import Settings
 from perps_desktop.core import MonitorConfig, PerformanceMonitor, format_snapshot
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.monitor import percentile
+from perps_desktop.core.ports import RequestObserver
 from tests.helpers import wait_until
 
 
@@ -34,6 +35,19 @@ def test_timings_give_p50_p95_p99_and_count_all_samples() -> None:
     assert t.p50_ms == 150.0                  # ... percentiles over the last window (101..200)
     assert t.p99_ms == 199.0 and t.max_ms == 200.0
     assert mon.timing("missing") is None
+
+
+def test_request_round_trips_become_timings_by_endpoint_and_failures_count() -> None:
+    mon = PerformanceMonitor()
+    observer: RequestObserver = mon         # the client's hook: the monitor is one as it is
+    for ms in (10.0, 20.0, 30.0):
+        observer.on_request("info:allMids", ms, True)
+    observer.on_request("exchange:order", 400.0, False)
+    snap = mon.snapshot()
+    by_name = {t.name: t for t in snap.timings}
+    assert by_name["info:allMids"].count == 3 and by_name["info:allMids"].p50_ms == 20.0
+    assert by_name["exchange:order"].max_ms == 400.0   # a failure's wait is latency too ...
+    assert snap.counters == {"api_failures.exchange:order": 1}   # ... and counted apart
 
 
 def test_timer_context_records_a_duration() -> None:
