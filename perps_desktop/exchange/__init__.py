@@ -5,11 +5,12 @@ from perps_desktop.exchange.client_config import MAINNET_URL, TESTNET_URL, Clien
 from perps_desktop.exchange.nonce import NonceSource
 from perps_desktop.exchange.rate_budget import RateBudget
 from perps_desktop.exchange.signing import L1Signer, action_hash
-from perps_desktop.exchange.stats import ClientStats
+from perps_desktop.exchange.stats import LATENCY_BUCKETS_S, ClientStats, LatencySnapshot
 from perps_desktop.exchange.stream import ExchangeStream
 from perps_desktop.exchange.wire import round_price, round_size, to_wire
 
 __all__ = [
+    "LATENCY_BUCKETS_S",
     "MAINNET_URL",
     "TESTNET_URL",
     "ClientConfig",
@@ -18,6 +19,7 @@ __all__ = [
     "ExchangeStream",
     "HyperliquidClient",
     "L1Signer",
+    "LatencySnapshot",
     "NonceSource",
     "RateBudget",
     "action_hash",

@@ -7,7 +7,10 @@
         await client.stream.start()                        # fills, order updates, mids
 
 Reads go through `InfoApi` (cached, single-flight, retried), writes through `ActionApi`
-(signed, coalesced, never blindly resent). Without a key the client is read-only.
+(signed, coalesced, never blindly resent). Without a key the client is read-only. Every request
+actually sent (never a cache hit) is timed per endpoint: into `stats().latency` and, when one is
+given, to `observer.on_request("info:allMids", ms, ok)` (`core.ports.RequestObserver`, e.g. the
+app's `PerformanceMonitor`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import enum
 import warnings
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.models import (
@@ -37,9 +41,12 @@ from perps_desktop.exchange.info import InfoApi
 from perps_desktop.exchange.nonce import NonceSource
 from perps_desktop.exchange.rate_budget import RateBudget
 from perps_desktop.exchange.signing import L1Signer
-from perps_desktop.exchange.stats import ClientCounters, ClientStats
+from perps_desktop.exchange.stats import ClientCounters, ClientStats, LatencySnapshot
 from perps_desktop.exchange.stream import ExchangeStream
 from perps_desktop.exchange.transport import Transport
+
+if TYPE_CHECKING:
+    from perps_desktop.core.ports import RequestObserver
 
 __all__ = ["ClientState", "HyperliquidClient"]
 
@@ -55,7 +62,8 @@ class HyperliquidClient:
 
     def __init__(self, config: ClientConfig, *, registry: CacheRegistry | None = None,
                  private_key: str | None = None, address: str | None = None,
-                 signer: L1Signer | None = None, nonces: NonceSource | None = None) -> None:
+                 signer: L1Signer | None = None, nonces: NonceSource | None = None,
+                 observer: RequestObserver | None = None) -> None:
         self.config = config
         self.registry = registry if registry is not None else CacheRegistry()
         self._signer = signer if signer is not None else (L1Signer(private_key) if private_key else None)
@@ -66,7 +74,7 @@ class HyperliquidClient:
         self.caches = ApiCaches(config, self.registry)
         self.budget = RateBudget(config.rate_limit_weight_per_min)
         self.transport = Transport(config.base_url, timeout_s=config.timeout_s, counters=self.counters,
-                                   max_concurrency=config.max_concurrency)
+                                   max_concurrency=config.max_concurrency, observer=observer)
         self.info = InfoApi(self.transport, config, self.caches, self.budget, self.counters, user)
         self.actions = ActionApi(self.transport, config, self.info, self.budget, self.counters, self._signer,
                                  nonces or NonceSource(), self.caches.invalidate_account)
@@ -218,4 +226,9 @@ class HyperliquidClient:
             resends_avoided=c.resends_avoided, reconnects=c.reconnects, gap_fills=c.gap_fills,
             rate_budget_waits=self.budget.waits, rate_budget_wait_s=self.budget.waited_s,
             rate_budget_used=self.budget.used, invalidations=self.caches.invalidations,
+            latency=self.request_latency(),
         )
+
+    def request_latency(self) -> dict[str, LatencySnapshot]:
+        """Round trips so far by request label: count, failures, sum and histogram buckets."""
+        return {label: h.snapshot() for label, h in self.counters.latency.items()}

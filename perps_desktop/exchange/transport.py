@@ -1,19 +1,22 @@
 """HTTP transport on one aiohttp session: JSON POSTs with a timeout, and the one aiohttp error mapper.
 
 Every request the client makes passes `Transport.post`, which bounds it with the configured
-timeout, counts it under its label ("info:allMids", "exchange:order"), and turns whatever went
-wrong into the error tree of `perps_desktop.errors` inside `map_errors` — the only place that
-knows aiohttp's exception types.
+timeout, counts it under its label ("info:allMids", "exchange:order") when it is sent, times the
+round trip (sent to reply read, or to the failure) into the label's latency histogram and tells
+the `RequestObserver` (the app's monitor), and turns whatever went wrong into the error tree of
+`perps_desktop.errors` inside `map_errors` — the only place that knows aiohttp's exception types.
+A cancelled request is counted but not timed: it did not end, its caller stopped waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
@@ -27,6 +30,9 @@ from perps_desktop.errors import (
     TransportError,
 )
 from perps_desktop.exchange.stats import ClientCounters
+
+if TYPE_CHECKING:
+    from perps_desktop.core.ports import RequestObserver
 
 __all__ = ["Transport", "TransportState", "map_errors"]
 
@@ -72,10 +78,11 @@ class Transport:
     """Owns the client's one `aiohttp.ClientSession`; an async context manager, `aclose()` idempotent."""
 
     def __init__(self, base_url: str, *, timeout_s: float, counters: ClientCounters,
-                 max_concurrency: int = 0) -> None:
+                 max_concurrency: int = 0, observer: RequestObserver | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.counters = counters
+        self.observer = observer
         self._limit = asyncio.Semaphore(max_concurrency) if max_concurrency > 0 else None
         self._session: aiohttp.ClientSession | None = None
         self.state = TransportState.NEW
@@ -116,19 +123,34 @@ class Transport:
         """POST `body` as JSON to `path`; return the decoded JSON reply or raise an ExchangeError."""
         session = self.session
         limit = self.timeout_s if timeout_s is None else timeout_s
-        self.counters.requests[label] += 1
+        counters = self.counters
+        t0 = elapsed = 0.0
         try:
             with map_errors(label, limit):
                 if self._limit is None:
                     async with asyncio.timeout(limit):
+                        counters.requests[label] += 1
+                        t0 = time.perf_counter()
                         status, raw = await self._send(session, path, body)
                 else:
-                    async with self._limit, asyncio.timeout(limit):
+                    async with self._limit, asyncio.timeout(limit):   # the queue for a slot is not latency
+                        counters.requests[label] += 1
+                        t0 = time.perf_counter()
                         status, raw = await self._send(session, path, body)
-            return self._decode(label, status, raw)
+            elapsed = time.perf_counter() - t0
+            reply = self._decode(label, status, raw)
         except ExchangeError as exc:
-            self.counters.errors[type(exc).__name__] += 1
+            counters.errors[type(exc).__name__] += 1
+            if t0:                                  # it left (always, once past the slot and the timeout)
+                self._observe(label, elapsed or time.perf_counter() - t0, False)
             raise
+        self._observe(label, elapsed, True)
+        return reply
+
+    def _observe(self, label: str, seconds: float, ok: bool) -> None:
+        self.counters.observe(label, seconds, ok)
+        if self.observer is not None:
+            self.observer.on_request(label, seconds * 1000.0, ok)
 
     async def _send(self, session: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
         async with session.post(self.base_url + path, data=orjson.dumps(body), headers=_HEADERS) as resp:

@@ -13,11 +13,14 @@ from perps_desktop.exchange import ClientConfig, HyperliquidClient
 
 
 @asynccontextmanager
-async def funded_client(sim: Any, *, usdc: int = 100_000, key: str | None = None, **config: Any):
-    """A client with a fresh key, its account funded on `sim`; config overrides go to ClientConfig."""
+async def funded_client(sim: Any, *, usdc: int = 100_000, key: str | None = None, observer: Any = None,
+                        **config: Any):
+    """A client with a fresh key, its account funded on `sim`; config overrides go to ClientConfig
+    (`observer`: the client's `RequestObserver`)."""
     config.setdefault("timeout_s", 5.0)
     cfg = ClientConfig(base_url=sim.url, **config)
-    client = HyperliquidClient(cfg, private_key=key or "0x" + secrets.token_hex(32), registry=CacheRegistry())
+    client = HyperliquidClient(cfg, private_key=key or "0x" + secrets.token_hex(32), registry=CacheRegistry(),
+                               observer=observer)
     async with client:
         await sim.fund(client.address, usdc=usdc)
         yield client
