@@ -34,6 +34,7 @@ from perps_desktop.core.models import (
     TraceQuery,
     TradingState,
 )
+from perps_desktop.exchange import LatencySnapshot
 
 __all__ = ["App", "AppState"]
 
@@ -267,6 +268,10 @@ class App:
     def api_requests(self) -> dict[str, int]:
         """Exchange requests sent, by "endpoint:type" (the metrics' labels)."""
         return dict(self.services.client.counters.requests) if self.services is not None else {}
+
+    def api_latency(self) -> dict[str, LatencySnapshot]:
+        """Round trips so far by "endpoint:type": count, failures, sum and histogram buckets (metrics)."""
+        return self.services.client.request_latency() if self.services is not None else {}
 
     # --- helpers -----------------------------------------------------------------------------
     def _trace_system(self, text: str) -> None:

@@ -1,7 +1,8 @@
 """Prometheus metrics on 127.0.0.1:PORT (`--metrics-port`), read from the app's snapshots.
 
 A private `CollectorRegistry` holds one custom collector that builds every metric from the
-newest `CoreSnapshot` (and the client's request counters) at scrape time: no global registry,
+newest `CoreSnapshot` (and the client's request counters and round-trip histograms: requests
+actually sent, never cache hits) at scrape time: no global registry,
 no second copy of any counter. The page is served by aiohttp on the app's own loop, so the
 collector reads the core's state on the thread that owns it. Names are DESIGN.md's.
 """
@@ -14,10 +15,11 @@ from typing import Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from perps_desktop.app.snapshot import CoreSnapshot
+from perps_desktop.exchange import LatencySnapshot
 
 __all__ = ["CoreCollector", "MetricsServer", "MetricsSource", "build_registry"]
 
@@ -29,6 +31,10 @@ class MetricsSource(Protocol):
 
     def api_requests(self) -> Mapping[str, int]:
         """Requests sent by label "endpoint:type" (e.g. "info:allMids")."""
+        ...
+
+    def api_latency(self) -> Mapping[str, LatencySnapshot]:
+        """Round-trip histograms of those requests, by the same labels."""
         ...
 
 
@@ -58,6 +64,15 @@ class CoreCollector(Collector):
             endpoint, _, kind = label.partition(":")
             api.add_metric([endpoint, kind], n)
         yield api
+        seconds = HistogramMetricFamily("perps_api_request_seconds", "Exchange API round trips (sent to reply "
+                                        "or failure)", labels=["endpoint", "type"])
+        failures = CounterMetricFamily("perps_api_request_failures", "Exchange API requests that failed (timeout, "
+                                       "HTTP error, 429, bad reply)", labels=["endpoint", "type"])
+        for label, h in sorted(self._source.api_latency().items()):
+            endpoint, _, kind = label.partition(":")
+            seconds.add_metric([endpoint, kind], [(_le(bound), n) for bound, n in h.buckets], h.sum_s)
+            failures.add_metric([endpoint, kind], h.failed)
+        yield from (seconds, failures)
         t = snap.traces
         yield CounterMetricFamily("perps_traces_recorded", "Traces handed to the trace store", value=t.recorded)
         yield CounterMetricFamily("perps_traces_flushed", "Traces committed to SQLite", value=t.flushed)
@@ -75,6 +90,10 @@ class CoreCollector(Collector):
         yield GaugeMetricFamily("perps_positions_open", "Open positions", value=len(snap.positions))
         yield GaugeMetricFamily("perps_orders_open", "Open orders", value=len(snap.orders))
         yield GaugeMetricFamily("perps_connected", "1 when the exchange is reachable", value=int(snap.connected))
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(bound)
 
 
 def build_registry(source: MetricsSource) -> CollectorRegistry:

@@ -150,7 +150,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     await stack.enter_async_context(monitor)
 
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
-                               address=identity.address)
+                               address=identity.address, observer=monitor)  # request latency by endpoint
     await stack.enter_async_context(client)
     if simulator is not None:
         await simulator.fund(identity.address, usdc=settings.paper_funding_usd)

@@ -18,6 +18,8 @@ from perps_desktop.app import (
     TradingState,
 )
 from perps_desktop.app.metrics import build_registry
+from perps_desktop.exchange import LatencySnapshot
+from perps_desktop.exchange.stats import LatencyHistogram
 
 
 def breaker(name: str, state: BreakerState) -> BreakerSnapshot:
@@ -46,6 +48,15 @@ class Source:
     def api_requests(self) -> dict[str, int]:
         return {"info:allMids": 5, "exchange:order": 2}
 
+    def api_latency(self) -> dict[str, LatencySnapshot]:
+        mids = LatencyHistogram()
+        for s in (0.004, 0.004, 0.02, 0.02, 0.3):
+            mids.observe(s, ok=s < 0.1)
+        order = LatencyHistogram()
+        order.observe(0.05)
+        order.observe(0.05)
+        return {"info:allMids": mids.snapshot(), "exchange:order": order.snapshot()}
+
 
 def test_every_family_from_one_snapshot():
     text = generate_latest(build_registry(Source())).decode()
@@ -56,6 +67,21 @@ def test_every_family_from_one_snapshot():
                  "perps_traces_recorded_total 10.0", "perps_traces_flushed_total 9.0",
                  'perps_risk_decisions_total{decision="approve"} 7.0', "perps_loop_lag_seconds 0.012",
                  "perps_equity_usd 1234.5", "perps_connected 1.0"):
+        assert line in text, line
+
+
+def test_request_latency_is_a_histogram_by_endpoint_and_type():
+    text = generate_latest(build_registry(Source())).decode()
+    assert "# TYPE perps_api_request_seconds histogram" in text
+    for line in ('perps_api_request_seconds_bucket{endpoint="info",le="0.005",type="allMids"} 2.0',
+                 'perps_api_request_seconds_bucket{endpoint="info",le="0.025",type="allMids"} 4.0',
+                 'perps_api_request_seconds_bucket{endpoint="info",le="0.25",type="allMids"} 4.0',
+                 'perps_api_request_seconds_bucket{endpoint="info",le="+Inf",type="allMids"} 5.0',
+                 'perps_api_request_seconds_count{endpoint="info",type="allMids"} 5.0',
+                 'perps_api_request_seconds_bucket{endpoint="exchange",le="0.05",type="order"} 2.0',
+                 'perps_api_request_seconds_sum{endpoint="exchange",type="order"} 0.1',
+                 'perps_api_request_failures_total{endpoint="info",type="allMids"} 1.0',
+                 'perps_api_request_failures_total{endpoint="exchange",type="order"} 0.0'):
         assert line in text, line
 
 
