@@ -84,6 +84,22 @@ async def test_positions_from_the_simulator_appear_in_the_table(sim_server, make
         assert w.status.access.text() == "TRADING"
 
 
+async def test_the_performance_dock_shows_request_latency_by_endpoint(sim_server, make_window):
+    async with venue(sim_server) as sim, running_app(sim) as app:
+        w = make_window(app)
+        perf = w.panels["performance"]
+        model, chart = perf.timings_model, perf.charts["latency"]
+        wanted = {"info:allMids", "info:clearinghouseState", "exchange:order"}
+        await wait_until(lambda: wanted <= set(model.row_keys()), timeout=30)
+        keys = [str(k) for k in model.row_keys()]
+        requests = [k.startswith(("info:", "exchange:")) for k in keys]
+        assert requests == sorted(requests, reverse=True)          # the endpoints first, engine.* after
+        assert model.item_for("info:allMids").count >= 1 and model.text("info:allMids", "p99")
+        await wait_until(lambda: any(n.startswith("info:") for n in chart.curves), timeout=10)
+        assert chart.title == "Request latency"
+        assert all(n.startswith(("info:", "exchange:")) for n in chart.curves)   # no engine.* fallback
+
+
 async def test_close_buttons_leave_the_simulator_flat(sim_server, make_window):
     async with venue(sim_server) as sim, running_app(sim) as app:
         w = make_window(app)

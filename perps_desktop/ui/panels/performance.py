@@ -32,11 +32,16 @@ _SPANS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)   # the time axis widens in
 _REQUEST_PREFIXES = ("api", "http", "request", "info", "exchange", "ws")
 
 
+def _is_request(t: TimingStats) -> bool:
+    """An exchange round trip ("info:allMids", "exchange:order"), by its name's prefix."""
+    return t.name.split(".", 1)[0].split(":", 1)[0].lower() in _REQUEST_PREFIXES
+
+
 def _busiest_requests(timings: tuple[TimingStats, ...]) -> tuple[list[TimingStats], bool]:
     """The busiest request timings (by name prefix), or the busiest of any kind when there are
     none; and whether they are requests."""
     used = sorted((t for t in timings if t.count), key=lambda t: -t.count)
-    requests = [t for t in used if t.name.split(".", 1)[0].split(":", 1)[0].lower() in _REQUEST_PREFIXES]
+    requests = [t for t in used if _is_request(t)]
     return (requests or used)[:_MAX_ENDPOINTS], bool(requests)
 
 
@@ -167,7 +172,7 @@ class PerformancePanel(QWidget):
                 ch.widget.getPlotItem().getAxis(ax).setStyle(tickLength=-4)
 
         columns: tuple[Column[TimingStats], ...] = (
-            Column(key="name", title="Endpoint", value=lambda t: t.name, width=130),
+            Column(key="name", title="Endpoint", value=lambda t: t.name, width=190),
             Column(key="count", title="Count", value=lambda t: t.count, fmt=fmt_count, align="right", width=60),
             Column(key="p50", title="p50", value=lambda t: t.p50_ms, fmt=fmt_ms, align="right", width=64),
             Column(key="p99", title="p99", value=lambda t: t.p99_ms, fmt=fmt_ms, align="right", width=64,
@@ -243,7 +248,7 @@ class PerformancePanel(QWidget):
     def set_snapshot(self, snap: CoreSnapshot) -> None:
         m = snap.monitor
         if m is not None:
-            self.timings_model.set_rows(sorted(m.timings, key=lambda t: -t.count))
+            self.timings_model.set_rows(sorted(m.timings, key=lambda t: (not _is_request(t), -t.count)))
         now = time.monotonic()
         if now - self._last_sample < self.sample_s:
             return
