@@ -36,8 +36,9 @@ FTS_INSERT_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM 
 # writer runs it while idle, because the index's automatic merging is off (see _tune_fts)
 FTS_MERGE_SQL = "INSERT INTO traces_fts (traces_fts, rank) VALUES ('merge', 500)"
 
-# The report's PRAGMAs: 64 MB page cache, temp tables in memory, 256 MB memory-mapped reads.
-_PRAGMAS = ("PRAGMA cache_size = -64000", "PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 268435456")
+# The report's PRAGMAs: temp tables in memory, 256 MB memory-mapped reads; its 64 MB page cache
+# is a bounded budget instead, per connection (TraceStoreConfig.writer_cache_kib / reader_cache_kib).
+_PRAGMAS = ("PRAGMA temp_store = MEMORY", "PRAGMA mmap_size = 268435456")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,8 +171,9 @@ def migrate(conn: sqlite3.Connection, path: Path, *, target: int = SCHEMA_VERSIO
     return found
 
 
-def _apply_pragmas(conn: sqlite3.Connection, config: TraceStoreConfig) -> None:
+def _apply_pragmas(conn: sqlite3.Connection, config: TraceStoreConfig, *, cache_kib: int) -> None:
     conn.execute(f"PRAGMA busy_timeout = {int(config.busy_timeout_ms)}")
+    conn.execute(f"PRAGMA cache_size = {-int(cache_kib)}")          # negative: KiB, not pages
     for pragma in _PRAGMAS:
         conn.execute(pragma)
 
@@ -190,7 +192,7 @@ def open_writer(config: TraceStoreConfig) -> tuple[sqlite3.Connection, SchemaInf
             found, tables = _identify(conn, path, quick_check=config.check_on_open)
             if not tables:   # a new file: before anything writes its header (journal_mode does)
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            _apply_pragmas(conn, config)
+            _apply_pragmas(conn, config, cache_kib=config.writer_cache_kib)
             mode = conn.execute(f"PRAGMA journal_mode = {config.journal_mode}").fetchone()[0]
             if mode != config.journal_mode:
                 log.warning("trace database %s: journal_mode is %s, not %s", path, mode, config.journal_mode)
@@ -235,7 +237,7 @@ def open_reader(config: TraceStoreConfig, *, check: bool = False) -> tuple[sqlit
                     raise StoreError(f"trace database {path} is empty (no traces recorded yet)")
             else:
                 version, tables = _user_version(conn), _tables(conn)
-            _apply_pragmas(conn, config)
+            _apply_pragmas(conn, config, cache_kib=config.reader_cache_kib)
             conn.execute("PRAGMA query_only = 1")
     except BaseException:
         conn.close()
