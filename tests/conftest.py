@@ -58,3 +58,32 @@ async def sim_server():
     yield factory
     for sim in reversed(started):
         await sim.aclose()
+
+
+@pytest.fixture(autouse=True)
+def qt_objects_die_on_the_gui_thread():
+    """After each test, destroy what it left of Qt here, on the GUI thread, and collect cycles.
+
+    Left to the cyclic garbage collector, a closed window or dialog (they sit in reference cycles
+    through their signal connections) is destroyed on whichever thread next triggers a collection —
+    e.g. a trace-store writer thread of a later test — while the GUI thread still delivers events to
+    it: a segfault. So no Qt object is allowed to outlive the test that made it.
+    """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    yield
+    app = QApplication.instance()
+    if app is None:
+        gc.collect()
+        return
+    for w in app.topLevelWidgets():
+        try:
+            w.close()
+            w.deleteLater()
+        except RuntimeError:                    # its C++ side is already gone
+            pass
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
