@@ -62,9 +62,11 @@ async def test_venue_latency_shows_in_the_timing_and_failures_are_flagged(sim_se
         await sim.clear_faults()
         latency = client.request_latency()["info:allMids"]
     (slow, failed) = rec.by("info:allMids")
-    assert slow[2] and slow[1] >= 80.0                                 # the venue's hold is in the round trip
+    # the venue's 80 ms hold is in the round trip (Qt timers, which the qasync loop sleeps on, may wake
+    # a millisecond or two early, so allow a margin)
+    assert slow[2] and slow[1] >= 70.0
     assert not failed[2]
-    assert latency.count == 2 and latency.failed == 1 and latency.sum_s >= 0.08
+    assert latency.count == 2 and latency.failed == 1 and latency.sum_s >= 0.07
     assert dict(latency.buckets)[0.05] == sum(ms <= 50.0 for _, ms, _ in rec.calls) <= 1   # the slow one is above
 
 
