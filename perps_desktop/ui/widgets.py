@@ -1,4 +1,4 @@
-"""Small display widgets the panels share: a limit gauge, a big-number stat and a state badge.
+"""Small display widgets the panels share: a limit gauge, a big-number stat, a state badge, a flush column.
 
 They hold no colours: each sets a dynamic property (`level`, `tone`, `state`) that the QSS
 selects on.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Property, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from perps_desktop.ui.theme import set_state
 
-__all__ = ["Badge", "Gauge", "LimitBar", "Stat"]
+__all__ = ["Badge", "Gauge", "LimitBar", "Stat", "flush_column"]
 
 
 def _color_property(attr: str) -> Property:
@@ -159,3 +159,21 @@ class Badge(QLabel):
         if self.text() != text:
             self.setText(text)
         set_state(self, "state", state)
+
+
+def flush_column(owner: QWidget, *items: QWidget | QLayout | tuple[QWidget, int]) -> QVBoxLayout:
+    """Lay `items` top to bottom in `owner`, edge to edge (a dock's content has its own frame).
+
+    An item is a widget, a layout, or (widget, stretch).
+    """
+    lay = QVBoxLayout(owner)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(0)
+    for item in items:
+        if isinstance(item, tuple):
+            lay.addWidget(item[0], item[1])
+        elif isinstance(item, QLayout):
+            lay.addLayout(item)
+        else:
+            lay.addWidget(item)
+    return lay

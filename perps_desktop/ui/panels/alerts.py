@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from perps_desktop.app import Alert, CoreSnapshot, Severity
 from perps_desktop.ui.format import fmt_time
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["AlertsPanel"]
 
@@ -48,11 +49,7 @@ class AlertsPanel(QWidget):
                                                                    parent=self)
         self.table = DataTable(self.model, object_name="alertsTable", accessible_name="Alerts", sortable=False,
                                parent=self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(bar)
-        lay.addWidget(self.table)
+        flush_column(self, bar, self.table)
         self._alerts: tuple[Alert, ...] = ()
         self._announced: set[tuple[str, int]] = set()
         self.filter.currentIndexChanged.connect(lambda _: self._apply())

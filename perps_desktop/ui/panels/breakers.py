@@ -6,12 +6,13 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from perps_desktop.app import BreakerSnapshot, BreakerState, CoreSnapshot
 from perps_desktop.ui.format import DASH, fmt_age, fmt_count, fmt_ms
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable, RowAction
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["STATE_TEXT", "BreakersPanel"]
 
@@ -82,11 +83,7 @@ class BreakersPanel(QWidget):
         self.table.row_action.connect(self._on_row_action)
         self.summary = QLabel("", self)
         self.summary.setObjectName("breakersSummary")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addWidget(self.table)
-        lay.addWidget(self.summary)
+        flush_column(self, self.table, self.summary)
         self._breakers: tuple[BreakerSnapshot, ...] = ()
 
     def _on_row_action(self, name: str, key: object) -> None:

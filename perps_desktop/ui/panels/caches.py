@@ -6,12 +6,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from perps_desktop.app import CacheStats, CoreSnapshot
 from perps_desktop.ui.format import fmt_count, fmt_pct
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["CachesPanel"]
 
@@ -61,9 +62,7 @@ class CachesPanel(QWidget):
         )
         self.model: SnapshotTableModel[_Row] = SnapshotTableModel(columns, key=lambda r: r.s.name, parent=self)
         self.table = DataTable(self.model, object_name="cachesTable", accessible_name="Caches", parent=self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.table)
+        flush_column(self, self.table)
 
     def set_read_only(self, read_only: bool) -> None:
         pass

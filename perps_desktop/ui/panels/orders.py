@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from perps_desktop.app import CoreSnapshot, Fill, Order
 from perps_desktop.ui.format import fmt_px, fmt_size, fmt_time, fmt_usd, to_float
 from perps_desktop.ui.names import ACTION_PROPERTY
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable, RowAction
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["FillsPanel", "OrdersPanel"]
 
@@ -78,11 +79,7 @@ class OrdersPanel(QWidget):
         bar.setContentsMargins(8, 4, 8, 4)
         bar.addWidget(self.count, 1)
         bar.addWidget(self.cancel_all_button)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(bar)
-        lay.addWidget(self.table)
+        flush_column(self, bar, self.table)
         self._read_only = False
 
     def set_read_only(self, read_only: bool) -> None:
@@ -127,9 +124,7 @@ class FillsPanel(QWidget):
         self.model: SnapshotTableModel[Fill] = SnapshotTableModel(columns, key=lambda f: (f.tid, f.oid), parent=self)
         self.table = DataTable(self.model, object_name="fillsTable", accessible_name="Recent fills",
                                sortable=False, parent=self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.table)
+        flush_column(self, self.table)
 
     def set_read_only(self, read_only: bool) -> None:  # nothing to act on
         pass

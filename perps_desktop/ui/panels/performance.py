@@ -14,12 +14,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Property, Qt, QTimer
 from PySide6.QtGui import QColor, QShowEvent
-from PySide6.QtWidgets import QGridLayout, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QTabWidget, QWidget
 
 from perps_desktop.app import CoreSnapshot, TimingStats
 from perps_desktop.ui.format import fmt_count, fmt_ms
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["PerformancePanel"]
 
@@ -190,9 +191,7 @@ class PerformancePanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(charts, "Charts")
         self.tabs.addTab(self.timings_table, "Latency by endpoint")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.tabs)
+        flush_column(self, self.tabs)
         self._last_sample = 0.0
         self._endpoints: list[str] = []
         self._dirty: deque[str] = deque()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from perps_desktop.app import CoreSnapshot, Position
 from perps_desktop.ui.format import fmt_pct, fmt_px, fmt_size, fmt_usd, to_float
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable, RowAction
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["PositionsPanel"]
 
@@ -91,11 +92,7 @@ class PositionsPanel(QWidget):
         self.table.row_action.connect(self._on_row_action)
         self.summary = QLabel("No open positions", self)
         self.summary.setObjectName("positionsSummary")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addWidget(self.table)
-        lay.addWidget(self.summary)
+        flush_column(self, self.table, self.summary)
 
     def _on_row_action(self, name: str, key: object) -> None:
         if name == "close":

@@ -10,6 +10,7 @@ from perps_desktop.ui.format import fmt_pct, fmt_time
 from perps_desktop.ui.names import ACTION_PROPERTY
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["SEVERITY_TONE", "RecoveryPanel"]
 
@@ -98,11 +99,7 @@ class RecoveryPanel(QWidget):
         bl.addWidget(self.history_table)
         split.addWidget(top)
         split.addWidget(bottom)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(bar)
-        lay.addWidget(split, 1)
+        flush_column(self, bar, (split, 1))
 
     def set_read_only(self, read_only: bool) -> None:
         self.run_button.setEnabled(not read_only)

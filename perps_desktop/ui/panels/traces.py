@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -29,6 +28,7 @@ from perps_desktop.app import CoreSnapshot, Trace, TraceKind, TracePage, TraceQu
 from perps_desktop.ui.format import DASH, fmt_ms, fmt_px, fmt_time
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["TracesPanel"]
 
@@ -131,11 +131,7 @@ class TracesPanel(QWidget):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addLayout(bar)
-        lay.addWidget(split, 1)
+        flush_column(self, bar, (split, 1))
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
