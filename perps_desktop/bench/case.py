@@ -23,6 +23,7 @@ from typing import Any
 __all__ = ["BenchCase", "BenchContext", "Measurement"]
 
 Side = Callable[[], Any] | Callable[[], Awaitable[Any]]
+Settle = Callable[[str], Any] | Callable[[str], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,20 +65,24 @@ class BenchContext:
         return quick if (self.quick or self.smoke) else full
 
     async def compare(self, after: Side, before: Side | None = None, *, repetitions: int | None = None,
-                      warmup: int | None = None) -> Measurement:
-        """Time both sides, interleaved (before, after, before, ...), after warm-up; ms samples."""
-        reps = repetitions or self.repetitions
-        for _ in range(self.warmup if warmup is None else warmup):
-            if before is not None:
-                await _call(before)
-            await _call(after)
-        b: list[float] = []
-        a: list[float] = []
-        for _ in range(reps):
-            if before is not None:
-                b.append(await _timed(before))
-            a.append(await _timed(after))
-        return Measurement(after=a, before=b if before is not None else None)
+                      warmup: int | None = None, settle: Settle | None = None) -> Measurement:
+        """Time both sides, interleaved (before, after, before, ...), after warm-up; ms samples.
+
+        `settle(side)` ("before" / "after") runs untimed before every call of that side: what one
+        side leaves behind (a store's background work, garbage to collect, a cache to empty) is
+        dealt with there, so the next sample, of either side, does not pay for it."""
+        sides = [(name, fn) for name, fn in (("before", before), ("after", after)) if fn is not None]
+        samples: dict[str, list[float]] = {name: [] for name, _ in sides}
+        warm = self.warmup if warmup is None else warmup
+        for rep in range(warm + (repetitions or self.repetitions)):
+            for name, fn in sides:
+                if settle is not None:
+                    await _call(lambda name=name: settle(name))
+                if rep < warm:
+                    await _call(fn)
+                else:
+                    samples[name].append(await _timed(fn))
+        return Measurement(after=samples["after"], before=samples["before"] if before is not None else None)
 
 
 async def _call(fn: Side) -> Any:

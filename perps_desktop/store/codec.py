@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -146,7 +146,7 @@ def _class_swap_works() -> bool:
     return True
 
 
-def traces_from_rows(rows: list[tuple[Any, ...]], *, decode: bool) -> list[Trace]:
+def traces_from_rows(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[Trace]:
     """Traces from rows in `schema.COLUMNS` order: payloads decoded (`decode`), or left as the
     stored bytes in `payload_blob` for `decode_payload` to read when someone asks."""
     if not _FAST:
@@ -181,7 +181,7 @@ def traces_from_rows(rows: list[tuple[Any, ...]], *, decode: bool) -> list[Trace
     return out  # type: ignore[return-value]
 
 
-def _traces_from_rows_slow(rows: list[tuple[Any, ...]], *, decode: bool) -> list[Trace]:
+def _traces_from_rows_slow(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[Trace]:
     setters = {n: _slot_setter(n) for n in (*_ROW_FIELDS, "payload", "payload_blob", *(e[0] for e in _EXTRA))}
     out = []
     for r in rows:

@@ -133,8 +133,7 @@ class TraceReader:
         """The traces with these ids (missing ones left out, any order), payloads decoded."""
         wanted = orjson.dumps([int(i) for i in ids]).decode()
         with store_errors(self._config.path):
-            rows = self._conn().execute(_BY_IDS, (wanted,)).fetchall()
-        return traces_from_rows(rows, decode=True)
+            return traces_from_rows(self._conn().execute(_BY_IDS, (wanted,)), decode=True)
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
         """One page per query, all from one snapshot of the file (one read transaction, so a
@@ -152,8 +151,8 @@ class TraceReader:
             try:
                 for q in queries:
                     sql, count_sql, params = query_sql(q, fts=fts)
-                    rows = execute(sql, (*params, int(q.limit), int(q.offset))).fetchall()
-                    traces = tuple(traces_from_rows(rows, decode=not lazy))
+                    traces = tuple(traces_from_rows(execute(sql, (*params, int(q.limit), int(q.offset))),
+                                                    decode=not lazy))
                     total = execute(count_sql, params).fetchone()[0] if q.count_total else None
                     pages.append(TracePage(traces=traces, offset=q.offset, limit=q.limit, total=total))
             finally:

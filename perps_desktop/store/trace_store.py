@@ -191,6 +191,12 @@ class TraceStore:
         if self._writer is not None and self._state is StoreState.OPEN:
             await self._writer.command_async("flush")
 
+    async def maintain(self) -> None:
+        """Do the writer's idle-time upkeep now (merge the full-text index's new segments,
+        checkpoint the WAL) and wait for it; the writer otherwise does it every few commits when idle."""
+        if self._writer is not None and self._state is StoreState.OPEN:
+            await self._writer.command_async("maintain")
+
     async def prune(self, now_ms: int | None = None) -> int:
         """Run retention now (on the writer thread): delete traces older than retention_days
         before `now_ms` (default: now) and vacuum; returns how many were deleted."""

@@ -137,7 +137,7 @@ class TraceWriter:
             self._wake.set()
 
     def command(self, kind: str, arg: Any = None) -> Future[Any]:
-        """Ask the writer thread to flush / prune / close; the future resolves when it is done."""
+        """Ask the writer thread to flush / maintain / prune / close; the future resolves when it is done."""
         cmd = _Command(kind, arg)
         self._send(cmd)
         assert cmd.done is not None
@@ -230,6 +230,9 @@ class TraceWriter:
             for cmd in cmds:
                 if cmd.kind == "close":
                     closing = True
+                elif cmd.kind == "maintain":
+                    self._idle_work()
+                    cmd.resolve()
                 elif cmd.kind == "prune":
                     try:
                         cmd.resolve(self._prune(cmd.arg))

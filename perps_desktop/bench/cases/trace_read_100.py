@@ -6,10 +6,12 @@ once only makes the two reader threads take turns at the GIL). The database (~10
 rows with --quick) is built once per run with the store's own batched writer, then copied, so
 each side reads its own identical file (and neither side's reads evict the other's pages).
 
-A sample is timed from the request to the results in the caller's hands. Emptying the LRU and
-letting go of the previous sample's results happen before the clock starts, on both sides alike:
-otherwise one side's sample would pay for freeing the other side's 2,500 traces (the before
-side's come with every payload decoded: ~7 ms of deallocation).
+A sample is timed from the request to the results in the caller's hands. Emptying the LRU,
+letting go of the previous sample's results and collecting the garbage happen before the clock
+starts (`ctx.compare(settle=...)`), on both sides alike: otherwise one side's sample would pay
+for freeing the other side's 2,500 traces (the before side's come with every payload decoded:
+~7 ms of deallocation) and for the collections its ~100k objects bring on. Rows come from
+the cursor straight into Traces, so a sample's own garbage collections stay few.
 "before" is the same store with `TraceStoreConfig.unoptimised()`: no LRU, no statement reuse,
 every page's payloads decoded, rollback journal. `extra` reports the warm read (everything from
 the LRU; target <= 0.1 ms), the same 100 reads awaited one by one, and what decoding every
@@ -19,11 +21,11 @@ payload of the 50 pages would cost.
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import shutil
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -44,25 +46,6 @@ async def _build(config: TraceStoreConfig, rows: int) -> None:
                                  start_ms=int(time.time() * 1000) - (rows - start) * 1000, span_ms=chunk * 1000):
                 store.record(t)
             await store.flush()
-
-
-Side = tuple[TraceStore, Callable[[TraceStore], Awaitable[None]]]
-
-
-async def _compare(ctx: BenchContext, *, after: Side, before: Side | None = None,
-                   setup: Callable[[TraceStore], Awaitable[None]], repetitions: int | None = None) -> Measurement:
-    """`ctx.compare` with an untimed `setup(store)` before every call: warm-up, then before and
-    after interleaved, ms samples."""
-    sides = [s for s in (before, after) if s is not None]
-    samples: list[list[float]] = [[] for _ in sides]
-    for rep in range(ctx.warmup + (repetitions or ctx.repetitions)):
-        for (store, fn), out in zip(sides, samples, strict=True):
-            await setup(store)
-            t0 = time.perf_counter()
-            await fn(store)
-            if rep >= ctx.warmup:
-                out.append((time.perf_counter() - t0) * 1000.0)
-    return Measurement(after=samples[-1], before=samples[0] if before is not None else None)
 
 
 async def _run(ctx: BenchContext) -> Measurement:
@@ -99,21 +82,24 @@ async def _run(ctx: BenchContext) -> Measurement:
         for q in queries:
             held.append(await store.query(q))
 
-    async def cold_setup(store: TraceStore) -> None:
-        store.clear_cache()
-        await release()
-
     async def release() -> None:
         held.clear()
         await asyncio.sleep(0)     # let the loop drop its last references too
+        gc.collect()               # and the garbage the last sample made (the before side's is ~100k objects)
 
     async with TraceStore(base) as after, TraceStore(before_cfg) as before:
-        m = await _compare(ctx, after=(after, read), before=(before, read), setup=cold_setup)
+        stores = {"after": after, "before": before}
+
+        async def cold(side: str) -> None:
+            stores[side].clear_cache()
+            await release()
+
+        m = await ctx.compare(after=lambda: read(after), before=lambda: read(before), settle=cold)
         await read(after)
         await release()
-        warm_m = await _compare(ctx, after=(after, warm), setup=lambda _s: release(),
-                                repetitions=max(ctx.repetitions, 5))
-        seq_m = await _compare(ctx, after=(after, one_by_one), setup=cold_setup)
+        warm_m = await ctx.compare(after=lambda: warm(after), settle=lambda _side: release(),
+                                   repetitions=max(ctx.repetitions, 5))
+        seq_m = await ctx.compare(after=lambda: one_by_one(after), settle=cold)
         await release()
         before.clear_cache()
         before_pages = await before.query_many(queries)

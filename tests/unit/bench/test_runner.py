@@ -183,3 +183,16 @@ def test_a_row_that_needs_qt_runs_in_a_child_process_on_a_qt_loop():
     row = run_entry(qt_entry, smoke=True, settings=load_settings())
     assert row.error is None, row.error
     assert row.after is not None and row.extra["events_per_repetition"] > 0   # the child's Measurement came back
+
+
+async def test_compare_settles_each_side_untimed_before_every_call():
+    events: list[str] = []
+
+    async def settle(side: str) -> None:
+        events.append(f"settle-{side}")
+
+    ctx = BenchContext(repetitions=2, warmup=1)
+    m = await ctx.compare(after=lambda: events.append("after"), before=lambda: events.append("before"),
+                          settle=settle)
+    assert events == ["settle-before", "before", "settle-after", "after"] * 3
+    assert len(m.after) == 2 and m.before is not None and len(m.before) == 2

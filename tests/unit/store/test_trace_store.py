@@ -273,3 +273,18 @@ async def test_the_text_index_is_merged_while_idle_not_inside_commits(tmp_path):
     # merged between commits: without the idle merges these 40 commits leave 10 segments
     assert conn.execute("SELECT count(DISTINCT segid) FROM traces_fts_idx").fetchone()[0] <= 4
     conn.execute("INSERT INTO traces_fts (traces_fts) VALUES ('integrity-check')")
+
+
+async def test_maintain_merges_the_text_index_and_checkpoints_now(tmp_path):
+    cfg = _config(tmp_path)
+    async with TraceStore(cfg) as store:
+        for i in range(6):                            # fewer commits than the idle merge waits for
+            store.record(_trace(i, reason=f"gamma w{i}"))
+            await store.flush()
+        conn = sqlite3.connect(cfg.path)
+        segments = conn.execute("SELECT count(DISTINCT segid) FROM traces_fts_idx").fetchone()[0]
+        assert segments >= 4                          # one per commit, nothing merged yet
+        await store.maintain()
+        assert conn.execute("SELECT count(DISTINCT segid) FROM traces_fts_idx").fetchone()[0] < segments
+        assert len((await store.query(TraceQuery(text="gamma", limit=100))).traces) == 6
+        conn.close()
