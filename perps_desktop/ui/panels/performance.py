@@ -93,6 +93,17 @@ class _Chart:
             self.times[name] = deque(maxlen=self.maxlen)
         return c
 
+    def drop(self, name: str) -> None:
+        """Take the curve `name` (and its legend entry) off the chart, with its points."""
+        c = self.curves.pop(name, None)
+        if c is None:
+            return
+        legend = self.widget.getPlotItem().legend
+        if legend is not None:
+            legend.removeItem(c)
+        self.widget.removeItem(c)
+        del self.data[name], self.times[name]
+
     def add(self, name: str, t: float, value: float) -> None:
         self.data[name].append(value)
         self.times[name].append(t)
@@ -193,7 +204,7 @@ class PerformancePanel(QWidget):
         self.tabs.addTab(self.timings_table, "Latency by endpoint")
         flush_column(self, self.tabs)
         self._last_sample = 0.0
-        self._endpoints: list[str] = []
+        self._endpoints: dict[str, int] = {}      # endpoint on the latency chart -> its palette slot
         self._dirty: deque[str] = deque()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(120)
@@ -239,8 +250,7 @@ class PerformancePanel(QWidget):
     def _curve_color(self, ch: _Chart, name: str, i: int) -> QColor:
         if ch is self.charts["latency"]:
             endpoint = name.rsplit(" ", 1)[0]
-            idx = self._endpoints.index(endpoint) if endpoint in self._endpoints else i
-            return self._palette[idx % len(self._palette)]
+            return self._palette[self._endpoints.get(endpoint, i) % len(self._palette)]
         defaults = {"p50": 0, "p99": 1, "recorded": 2, "rss": 3}
         return self._palette[defaults.get(name, i) % len(self._palette)]
 
@@ -281,14 +291,34 @@ class PerformancePanel(QWidget):
         if busiest and ch["latency"].title != title:
             ch["latency"].title = title
             self._restyle()
+        self._make_room(ch["latency"], [t.name for t in busiest])
         for t in busiest:
             if t.name not in self._endpoints:
-                self._endpoints.append(t.name)
-            color = self._palette[self._endpoints.index(t.name) % len(self._palette)]
+                taken = set(self._endpoints.values())
+                self._endpoints[t.name] = next(i for i in range(len(taken) + 1) if i not in taken)
+            color = self._palette[self._endpoints[t.name] % len(self._palette)]
             ch["latency"].curve(f"{t.name} p99", color, legend=t.name)
             ch["latency"].curve(f"{t.name} p50", color, dashed=True, legend=None)
             ch["latency"].add(f"{t.name} p99", now, t.p99_ms)
             ch["latency"].add(f"{t.name} p50", now, t.p50_ms)
+
+    def _make_room(self, chart: _Chart, busiest: list[str]) -> None:
+        """Keep the latency chart to _MAX_ENDPOINTS endpoints: when a new one becomes one of the
+        busiest, the endpoint that left the busiest longest ago goes (its curves and legend entry),
+        so the legend does not grow for as long as the window is open."""
+        # least recently busy first: an endpoint moves to the end of the dict each time it is busy
+        for name in busiest:
+            if name in self._endpoints:
+                self._endpoints[name] = self._endpoints.pop(name)
+        new = [n for n in busiest if n not in self._endpoints]
+        if not new:
+            return
+        idle = [n for n in self._endpoints if n not in busiest]
+        while idle and len(self._endpoints) + len(new) > _MAX_ENDPOINTS:
+            name = idle.pop(0)
+            del self._endpoints[name]
+            chart.drop(f"{name} p99")
+            chart.drop(f"{name} p50")
 
     def points(self) -> dict[str, int]:
         """How many points each chart holds (tests check the charts move)."""
