@@ -20,7 +20,7 @@ from perps_desktop import __version__
 from perps_desktop.errors import SchemaTooNew, StoreCorrupt, StoreError
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["COLUMNS", "FTS_INSERT_SQL", "FTS_MERGE_SQL", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo", "migrate",
+__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo", "migrate",
            "open_reader", "open_writer", "store_errors"]
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,9 @@ APPLICATION_ID = 0x50445452          # "PDTR": written into the header, so other
 COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, payload"
 INSERT_SQL = ("INSERT INTO traces (time_ms, kind, symbol, strategy, side, size, price, decision, reason, "
               "latency_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-FTS_INSERT_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM traces WHERE id >= ?"
+# the full-text index is brought up to date by the writer while idle, not inside the commits
+# that add the rows (writer.py `_index_text`): the rows with ids in (?, ?]
+FTS_INDEX_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM traces WHERE id > ? AND id <= ?"
 # merges up to 500 pages of the full-text index's small segments (levels with >= 4 of them); the
 # writer runs it while idle, because the index's automatic merging is off (see _tune_fts)
 FTS_MERGE_SQL = "INSERT INTO traces_fts (traces_fts, rank) VALUES ('merge', 500)"

@@ -192,8 +192,9 @@ class TraceStore:
             await self._writer.command_async("flush")
 
     async def maintain(self) -> None:
-        """Do the writer's idle-time upkeep now (merge the full-text index's new segments,
-        checkpoint the WAL) and wait for it; the writer otherwise does it every few commits when idle."""
+        """Do the writer's idle-time upkeep now (index the text of the newest traces, merge the
+        full-text index's new segments, checkpoint the WAL) and wait for it; the writer otherwise
+        does it when idle."""
         if self._writer is not None and self._state is StoreState.OPEN:
             await self._writer.command_async("maintain")
 
@@ -243,8 +244,12 @@ class TraceStore:
         return (await self.query_many((query,)))[0]
 
     async def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
-        """Several pages at once; the ones not cached since the last commit in one thread hop."""
-        gen = self._writer.generation if self._writer is not None else 0
+        """Several pages at once; the ones not cached since the last commit in one thread hop.
+        A text search first has the writer index what it committed since it was last idle."""
+        w = self._writer
+        if w is not None and w.text_behind and self._state is StoreState.OPEN and any(q.text for q in queries):
+            await w.command_async("index")
+        gen = w.generation if w is not None else 0
         cache = self._pages
         pages: list[TracePage | None] = []
         missing: list[int] = []

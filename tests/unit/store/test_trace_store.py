@@ -281,10 +281,48 @@ async def test_maintain_merges_the_text_index_and_checkpoints_now(tmp_path):
         for i in range(6):                            # fewer commits than the idle merge waits for
             store.record(_trace(i, reason=f"gamma w{i}"))
             await store.flush()
+            assert len((await store.query(TraceQuery(text=f"w{i}"))).traces) == 1   # indexed now: a segment
         conn = sqlite3.connect(cfg.path)
         segments = conn.execute("SELECT count(DISTINCT segid) FROM traces_fts_idx").fetchone()[0]
-        assert segments >= 4                          # one per commit, nothing merged yet
+        assert segments >= 4                          # one per indexing, nothing merged yet
         await store.maintain()
         assert conn.execute("SELECT count(DISTINCT segid) FROM traces_fts_idx").fetchone()[0] < segments
         assert len((await store.query(TraceQuery(text="gamma", limit=100))).traces) == 6
         conn.close()
+
+
+async def test_a_text_search_finds_what_was_committed_a_moment_ago(tmp_path):
+    async with TraceStore(_config(tmp_path)) as store:
+        for round_ in range(5):                       # the index is brought up to date off the commit path
+            store.record(_trace(round_, reason=f"delta round{round_}"))
+            await store.flush()
+            hits = await store.query(TraceQuery(text=f"round{round_}", limit=10))
+            assert [t.reason for t in hits.traces] == [f"delta round{round_}"]
+
+
+def _unindex(path: Path, ids: list[int]) -> None:
+    """Take traces out of the full-text index, as a process killed before indexing them leaves it."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executemany("INSERT INTO traces_fts (traces_fts, rowid, reason) "
+                         "SELECT 'delete', id, reason FROM traces WHERE id = ?", [(i,) for i in ids])
+    conn.close()
+
+
+@pytest.mark.parametrize("missing", ["tail", "middle"])
+async def test_a_file_whose_text_index_lags_is_caught_up_at_open(tmp_path, missing):
+    cfg = _config(tmp_path)
+    async with TraceStore(cfg) as store:
+        for i in range(30):
+            store.record(_trace(i, reason=f"epsilon n{i}"))
+    ids = list(range(26, 31)) if missing == "tail" else list(range(10, 15))
+    _unindex(cfg.path, ids)
+    async with TraceStore(cfg) as store:
+        hits = await store.query(TraceQuery(text="epsilon", limit=100))
+        assert len(hits.traces) == 30
+        assert len((await store.query(TraceQuery(text=f"n{ids[0] - 1}", limit=10))).traces) == 1
+    conn = sqlite3.connect(cfg.path)
+    # rank 1: the index is checked against the table, row by row (it raises if one is missing)
+    conn.execute("INSERT INTO traces_fts (traces_fts, rank) VALUES ('integrity-check', 1)")
+    assert conn.execute("SELECT count(*) FROM traces_fts_docsize").fetchone()[0] == 30
+    conn.close()
