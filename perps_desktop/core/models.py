@@ -336,6 +336,17 @@ class TraceQuery:
     offset: int = 0
     count_total: bool = False           # also count every match (TracePage.total); costs a scan
     with_payload: bool = True           # False: leave payloads out (a table view), ~15% cheaper
+    # A query is the key of the store's page cache, looked up once per page read: its hash is
+    # computed once here, not from its ten fields on every lookup (~1 µs each).
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((
+            self.symbol, self.kind, self.strategy, self.text, self.since_ms, self.until_ms, self.limit,
+            self.offset, self.count_total, self.with_payload)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(**FROZEN)
