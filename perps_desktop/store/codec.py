@@ -124,9 +124,10 @@ def decode_payload(trace: Trace) -> Any:
 # object.__setattr__ calls) and setting the slots through their descriptors ~0.8 µs. Here a row
 # is written into a `_Filling` — the same slots as Trace, without the frozen __setattr__ — with
 # plain attribute stores, and the object then becomes a Trace by `__class__` assignment, which
-# CPython allows between classes of identical layout: ~0.35 µs a trace, and what comes out is a
+# CPython allows between classes of identical layout: ~0.3 µs a trace, and what comes out is a
 # real Trace (its type, equality, hashing and frozenness). tests/unit/store checks the result
-# equals Trace(...). Fields added to Trace later get their defaults via _EXTRA.
+# equals Trace(...). Should Trace gain fields the rows do not carry (_EXTRA), the slow path
+# fills them with their defaults.
 
 class _Filling:
     __slots__ = Trace.__slots__
@@ -149,35 +150,30 @@ def _class_swap_works() -> bool:
 def traces_from_rows(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[Trace]:
     """Traces from rows in `schema.COLUMNS` order: payloads decoded (`decode`), or left as the
     stored bytes in `payload_blob` for `decode_payload` to read when someone asks."""
-    if not _FAST:
+    if not _FAST or _EXTRA:
         return _traces_from_rows_slow(rows, decode=decode)
-    new, filling, cls, dec, extra = object.__new__, _Filling, Trace, decode_blob, _EXTRA
+    new, filling, cls = object.__new__, _Filling, Trace
     out = []
     append = out.append
-    for r in rows:
-        t = new(filling)
-        t.id = r[0]
-        t.time_ms = r[1]
-        t.kind = r[2]
-        t.symbol = r[3]
-        t.strategy = r[4]
-        t.side = r[5]
-        t.size = r[6]
-        t.price = r[7]
-        t.decision = r[8]
-        t.reason = r[9]
-        t.latency_ms = r[10]
-        if decode:
-            t.payload = dec(r[11])
+    # one tuple unpack into the slots per row (~15% cheaper than twelve `t.x = r[i]`)
+    if decode:
+        dec = decode_blob
+        for r in rows:
+            t = new(filling)
+            (t.id, t.time_ms, t.kind, t.symbol, t.strategy, t.side, t.size, t.price, t.decision, t.reason,
+             t.latency_ms, blob) = r
+            t.payload = dec(blob)
             t.payload_blob = None
-        else:
+            t.__class__ = cls  # type: ignore[assignment]
+            append(t)
+    else:
+        for r in rows:
+            t = new(filling)
+            (t.id, t.time_ms, t.kind, t.symbol, t.strategy, t.side, t.size, t.price, t.decision, t.reason,
+             t.latency_ms, t.payload_blob) = r
             t.payload = None
-            t.payload_blob = r[11]
-        if extra:
-            for name, default, factory in extra:
-                setattr(t, name, default if factory is dataclasses.MISSING else factory())
-        t.__class__ = cls  # type: ignore[assignment]
-        append(t)
+            t.__class__ = cls  # type: ignore[assignment]
+            append(t)
     return out  # type: ignore[return-value]
 
 
