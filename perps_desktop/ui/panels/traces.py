@@ -3,7 +3,11 @@
 The panel never holds the whole table: it asks for one page (`query_requested(TraceQuery)`),
 shows what comes back (`set_page`), and asks for one trace's details when a row is selected
 (`trace_selected(id)` -> `set_detail`). With "Live" on and the first page shown, it re-asks
-at most once a second while the core records traces.
+at most once a second while the core records traces, and only while it is on screen: in a
+background tab (where the default layout puts it) it would otherwise read and decode a page a
+second that nobody sees, each kept a while by the store's page cache. The window re-sends the
+last snapshot when a dock's tab is raised, so the table catches up as it comes into view.
+Pages come without payloads (the table shows none); a selected trace's come with its details.
 """
 
 from __future__ import annotations
@@ -151,7 +155,8 @@ class TracesPanel(QWidget):
         symbol = self.symbol_edit.text().strip().upper() or None
         text = self.text_edit.text().strip() or None
         return TraceQuery(symbol=symbol, kind=self.kind_combo.currentData(), text=text,
-                          limit=self.page_size, offset=self.offset if offset is None else offset)
+                          limit=self.page_size, offset=self.offset if offset is None else offset,
+                          with_payload=False)
 
     def request(self, offset: int | None = None) -> None:
         q = self.query(offset)
@@ -208,10 +213,14 @@ class TracesPanel(QWidget):
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:
         counter = snap.traces.recorded + snap.traces.flushed
-        if counter == self._seen_counter:
-            return
+        if counter == self._seen_counter or (self._seen_counter >= 0 and not self.shown()):
+            return                      # nothing new, or out of sight (the next snapshot once shown catches up)
         now = time.monotonic()
         if self._seen_counter < 0 or (self.live_check.isChecked() and self.offset == 0 and not self.pending
                                       and now - self._last_query_at >= self.live_interval_s):
             self._seen_counter = counter
             self.request(offset=0)
+
+    def shown(self) -> bool:
+        """On screen: a dock in a background tab stays `isVisible()` but has nothing visible."""
+        return self.isVisible() and not self.visibleRegion().isEmpty()
