@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -137,6 +138,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         if window is not None:
             window.close()
         await app.aclose()
+        shutil.rmtree(work, ignore_errors=True)     # its trace database and window layout
 
     lags = list(probe.lags)
     n_win = max(1, int(wall // max(2.5, args.seconds / 5)))
