@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QLayout, QSizePolicy, QVBoxLa
 
 from perps_desktop.ui.theme import set_state
 
-__all__ = ["Badge", "Gauge", "LimitBar", "Stat", "flush_column"]
+__all__ = ["Badge", "Gauge", "LimitBar", "Stat", "flush_column", "on_screen"]
 
 
 def _color_property(attr: str) -> Property:
@@ -177,3 +177,9 @@ def flush_column(owner: QWidget, *items: QWidget | QLayout | tuple[QWidget, int]
         else:
             lay.addWidget(item)
     return lay
+
+
+def on_screen(widget: QWidget) -> bool:
+    """Whether any of `widget` can be seen: a dock in a background tab stays `isVisible()` (so
+    panels that poll or repaint on a timer ask this instead) but has an empty visible region."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()

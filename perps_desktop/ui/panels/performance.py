@@ -20,7 +20,7 @@ from perps_desktop.app import CoreSnapshot, TimingStats
 from perps_desktop.ui.format import fmt_count, fmt_ms
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
-from perps_desktop.ui.widgets import flush_column
+from perps_desktop.ui.widgets import flush_column, on_screen
 
 __all__ = ["PerformancePanel"]
 
@@ -267,8 +267,9 @@ class PerformancePanel(QWidget):
 
     def _redraw_one(self) -> None:
         """Redraw one chart that has new points: each paint pass then holds at most one chart
-        (a chart repaint costs a few ms; four at once were a 20-40 ms stall of the loop)."""
-        if not self._dirty or not self.isVisible():
+        (a chart repaint costs a few ms; four at once were a 20-40 ms stall of the loop). Nothing
+        is drawn while the dock is behind another tab; its charts catch up when it is raised."""
+        if not self._dirty or not on_screen(self):
             return
         self.charts[self._dirty.popleft()].redraw(self._last_sample)
 

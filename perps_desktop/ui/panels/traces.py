@@ -32,7 +32,7 @@ from perps_desktop.app import CoreSnapshot, Trace, TraceKind, TracePage, TraceQu
 from perps_desktop.ui.format import DASH, fmt_ms, fmt_px, fmt_time
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
-from perps_desktop.ui.widgets import flush_column
+from perps_desktop.ui.widgets import flush_column, on_screen
 
 __all__ = ["TracesPanel"]
 
@@ -213,14 +213,10 @@ class TracesPanel(QWidget):
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:
         counter = snap.traces.recorded + snap.traces.flushed
-        if counter == self._seen_counter or (self._seen_counter >= 0 and not self.shown()):
+        if counter == self._seen_counter or (self._seen_counter >= 0 and not on_screen(self)):
             return                      # nothing new, or out of sight (the next snapshot once shown catches up)
         now = time.monotonic()
         if self._seen_counter < 0 or (self.live_check.isChecked() and self.offset == 0 and not self.pending
                                       and now - self._last_query_at >= self.live_interval_s):
             self._seen_counter = counter
             self.request(offset=0)
-
-    def shown(self) -> bool:
-        """On screen: a dock in a background tab stays `isVisible()` but has nothing visible."""
-        return self.isVisible() and not self.visibleRegion().isEmpty()
