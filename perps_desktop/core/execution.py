@@ -33,6 +33,12 @@ Tracer = Callable[..., None]
 log = logging.getLogger(__name__)
 
 
+def _short(size: Decimal) -> str:
+    """A requested size for people: six significant digits (the strategy's $-sized request is
+    0.007696688884441913 BTC; the exchange rounds it to its lot size anyway, as the fill says)."""
+    return f"{Decimal(f'{size:.6g}').normalize():f}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Execution:
     """What one `execute` did: the requests sent (may be fewer than asked) and their outcomes."""
@@ -108,7 +114,7 @@ class OrderExecutor:
             self._trace(TraceKind.ORDER, symbol=req.symbol, strategy=sig.strategy, side=sig.side.value,
                         size=float(req.size), price=float(req.limit_px),
                         decision="sent" if ok else ("refused" if refused is not None else "failed"),
-                        reason=f"{sig.side.name.lower()} {req.size.normalize():f} {req.symbol} IOC: {detail}",
+                        reason=f"{sig.side.name.lower()} {_short(req.size)} {req.symbol} IOC: {detail}",
                         latency_ms=latency, payload={"cloid": req.cloid, "oid": oid, "risk": d.decision.value,
                                                      "reduce_only": req.reduce_only})
         return Execution(requests=tuple(reqs), results=tuple(results), refused=refused)
