@@ -100,6 +100,7 @@ class TraceWriter:
         self._fts = False
         self._last_id = 0              # the newest trace id committed
         self._fts_upto = 0             # the full-text index holds every trace up to this id
+        self._index_failing = False
         self._encoder = PayloadEncoder(min_bytes=config.compress_min_bytes, level=config.compress_level)
         self._closing = False
         self._stopped = False
@@ -147,7 +148,7 @@ class TraceWriter:
             self._wake.set()
 
     def command(self, kind: str, arg: Any = None) -> Future[Any]:
-        """Ask the writer thread to flush / maintain / prune / close; the future resolves when it is done."""
+        """Ask the writer thread to flush / index / maintain / prune / close; the future resolves when done."""
         cmd = _Command(kind, arg)
         self._send(cmd)
         assert cmd.done is not None
@@ -380,9 +381,14 @@ class TraceWriter:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
-            log.warning("trace store: the full-text index is behind (%s); next try when idle", exc)
+            if not self._index_failing:          # once, not at every wake while it lasts
+                self._index_failing = True
+                log.warning("trace store: the full-text index is behind (%s); trying again when idle", exc)
             return
         self._fts_upto = last
+        if self._index_failing:
+            self._index_failing = False
+            log.info("trace store: the full-text index has caught up")
 
     def _rollback(self) -> None:
         conn = self._conn
