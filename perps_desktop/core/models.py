@@ -7,7 +7,7 @@ Times are integer milliseconds since the epoch (`*_ms`).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -341,12 +341,14 @@ class TraceQuery:
     _hash: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((
-            self.symbol, self.kind, self.strategy, self.text, self.since_ms, self.until_ms, self.limit,
-            self.offset, self.count_total, self.with_payload)))
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, name) for name in _TRACE_QUERY_KEY)))
 
     def __hash__(self) -> int:
         return self._hash
+
+
+# the fields equality compares, so the cached hash follows them (a field added later included)
+_TRACE_QUERY_KEY = tuple(f.name for f in fields(TraceQuery) if f.compare)
 
 
 @dataclass(**FROZEN)

@@ -27,7 +27,7 @@ from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import Alert, Severity, Trace
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import PayloadEncoder
-from perps_desktop.store.schema import FTS_INDEX_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer
+from perps_desktop.store.schema import FTS_INDEX_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
 __all__ = ["TraceWriter"]
@@ -200,17 +200,13 @@ class TraceWriter:
     def _run_open(self) -> None:
         try:
             self._conn, info = open_writer(self._config)
+            self._fts = info.fts
+            with store_errors(self._config.path):
+                self._last_id, self._fts_upto = self._text_state()
         except BaseException as exc:
-            self._closing = True
-            self._ready.set_exception(exc)
-            return
-        self._fts = info.fts
-        try:
-            self._last_id, self._fts_upto = self._text_state()
-        except sqlite3.Error as exc:
             self._close_connection()
             self._closing = True
-            self._ready.set_exception(StoreError(f"trace database {self._config.path}: {exc}"))
+            self._ready.set_exception(exc)
             return
         self._ready.set_result(info)
         closers: list[_Command] = []

@@ -5,10 +5,11 @@ compress the payloads over 1 KB (zstd-3), insert with the 4 indices and the FTS 
 and hand the answer back to the loop. Both stores start from the same 10,000-row file (2,000
 with --quick). "before" is the same store with `TraceStoreConfig.unoptimised()`: a commit per
 trace, SQLite's default rollback journal and synchronous=FULL, no statement reuse. Before every
-sample, untimed, both stores' writers do their idle-time upkeep (`TraceStore.maintain`: full-text
-merge, WAL checkpoint): the before side's 100 commits a sample otherwise leave a merge running
-on the second core while the after side is timed (measured: after median 2.4 ms alone, 3.1-3.4 ms
-interleaved without this).
+sample, untimed, both stores' writers do their idle-time upkeep (`TraceStore.maintain`: text
+indexing, full-text merge, WAL checkpoint): the before side's 100 commits a sample otherwise leave
+that work running on the second core while the after side is timed. Interleaving still costs the
+after side something (measured: after median 2.1-2.4 ms alone, 2.5-3.3 ms interleaved with the
+settling): the before side's work leaves the CPU caches cold, which no untimed step undoes.
 
 `extra` also reports what recording costs the loop at 1,000 traces a second (target < 2%):
 the loop's time inside `record()` over wall time, and the writer thread's CPU over wall time.
@@ -98,7 +99,7 @@ async def _run(ctx: BenchContext) -> Measurement:
     async with TraceStore(after_cfg) as after, TraceStore(before_cfg) as before:
         commits = {"after": after.stats().batches, "before": before.stats().batches}
         async def settle(_side: str) -> None:
-            # both writers' idle-time upkeep (index merge, WAL checkpoint) done now, and garbage
+            # both writers' idle-time upkeep (text index, merge, WAL checkpoint) done now, and garbage
             # collected, so neither side's sample pays for the other's background work
             await after.maintain()
             await before.maintain()
