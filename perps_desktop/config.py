@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     base_url: str | None = Field(None, validation_alias=_env("PERPS_BASE_URL"))
     address: str | None = Field(None, validation_alias=_env("PERPS_ADDRESS"))
     db_path: Path | None = Field(None, validation_alias=_env("PERPS_DB_PATH"))
+    bot: str | None = Field(None, validation_alias=_env("PERPS_BOT"), max_length=100)  # names this core's traces
     log_level: LogLevel = Field("INFO", validation_alias=_env("PERPS_LOG_LEVEL"))
     hl_private_key: SecretStr | None = Field(None, validation_alias=_env("HL_PRIVATE_KEY"), repr=False)
     sim_seed: int = _int(7, "SIM_SEED")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,12 @@ class Identity:
     @property
     def read_only(self) -> bool:
         return self.private_key is None
+
+    @property
+    def bot(self) -> str:
+        """This core's name in a trace database several cores share: host and shortened account."""
+        a = self.address or ""
+        return f"{socket.gethostname()}/{a[:6]}..{a[-4:]}" if a else socket.gethostname()
 
 
 def _address_of(key: str) -> str:

@@ -123,7 +123,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     alerts = AlertManager(AlertConfig.from_settings(settings))
     alerts.add_sink(log_sink())
     store = await stack.enter_async_context(TraceStore(
-        TraceStoreConfig.from_settings(settings), caches=caches,
+        TraceStoreConfig.from_settings(settings, bot=settings.bot or identity.bot), caches=caches,
         on_alert=lambda a: alerts.raise_alert(a.key, a.source, a.severity, a.message)))
 
     def trace(kind: TraceKind, **fields: Any) -> None:

@@ -318,6 +318,8 @@ class Trace:
     decision: str | None = None
     reason: str = ""
     latency_ms: float | None = None
+    # which core wrote it ("host/0x12ab..cdef" by default): "" until the store stamps its own
+    bot: str = ""
     payload: dict[str, Any] | None = None
     # the stored (maybe zstd-compressed) JSON of `payload`, set on query results instead of a
     # decoded `payload` so a page of traces costs no JSON decoding; `store.decode_payload` reads it
@@ -329,6 +331,7 @@ class TraceQuery:
     symbol: str | None = None
     kind: str | None = None
     strategy: str | None = None
+    bot: str | None = None              # only this core's traces (a database several cores share)
     text: str | None = None             # full-text match on the reason
     since_ms: int | None = None
     until_ms: int | None = None

@@ -37,7 +37,7 @@ _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_80
 _TABLE_COLUMNS = ("id", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision", "latency_ms",
                   "reason")
 _CSV_COLUMNS = ("id", "time_ms", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision",
-                "latency_ms", "reason", "payload")
+                "latency_ms", "bot", "reason", "payload")
 
 
 def parse_since(text: str, *, now_ms: int | None = None) -> int:
@@ -73,7 +73,7 @@ def _cell(v: Any) -> str:
 def _record(t: Trace) -> dict[str, Any]:
     return {"id": t.id, "time_ms": t.time_ms, "time": format_time(t.time_ms), "kind": t.kind, "symbol": t.symbol,
             "strategy": t.strategy, "side": t.side, "size": t.size, "price": t.price, "decision": t.decision,
-            "latency_ms": t.latency_ms, "reason": t.reason, "payload": decode_payload(t)}
+            "latency_ms": t.latency_ms, "bot": t.bot, "reason": t.reason, "payload": decode_payload(t)}
 
 
 def _write_table(traces: Sequence[Trace], out: IO[str]) -> None:
@@ -124,8 +124,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     config = TraceStoreConfig.from_settings(settings, read_only=True, lazy_payload=False, check_on_open=False,
                                             read_threads=1, cache_size=0, query_cache_size=0)
-    query = TraceQuery(symbol=getattr(args, "symbol", None), kind=getattr(args, "kind", None), since_ms=since_ms,
-                       limit=min(limit, 100_000))
+    query = TraceQuery(symbol=getattr(args, "symbol", None), kind=getattr(args, "kind", None),
+                       bot=getattr(args, "bot", None), since_ms=since_ms, limit=min(limit, 100_000))
     try:
         traces = asyncio.run(_read(config, query))
     except StoreError as exc:

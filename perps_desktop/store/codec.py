@@ -33,7 +33,8 @@ _dumps = orjson.dumps
 
 # The columns of a stored trace, in SELECT order (see schema.COLUMNS).
 _ROW_FIELDS = ("id", "time_ms", "kind", "symbol", "strategy", "side", "size", "price", "decision", "reason",
-               "latency_ms")
+               "latency_ms", "bot")
+_PAYLOAD = len(_ROW_FIELDS)      # the payload's column follows them
 
 
 def _default(obj: Any) -> Any:
@@ -52,10 +53,11 @@ def _default(obj: Any) -> Any:
 class PayloadEncoder:
     """Serialises and compresses payloads; one per thread (a zstd compressor is not thread-safe)."""
 
-    __slots__ = ("_compress", "errors", "min_bytes")
+    __slots__ = ("_compress", "bot", "errors", "min_bytes")
 
-    def __init__(self, *, min_bytes: int, level: int) -> None:
+    def __init__(self, *, min_bytes: int, level: int, bot: str = "") -> None:
         self.min_bytes = min_bytes
+        self.bot = bot                   # written for traces that do not name their bot
         self._compress = zstandard.ZstdCompressor(level=level).compress
         self.errors = 0
 
@@ -94,6 +96,7 @@ class PayloadEncoder:
                 decision if decision is None or type(decision) is str else str(decision),
                 reason if type(reason) is str else (str(reason) if reason is not None else ""),
                 latency if latency is None or type(latency) is float else float(latency),
+                t.bot or self.bot,
                 self.encode(t.payload))
 
 
@@ -161,7 +164,7 @@ def traces_from_rows(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[T
         for r in rows:
             t = new(filling)
             (t.id, t.time_ms, t.kind, t.symbol, t.strategy, t.side, t.size, t.price, t.decision, t.reason,
-             t.latency_ms, blob) = r
+             t.latency_ms, t.bot, blob) = r
             t.payload = dec(blob)
             t.payload_blob = None
             t.__class__ = cls  # type: ignore[assignment]
@@ -170,7 +173,7 @@ def traces_from_rows(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[T
         for r in rows:
             t = new(filling)
             (t.id, t.time_ms, t.kind, t.symbol, t.strategy, t.side, t.size, t.price, t.decision, t.reason,
-             t.latency_ms, t.payload_blob) = r
+             t.latency_ms, t.bot, t.payload_blob) = r
             t.payload = None
             t.__class__ = cls  # type: ignore[assignment]
             append(t)
@@ -184,8 +187,8 @@ def _traces_from_rows_slow(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> 
         t = object.__new__(Trace)
         for i, name in enumerate(_ROW_FIELDS):
             setters[name](t, r[i])
-        setters["payload"](t, decode_blob(r[11]) if decode else None)
-        setters["payload_blob"](t, None if decode else r[11])
+        setters["payload"](t, decode_blob(r[_PAYLOAD]) if decode else None)
+        setters["payload_blob"](t, None if decode else r[_PAYLOAD])
         for name, default, factory in _EXTRA:
             setters[name](t, default if factory is dataclasses.MISSING else factory())
         out.append(t)

@@ -3,6 +3,7 @@
 Version history (a newer app migrates an older file in place; an older app refuses a newer file):
     1  `traces` + composite indices (symbol, time), (kind, time), (strategy, time)
     2  index on time alone (time ranges, retention) + FTS5 index on `reason`
+    3  `bot`: which core wrote the trace (older rows: ''), + index (bot, time)
 Adding a version: append a step to `_MIGRATIONS`, bump `SCHEMA_VERSION`, and add a test that
 opens a file of the previous version.
 """
@@ -20,17 +21,18 @@ from perps_desktop import __version__
 from perps_desktop.errors import SchemaTooNew, StoreCorrupt, StoreError
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo", "migrate",
-           "open_reader", "open_writer", "store_errors"]
+__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_COLUMNS", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo",
+           "migrate", "open_reader", "open_writer", "store_errors"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x50445452          # "PDTR": written into the header, so other files are refused
 
-COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, payload"
-INSERT_SQL = ("INSERT INTO traces (time_ms, kind, symbol, strategy, side, size, price, decision, reason, "
-              "latency_ms, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, bot, payload"
+# the columns a new row is given, in `codec.PayloadEncoder.row` order (the PostgreSQL store's COPY too)
+INSERT_COLUMNS = "time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, bot, payload"
+INSERT_SQL = f"INSERT INTO traces ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # the full-text index is brought up to date by the writer while idle, not inside the commits
 # that add the rows (writer.py `_index_text`): the rows with ids in (?, ?]
 FTS_INDEX_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM traces WHERE id > ? AND id <= ?"
@@ -95,7 +97,12 @@ def _tune_fts(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO traces_fts (traces_fts, rank) VALUES ('automerge', 0)")
 
 
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection, bool], None], ...] = (_v1, _v2)  # [i]: version i -> i + 1
+def _v3(conn: sqlite3.Connection, fts: bool) -> None:
+    conn.execute("ALTER TABLE traces ADD COLUMN bot TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE INDEX traces_bot_time ON traces (bot, time_ms)")
+
+
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection, bool], None], ...] = (_v1, _v2, _v3)  # [i]: version i -> i + 1
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

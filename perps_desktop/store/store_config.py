@@ -67,6 +67,9 @@ class TraceStoreConfig:
             and counts the rest as dropped (30 s).
         check_on_open: run `PRAGMA quick_check` at open, so a damaged file is reported at start.
         read_only: open for reading only (the `traces` command): no writer, no migration.
+        bot: written into each trace that does not name the core that wrote it (`Trace.bot`), so
+            traces of several cores in one database can be told apart (PERPS_BOT; the app's
+            default is the host name and the shortened account, `app.identity.bot_name`).
     """
 
     path: Path
@@ -94,6 +97,7 @@ class TraceStoreConfig:
     close_timeout_s: float = 30.0
     check_on_open: bool = True
     read_only: bool = False
+    bot: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -129,6 +133,7 @@ class TraceStoreConfig:
             "synchronous": settings.trace_synchronous,
             "statement_cache": settings.trace_statement_cache,
             "lazy_payload": settings.trace_lazy_payload,
+            "bot": settings.bot or "",
         }
         values.update(overrides)
         return cls(**values)

@@ -101,7 +101,8 @@ class TraceWriter:
         self._last_id = 0              # the newest trace id committed
         self._fts_upto = 0             # the full-text index holds every trace up to this id
         self._index_failing = False
-        self._encoder = PayloadEncoder(min_bytes=config.compress_min_bytes, level=config.compress_level)
+        self._encoder = PayloadEncoder(min_bytes=config.compress_min_bytes, level=config.compress_level,
+                                       bot=config.bot)
         self._closing = False
         self._stopped = False
         self._give_up_at: float | None = None
