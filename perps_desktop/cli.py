@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from perps_desktop import __version__
 from perps_desktop.config import Settings, load_settings, log_dir
-from perps_desktop.errors import ConfigError
+from perps_desktop.errors import ConfigError, StartRefused
 from perps_desktop.logs import setup_logging
 
 __all__ = ["build_parser", "main"]
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     try:
         return int(module.run(args, settings) or 0)
-    except ConfigError as exc:
+    except StartRefused as exc:
         print(f"perps-desktop: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,9 +7,11 @@ A bad value stops start-up with one line naming the variable, the value given an
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -49,12 +51,38 @@ def log_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
-def _int(default: int, name: str, ge: int = 0, **kw: Any) -> Any:
-    return Field(default, ge=ge, validation_alias=_env(name), **kw)
+# upper bounds shared by several settings: beyond them a value is a typo, not a choice
+_HOUR_MS = 3_600_000
+_DAY_MS = 86_400_000
+_MAX_USD = 1e12
 
 
-def _float(default: float, name: str, ge: float = 0.0, **kw: Any) -> Any:
-    return Field(default, ge=ge, validation_alias=_env(name), **kw)
+def _int(default: int, name: str, *, le: int, ge: int = 0, **kw: Any) -> Any:
+    """An integer setting; the upper bound is required, so no new setting is left unbounded."""
+    return Field(default, ge=ge, le=le, validation_alias=_env(name), **kw)
+
+
+def _float(default: float, name: str, *, le: float, ge: float | None = 0.0, **kw: Any) -> Any:
+    """A finite number (no inf or nan), bounded above like `_int`."""
+    return Field(default, ge=ge, le=le, allow_inf_nan=False, validation_alias=_env(name), **kw)
+
+
+def _blank_is_unset(v: Any) -> Any:
+    """An optional setting given as the empty string means "not set" (as in the README's table)."""
+    return None if v == "" else v
+
+
+# what the text settings accept, in the words of the error line and the README's table
+_SHAPES = {
+    "base_url": "an http:// or https:// URL, e.g. http://127.0.0.1:8787 (empty: the embedded simulator in "
+                "paper mode, the venue otherwise)",
+    "address": "a 0x-prefixed 40-hex-digit address",
+    "db_path": "a file path (empty: traces.sqlite3 in the data directory)",
+    "hl_private_key": "a 0x-prefixed 64-hex-digit private key (or none: the OS keyring)",
+    "symbols": "a comma-separated list of coin names (letters and digits), e.g. BTC,ETH",
+}
+_COIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_]{0,31}")
+_HEX_KEY = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class Settings(BaseSettings):
@@ -74,100 +102,103 @@ class Settings(BaseSettings):
     bot: str | None = Field(None, validation_alias=_env("PERPS_BOT"), max_length=100)  # names this core's traces
     log_level: LogLevel = Field("INFO", validation_alias=_env("PERPS_LOG_LEVEL"))
     hl_private_key: SecretStr | None = Field(None, validation_alias=_env("HL_PRIVATE_KEY"), repr=False)
-    sim_seed: int = _int(7, "SIM_SEED")
+    sim_seed: int = _int(7, "SIM_SEED", le=4_294_967_295)
     # the simulator's IP weight budget per minute (the venue's is 1200; 0 = unlimited)
     sim_rate_limit_per_min: int = _int(1200, "SIM_RATE_LIMIT_PER_MIN", le=1_000_000)
 
     # --- trace store (report) --------------------------------------------------------------
-    trace_batch_size: int = _int(100, "TRACE_BATCH_SIZE", ge=1)
-    trace_batch_flush_ms: int = _int(5000, "TRACE_BATCH_FLUSH_MS", ge=1)
-    trace_cache_size: int = _int(500, "TRACE_CACHE_SIZE")
-    trace_retention_days: int = _int(30, "TRACE_RETENTION_DAYS", ge=1)
-    trace_queue_max: int = _int(100_000, "TRACE_QUEUE_MAX", ge=1)
-    trace_compress_min_bytes: int = _int(1024, "TRACE_COMPRESS_MIN_BYTES", ge=1)
-    trace_history_size: int = _int(100, "TRACE_HISTORY_SIZE", ge=1)
+    trace_batch_size: int = _int(100, "TRACE_BATCH_SIZE", ge=1, le=10_000)
+    trace_batch_flush_ms: int = _int(5000, "TRACE_BATCH_FLUSH_MS", ge=1, le=300_000)
+    trace_cache_size: int = _int(500, "TRACE_CACHE_SIZE", le=100_000)
+    trace_retention_days: int = _int(30, "TRACE_RETENTION_DAYS", ge=1, le=3650)
+    trace_queue_max: int = _int(100_000, "TRACE_QUEUE_MAX", ge=1, le=1_000_000)
+    trace_compress_min_bytes: int = _int(1024, "TRACE_COMPRESS_MIN_BYTES", ge=1, le=1_048_576)
+    trace_history_size: int = _int(100, "TRACE_HISTORY_SIZE", ge=1, le=100_000)
     # the optimisations the benchmark's "before" side switches off (store/store_config.py says why)
     trace_journal_mode: Literal["wal", "delete"] = Field("wal", validation_alias=_env("TRACE_JOURNAL_MODE"))
     trace_synchronous: Literal["normal", "full"] = Field("normal", validation_alias=_env("TRACE_SYNCHRONOUS"))
-    trace_statement_cache: int = _int(128, "TRACE_STATEMENT_CACHE")
+    trace_statement_cache: int = _int(128, "TRACE_STATEMENT_CACHE", le=10_000)
     trace_lazy_payload: bool = Field(True, validation_alias=_env("TRACE_LAZY_PAYLOAD"))
 
     # --- position recovery (report) --------------------------------------------------------
-    max_recovery_attempts: int = _int(3, "MAX_RECOVERY_ATTEMPTS", ge=1)
-    recovery_cache_ttl_ms: int = _int(5000, "RECOVERY_CACHE_TTL_MS")
-    recovery_alert_cooldown_ms: int = _int(300_000, "RECOVERY_ALERT_COOLDOWN_MS")
-    recovery_history_size: int = _int(100, "RECOVERY_HISTORY_SIZE", ge=1)
-    recovery_parallelism: int = _int(0, "RECOVERY_PARALLELISM")
-    recovery_interval_ms: int = _int(2000, "RECOVERY_INTERVAL_MS", ge=100)
-    stale_position_s: int = _int(600, "STALE_POSITION_S", ge=1)
+    max_recovery_attempts: int = _int(3, "MAX_RECOVERY_ATTEMPTS", ge=1, le=100)
+    recovery_cache_ttl_ms: int = _int(5000, "RECOVERY_CACHE_TTL_MS", le=_HOUR_MS)
+    recovery_alert_cooldown_ms: int = _int(300_000, "RECOVERY_ALERT_COOLDOWN_MS", le=_DAY_MS)
+    recovery_history_size: int = _int(100, "RECOVERY_HISTORY_SIZE", ge=1, le=100_000)
+    recovery_parallelism: int = _int(0, "RECOVERY_PARALLELISM", le=1000)
+    recovery_interval_ms: int = _int(2000, "RECOVERY_INTERVAL_MS", ge=100, le=_HOUR_MS)
+    stale_position_s: int = _int(600, "STALE_POSITION_S", ge=1, le=2_592_000)
 
     # --- circuit breaker (report) ----------------------------------------------------------
-    cb_base_backoff_ms: int = _int(1000, "CB_BASE_BACKOFF_MS", ge=1)
-    cb_max_backoff_ms: int = _int(60_000, "CB_MAX_BACKOFF_MS", ge=1)
-    cb_max_recovery_attempts: int = _int(5, "CB_MAX_RECOVERY_ATTEMPTS", ge=1)
-    cb_alert_cooldown_ms: int = _int(300_000, "CB_ALERT_COOLDOWN_MS")
-    cb_failure_threshold: int = _int(5, "CB_FAILURE_THRESHOLD", ge=1)
-    cb_failure_rate: float = Field(0.5, gt=0.0, le=1.0, validation_alias=_env("CB_FAILURE_RATE"))
-    cb_window_ms: int = _int(60_000, "CB_WINDOW_MS", ge=1)
-    cb_half_open_max_calls: int = _int(1, "CB_HALF_OPEN_MAX_CALLS", ge=1)
-    health_history_size: int = _int(500, "HEALTH_HISTORY_SIZE", ge=1)
-    health_check_timeout_ms: int = _int(2000, "HEALTH_CHECK_TIMEOUT_MS", ge=1)
-    health_check_interval_ms: int = _int(2000, "HEALTH_CHECK_INTERVAL_MS", ge=100)
+    cb_base_backoff_ms: int = _int(1000, "CB_BASE_BACKOFF_MS", ge=1, le=_HOUR_MS)
+    cb_max_backoff_ms: int = _int(60_000, "CB_MAX_BACKOFF_MS", ge=1, le=_HOUR_MS)
+    cb_max_recovery_attempts: int = _int(5, "CB_MAX_RECOVERY_ATTEMPTS", ge=1, le=100)
+    cb_alert_cooldown_ms: int = _int(300_000, "CB_ALERT_COOLDOWN_MS", le=_DAY_MS)
+    cb_failure_threshold: int = _int(5, "CB_FAILURE_THRESHOLD", ge=1, le=10_000)
+    cb_failure_rate: float = _float(0.5, "CB_FAILURE_RATE", ge=None, gt=0.0, le=1.0)
+    cb_window_ms: int = _int(60_000, "CB_WINDOW_MS", ge=1, le=_HOUR_MS)
+    cb_half_open_max_calls: int = _int(1, "CB_HALF_OPEN_MAX_CALLS", ge=1, le=1000)
+    health_history_size: int = _int(500, "HEALTH_HISTORY_SIZE", ge=1, le=100_000)
+    health_check_timeout_ms: int = _int(2000, "HEALTH_CHECK_TIMEOUT_MS", ge=1, le=300_000)
+    health_check_interval_ms: int = _int(2000, "HEALTH_CHECK_INTERVAL_MS", ge=100, le=_HOUR_MS)
     health_check_parallel: bool = Field(True, validation_alias=_env("HEALTH_CHECK_PARALLEL"))
 
     # --- risk manager (report) -------------------------------------------------------------
-    risk_cache_ttl_ms: int = _int(1000, "RISK_CACHE_TTL_MS")
-    portfolio_risk_cache_ttl_ms: int = _int(5000, "PORTFOLIO_RISK_CACHE_TTL_MS")
-    position_risk_cache_ttl_ms: int = _int(2000, "POSITION_RISK_CACHE_TTL_MS")
-    max_risk_cache_entries: int = _int(1000, "MAX_RISK_CACHE_ENTRIES", ge=1)
-    max_position_notional_usd: float = _float(50_000.0, "MAX_POSITION_NOTIONAL_USD", ge=0.0)
-    max_total_exposure_usd: float = _float(150_000.0, "MAX_TOTAL_EXPOSURE_USD", ge=0.0)
-    max_leverage: float = _float(10.0, "MAX_LEVERAGE", ge=1.0)
-    daily_loss_limit_usd: float = _float(5_000.0, "DAILY_LOSS_LIMIT_USD", ge=0.0)
-    max_drawdown_pct: float = Field(20.0, gt=0.0, le=100.0, validation_alias=_env("MAX_DRAWDOWN_PCT"))
-    min_liquidation_distance_pct: float = Field(
-        5.0, ge=0.0, le=100.0, validation_alias=_env("MIN_LIQUIDATION_DISTANCE_PCT"))
-    max_orders_per_minute: int = _int(60, "MAX_ORDERS_PER_MINUTE", ge=1)
-    max_concentration_pct: float = Field(60.0, gt=0.0, le=100.0, validation_alias=_env("MAX_CONCENTRATION_PCT"))
+    risk_cache_ttl_ms: int = _int(1000, "RISK_CACHE_TTL_MS", le=_HOUR_MS)
+    portfolio_risk_cache_ttl_ms: int = _int(5000, "PORTFOLIO_RISK_CACHE_TTL_MS", le=_HOUR_MS)
+    position_risk_cache_ttl_ms: int = _int(2000, "POSITION_RISK_CACHE_TTL_MS", le=_HOUR_MS)
+    max_risk_cache_entries: int = _int(1000, "MAX_RISK_CACHE_ENTRIES", ge=1, le=1_000_000)
+    max_position_notional_usd: float = _float(50_000.0, "MAX_POSITION_NOTIONAL_USD", ge=0.0, le=_MAX_USD)
+    max_total_exposure_usd: float = _float(150_000.0, "MAX_TOTAL_EXPOSURE_USD", ge=0.0, le=_MAX_USD)
+    max_leverage: float = _float(10.0, "MAX_LEVERAGE", ge=1.0, le=100.0)
+    daily_loss_limit_usd: float = _float(5_000.0, "DAILY_LOSS_LIMIT_USD", ge=0.0, le=_MAX_USD)
+    max_drawdown_pct: float = _float(20.0, "MAX_DRAWDOWN_PCT", ge=None, gt=0.0, le=100.0)
+    min_liquidation_distance_pct: float = _float(5.0, "MIN_LIQUIDATION_DISTANCE_PCT", le=100.0)
+    max_orders_per_minute: int = _int(60, "MAX_ORDERS_PER_MINUTE", ge=1, le=10_000)
+    max_concentration_pct: float = _float(60.0, "MAX_CONCENTRATION_PCT", ge=None, gt=0.0, le=100.0)
 
     # --- exchange client (report prose) ----------------------------------------------------
-    mids_cache_ttl_ms: int = _int(500, "MIDS_CACHE_TTL_MS")
-    account_cache_ttl_ms: int = _int(2000, "ACCOUNT_CACHE_TTL_MS")
-    orders_cache_ttl_ms: int = _int(1000, "ORDERS_CACHE_TTL_MS")
-    api_cache_max_entries: int = _int(1000, "API_CACHE_MAX_ENTRIES", ge=1)
-    api_timeout_ms: int = _int(10_000, "API_TIMEOUT_MS", ge=1)
-    api_max_retries: int = _int(3, "API_MAX_RETRIES")
+    mids_cache_ttl_ms: int = _int(500, "MIDS_CACHE_TTL_MS", le=600_000)
+    account_cache_ttl_ms: int = _int(2000, "ACCOUNT_CACHE_TTL_MS", le=600_000)
+    orders_cache_ttl_ms: int = _int(1000, "ORDERS_CACHE_TTL_MS", le=600_000)
+    api_cache_max_entries: int = _int(1000, "API_CACHE_MAX_ENTRIES", ge=1, le=1_000_000)
+    api_timeout_ms: int = _int(10_000, "API_TIMEOUT_MS", ge=100, le=600_000)
+    api_max_retries: int = _int(3, "API_MAX_RETRIES", le=20)
     api_single_flight: bool = Field(True, validation_alias=_env("API_SINGLE_FLIGHT"))
-    order_coalesce_ms: float = _float(2.0, "ORDER_COALESCE_MS")
-    rate_limit_weight_per_min: int = _int(1200, "RATE_LIMIT_WEIGHT_PER_MIN", ge=1)
-    dead_man_switch_s: int | None = Field(None, ge=5, validation_alias=_env("DEAD_MAN_SWITCH_S"))
-    ws_heartbeat_s: float = _float(20.0, "WS_HEARTBEAT_S", ge=0.1)
-    api_retry_base_ms: int = _int(200, "API_RETRY_BASE_MS", ge=1)
-    api_retry_max_ms: int = _int(5000, "API_RETRY_MAX_MS", ge=1)
-    rate_limit_max_retries: int = _int(6, "RATE_LIMIT_MAX_RETRIES")
-    order_batch_max: int = _int(40, "ORDER_BATCH_MAX", ge=1)
-    ws_reconnect_base_ms: int = _int(500, "WS_RECONNECT_BASE_MS", ge=1)
-    ws_reconnect_max_ms: int = _int(30_000, "WS_RECONNECT_MAX_MS", ge=1)
+    order_coalesce_ms: float = _float(2.0, "ORDER_COALESCE_MS", le=1000.0)
+    rate_limit_weight_per_min: int = _int(1200, "RATE_LIMIT_WEIGHT_PER_MIN", ge=120, le=1_000_000)
+    dead_man_switch_s: int | None = Field(None, ge=5, le=86_400, validation_alias=_env("DEAD_MAN_SWITCH_S"))
+    ws_heartbeat_s: float = _float(20.0, "WS_HEARTBEAT_S", ge=0.1, le=3600.0)
+    api_retry_base_ms: int = _int(200, "API_RETRY_BASE_MS", ge=1, le=600_000)
+    api_retry_max_ms: int = _int(5000, "API_RETRY_MAX_MS", ge=1, le=600_000)
+    rate_limit_max_retries: int = _int(6, "RATE_LIMIT_MAX_RETRIES", le=100)
+    order_batch_max: int = _int(40, "ORDER_BATCH_MAX", ge=1, le=1000)
+    ws_reconnect_base_ms: int = _int(500, "WS_RECONNECT_BASE_MS", ge=1, le=600_000)
+    ws_reconnect_max_ms: int = _int(30_000, "WS_RECONNECT_MAX_MS", ge=1, le=600_000)
 
     # --- strategy / engine -----------------------------------------------------------------
     symbols: str = Field("BTC,ETH,SOL", validation_alias=_env("SYMBOLS"))
-    strategy_interval_ms: int = _int(1000, "STRATEGY_INTERVAL_MS", ge=50)
-    order_size_usd: float = _float(500.0, "ORDER_SIZE_USD", ge=10.0)
-    paper_funding_usd: float = _float(100_000.0, "PAPER_FUNDING_USD", ge=100.0)
-    alert_history_size: int = _int(100, "ALERT_HISTORY_SIZE", ge=1)
-    loop_lag_sample_ms: int = _int(100, "LOOP_LAG_SAMPLE_MS", ge=10)
-    strategy_lookback: int = _int(5, "STRATEGY_LOOKBACK", ge=2)
-    strategy_threshold_pct: float = _float(0.02, "STRATEGY_THRESHOLD_PCT")
-    strategy_max_position_usd: float = _float(2_000.0, "STRATEGY_MAX_POSITION_USD")
-    order_slippage_pct: float = Field(1.0, gt=0.0, le=50.0, validation_alias=_env("ORDER_SLIPPAGE_PCT"))
-    fills_kept: int = _int(200, "FILLS_KEPT", ge=1)
-    stop_loss_pct: float = Field(2.0, gt=0.0, le=50.0, validation_alias=_env("STOP_LOSS_PCT"))
+    strategy_interval_ms: int = _int(1000, "STRATEGY_INTERVAL_MS", ge=50, le=_HOUR_MS)
+    order_size_usd: float = _float(500.0, "ORDER_SIZE_USD", ge=10.0, le=1e9)
+    paper_funding_usd: float = _float(100_000.0, "PAPER_FUNDING_USD", ge=100.0, le=_MAX_USD)
+    alert_history_size: int = _int(100, "ALERT_HISTORY_SIZE", ge=1, le=100_000)
+    loop_lag_sample_ms: int = _int(100, "LOOP_LAG_SAMPLE_MS", ge=10, le=60_000)
+    strategy_lookback: int = _int(5, "STRATEGY_LOOKBACK", ge=2, le=10_000)
+    strategy_threshold_pct: float = _float(0.02, "STRATEGY_THRESHOLD_PCT", le=1000.0)
+    strategy_max_position_usd: float = _float(2_000.0, "STRATEGY_MAX_POSITION_USD", le=_MAX_USD)
+    order_slippage_pct: float = _float(1.0, "ORDER_SLIPPAGE_PCT", ge=None, gt=0.0, le=50.0)
+    fills_kept: int = _int(200, "FILLS_KEPT", ge=1, le=100_000)
+    stop_loss_pct: float = _float(2.0, "STOP_LOSS_PCT", ge=None, gt=0.0, le=50.0)
+
+    _unset_if_empty = field_validator("base_url", "address", "db_path", "hl_private_key", "dead_man_switch_s",
+                                      mode="before")(_blank_is_unset)
 
     @field_validator("symbols")
     @classmethod
-    def _symbols_not_empty(cls, v: str) -> str:
-        if not [s for s in v.split(",") if s.strip()]:
-            raise ValueError("a comma-separated list of at least one coin, e.g. BTC,ETH")
+    def _symbols_shape(cls, v: str) -> str:
+        coins = [s.strip() for s in v.split(",")]
+        if not any(coins) or not all(_COIN.fullmatch(c) for c in coins if c):
+            raise ValueError(_SHAPES["symbols"])
         return v
 
     @field_validator("address")
@@ -176,8 +207,37 @@ class Settings(BaseSettings):
         if v is None:
             return v
         if not (v.startswith("0x") and len(v) == 42 and all(c in "0123456789abcdefABCDEF" for c in v[2:])):
-            raise ValueError("a 0x-prefixed 40-hex-digit address")
+            raise ValueError(_SHAPES["address"])
         return v.lower()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_shape(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            parts = urlsplit(v)
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and v == v.strip()
+            _ = parts.port                          # a port that is not a number 0-65535 raises
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(_SHAPES["base_url"])
+        return v
+
+    @field_validator("db_path")
+    @classmethod
+    def _db_path_shape(cls, v: Path | None) -> Path | None:
+        if v is not None and (not str(v).strip() or str(v) != str(v).strip()):
+            raise ValueError(_SHAPES["db_path"])
+        return v
+
+    @field_validator("hl_private_key")
+    @classmethod
+    def _key_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _HEX_KEY.fullmatch(v.get_secret_value()):
+            raise ValueError(_SHAPES["hl_private_key"])
+        return v
 
     @property
     def symbol_list(self) -> tuple[str, ...]:
@@ -194,8 +254,15 @@ def _env_name(field: str) -> str:
     return field.upper()
 
 
+def _num(v: float) -> str:
+    """A bound as a reader writes it: 3600000, 0.1, 1e+12 (not 1000000000000.0)."""
+    return format(v, "g") if isinstance(v, float) and abs(v) >= 1e6 else str(v)
+
+
 def _allowed(field: str) -> str:
-    """Say in words what a field accepts, from its annotation and constraints."""
+    """Say in words what a field accepts, from its annotation and constraints (the README's column)."""
+    if field in _SHAPES:
+        return _SHAPES[field]
     info = Settings.model_fields[field]
     ann = info.annotation
     args = getattr(ann, "__args__", ())
@@ -211,7 +278,7 @@ def _allowed(field: str) -> str:
     for m in info.metadata:
         for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             if getattr(m, attr, None) is not None:
-                bounds.append(f"{word} {getattr(m, attr)}")
+                bounds.append(f"{word} {_num(getattr(m, attr))}")
     return base + (" " + " and ".join(bounds) if bounds else "")
 
 
@@ -223,9 +290,9 @@ def load_settings(**overrides: Any) -> Settings:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
         field = next((f for f in Settings.model_fields if f == field or _env_name(f).lower() == field.lower()), field)
+        value = err.get("input")
+        if field == "hl_private_key":
+            value = "<hidden>"                      # never echoed, not even a wrong one
         if field in Settings.model_fields:
-            name = _env_name(field)
-            msg = err.get("msg", "")
-            allowed = msg.removeprefix("Value error, ") if field in ("symbols", "address") else _allowed(field)
-            raise ConfigError(name, err.get("input"), allowed) from None
-        raise ConfigError(field, err.get("input"), err.get("msg", "a valid value")) from None
+            raise ConfigError(_env_name(field), value, _allowed(field)) from None
+        raise ConfigError(field, value, err.get("msg", "a valid value")) from None

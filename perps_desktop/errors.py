@@ -1,7 +1,10 @@
 """The project's one error hierarchy.
 
     PerpsError
-    ├── ConfigError                 a setting is missing or out of range (exit 2 at start)
+    ├── StartRefused                start-up cannot go on: one line, exit 2 (the setting or endpoint,
+    │   │                           the value, what is allowed or what to try)
+    │   ├── ConfigError             a setting is missing or out of range
+    │   └── VenueUnreachable        the endpoint did not answer at start
     ├── ExchangeError               anything the venue or the way to it did wrong
     │   ├── TransportError          the request did not get a usable answer
     │   │   ├── ExchangeTimeout     (also a TimeoutError)
@@ -28,9 +31,11 @@ __all__ = [
     "PerpsError",
     "RateLimited",
     "SchemaTooNew",
+    "StartRefused",
     "StoreCorrupt",
     "StoreError",
     "TransportError",
+    "VenueUnreachable",
 ]
 
 
@@ -38,7 +43,11 @@ class PerpsError(Exception):
     """Root of every error perps-desktop raises on purpose."""
 
 
-class ConfigError(PerpsError):
+class StartRefused(PerpsError):
+    """Start-up cannot go on; the message is the whole story in one line, and the CLI exits 2."""
+
+
+class ConfigError(StartRefused):
     """A setting was refused: carries the variable's name, the value given and what is allowed."""
 
     def __init__(self, name: str, value: object, allowed: str) -> None:
@@ -46,6 +55,14 @@ class ConfigError(PerpsError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"{name}={value!r} is not allowed: {allowed}")
+
+
+class VenueUnreachable(StartRefused):
+    """The endpoint did not answer at start: which URL, what happened, and what to try."""
+
+    def __init__(self, url: str, what: str, hint: str) -> None:
+        self.url = url
+        super().__init__(f"{url} did not answer at start ({what}); {hint}")
 
 
 class ExchangeError(PerpsError):

@@ -34,6 +34,7 @@ from perps_desktop.core.models import (
     TraceQuery,
     TradingState,
 )
+from perps_desktop.errors import PerpsError, StartRefused
 from perps_desktop.exchange import LatencySnapshot
 
 __all__ = ["App", "AppState"]
@@ -99,10 +100,12 @@ class App:
             self.state = AppState.RUNNING
             self._trace_system(f"started in {self.identity.mode} mode on {self.settings.network} "
                                f"({self.services.base_url}) as {self.identity.address}")
-        except BaseException:
+        except BaseException as exc:
             self.state = AppState.STOPPING
             await self._stack.aclose()
             self.state = AppState.CLOSED
+            if isinstance(exc, PerpsError) and not isinstance(exc, StartRefused):
+                raise StartRefused(str(exc)) from exc        # e.g. a venue that refuses the funding: exit 2
             raise
         self._dirty = True
 

@@ -21,7 +21,7 @@ from perps_desktop.app.metrics import MetricsServer
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.config import Settings
 from perps_desktop.core.models import BreakerState
-from perps_desktop.errors import ConfigError, PerpsError
+from perps_desktop.errors import PerpsError, StartRefused
 
 __all__ = ["format_status", "run"]
 
@@ -83,7 +83,7 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
             print(format_status(app.snapshot()), file=out, flush=True)
             if deadline is not None and loop.time() >= deadline:
                 break
-    except ConfigError:
+    except StartRefused:
         raise
     except PerpsError as exc:
         print(f"perps-desktop headless: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ import aiohttp
 
 from perps_desktop.app.identity import Identity
 from perps_desktop.app.snapshot import TraceCounters
+from perps_desktop.app.venue_check import check_symbols, fetch_meta
 from perps_desktop.config import Settings
 from perps_desktop.core import (
     AlertConfig,
@@ -45,7 +46,7 @@ from perps_desktop.core import (
 )
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.models import Alert, Trace, TraceKind
-from perps_desktop.errors import ConfigError
+from perps_desktop.errors import ConfigError, StartRefused, StoreError
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 from perps_desktop.store import TraceStore, TraceStoreConfig
 
@@ -95,11 +96,15 @@ class Services:
 async def _fund_remote(base_url: str, address: str, usdc: float) -> None:
     """Paper mode on a simulator we did not start: fund the throwaway account through `/sim`."""
     body = {"type": "fund", "user": address, "usdc": str(usdc)}
-    async with aiohttp.ClientSession() as http, http.post(base_url.rstrip("/") + "/sim", json=body,
-                                                          timeout=aiohttp.ClientTimeout(total=10)) as resp:
-        if resp.status != 200:
-            raise ConfigError("PERPS_BASE_URL", base_url,
-                              f"a simulator that answers POST /sim (got HTTP {resp.status})")
+    try:
+        async with aiohttp.ClientSession() as http, http.post(base_url.rstrip("/") + "/sim", json=body,
+                                                              timeout=aiohttp.ClientTimeout(total=10)) as resp:
+            status = resp.status
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        status = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if status != 200:
+        what = f"HTTP {status}" if isinstance(status, int) else status
+        raise ConfigError("PERPS_BASE_URL", base_url, f"a simulator that answers POST /sim (got {what})")
 
 
 async def build_services(settings: Settings, identity: Identity, stack: contextlib.AsyncExitStack, *,
@@ -122,9 +127,13 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     caches = CacheRegistry()
     alerts = AlertManager(AlertConfig.from_settings(settings))
     alerts.add_sink(log_sink())
-    store = await stack.enter_async_context(TraceStore(
-        TraceStoreConfig.from_settings(settings, bot=settings.bot or identity.bot), caches=caches,
-        on_alert=lambda a: alerts.raise_alert(a.key, a.source, a.severity, a.message)))
+    try:
+        store = await stack.enter_async_context(TraceStore(
+            TraceStoreConfig.from_settings(settings, bot=settings.bot or identity.bot), caches=caches,
+            on_alert=lambda a: alerts.raise_alert(a.key, a.source, a.severity, a.message)))
+    except StoreError as exc:
+        raise StartRefused(f"{exc} (PERPS_DB_PATH / --db: a trace database file in a directory this user "
+                           "can create and write)") from None
 
     def trace(kind: TraceKind, **fields: Any) -> None:
         store.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))
@@ -152,6 +161,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
                                address=identity.address, observer=monitor)  # request latency by endpoint
     await stack.enter_async_context(client)
+    check_symbols(settings, await fetch_meta(client, base_url, settings), base_url)
     if simulator is not None:
         await simulator.fund(identity.address, usdc=settings.paper_funding_usd)
     elif settings.mode == "paper":

@@ -63,7 +63,7 @@ def test_bad_value_from_a_fresh_process_is_one_line_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "perps_desktop", "headless"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "perps-desktop: TRACE_BATCH_SIZE='0' is not allowed: an integer >= 1"
+    assert proc.stderr.strip() == "perps-desktop: TRACE_BATCH_SIZE='0' is not allowed: an integer >= 1 and <= 10000"
 
 
 def test_bad_flag_value_is_refused_with_its_name(capsys):
