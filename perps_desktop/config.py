@@ -79,6 +79,7 @@ _SHAPES = {
     "address": "a 0x-prefixed 40-hex-digit address",
     "db_path": "a file path (empty: traces.sqlite3 in the data directory)",
     "hl_private_key": "a 0x-prefixed 64-hex-digit private key (or none: the OS keyring)",
+    "bot": "a name of 1 to 100 characters, no blanks at either end (empty: the host and shortened account)",
     "symbols": "a comma-separated list of coin names (letters and digits), e.g. BTC,ETH",
 }
 _COIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9:_]{0,31}")
@@ -190,8 +191,8 @@ class Settings(BaseSettings):
     fills_kept: int = _int(200, "FILLS_KEPT", ge=1, le=100_000)
     stop_loss_pct: float = _float(2.0, "STOP_LOSS_PCT", ge=None, gt=0.0, le=50.0)
 
-    _unset_if_empty = field_validator("base_url", "address", "db_path", "hl_private_key", "dead_man_switch_s",
-                                      mode="before")(_blank_is_unset)
+    _unset_if_empty = field_validator("base_url", "address", "db_path", "bot", "hl_private_key",
+                                      "dead_man_switch_s", mode="before")(_blank_is_unset)
 
     @field_validator("symbols")
     @classmethod
@@ -230,6 +231,13 @@ class Settings(BaseSettings):
     def _db_path_shape(cls, v: Path | None) -> Path | None:
         if v is not None and (not str(v).strip() or str(v) != str(v).strip()):
             raise ValueError(_SHAPES["db_path"])
+        return v
+
+    @field_validator("bot")
+    @classmethod
+    def _bot_shape(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or v != v.strip()):
+            raise ValueError(_SHAPES["bot"])
         return v
 
     @field_validator("hl_private_key")
