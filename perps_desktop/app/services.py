@@ -187,6 +187,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     client.stream.subscribe(engine.on_stream)
     await client.stream.start()
     await stack.enter_async_context(engine)
+    stack.callback(client.budget.close)       # stopping: nothing waits for budget (runs before the engine stops)
 
     health = HealthChecker(HealthConfig.from_settings(settings), breakers=breakers)
     health.add_check("exchange", ping_check(client), breaker="exchange_info")

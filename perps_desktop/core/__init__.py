@@ -21,6 +21,7 @@ from perps_desktop.core.health import (
     loop_lag_check,
     ping_check,
 )
+from perps_desktop.core.lanes import Lane, current_lane, in_lane, runs_in
 from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor, format_snapshot
 from perps_desktop.core.recovery import PositionRecovery
 from perps_desktop.core.recovery_rules import PositionContext, RecoveryConfig, analyse_position, new_cloid
@@ -45,6 +46,7 @@ __all__ = [
     "HealthChecker",
     "HealthConfig",
     "HealthResult",
+    "Lane",
     "MomentumStrategy",
     "MonitorConfig",
     "OrderExecutor",
@@ -65,10 +67,13 @@ __all__ = [
     "TradingEngine",
     "TradingStateChanged",
     "analyse_position",
+    "current_lane",
     "format_snapshot",
     "freshness_check",
+    "in_lane",
     "log_sink",
     "loop_lag_check",
     "new_cloid",
     "ping_check",
+    "runs_in",
 ]

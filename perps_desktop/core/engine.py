@@ -24,6 +24,7 @@ from perps_desktop.core.account_view import AccountView
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import OrderExecutor
 from perps_desktop.core.gathering import gather_all
+from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.core.models import (
     AccountState,
     BreakerState,
@@ -312,7 +313,8 @@ class TradingEngine:
             await self._execute(go)
 
     async def _execute(self, go: Sequence[tuple[Signal, RiskDecision]]) -> None:
-        done = await self.executor.execute(go)
+        with in_lane(Lane.STRATEGY):                   # the budget's third lane (stops inside it: the second)
+            done = await self.executor.execute(go)
         if done.refused is not None:
             self._set_paused(True, str(done.refused))
         self.orders_sent += done.sent

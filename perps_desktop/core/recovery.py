@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.gathering import gather_all
+from perps_desktop.core.lanes import Lane, in_lane, runs_in
 from perps_desktop.core.models import (
     ActionReport,
     ActionStep,
@@ -182,10 +183,14 @@ class PositionRecovery:
         the judging that follows is plain CPU work on the values read.
         """
         ex = self._ex
+        reads: list[tuple[Hashable, Callable[[], Awaitable[Any]]]] = [
+            ("account", ex.user_state), ("orders", ex.open_orders), ("last_fills", self._last_fills),
+            ("owners", self._owner_map)]
+        if self.cache.ttl_s > 0:
+            await self._read(reads)     # loaded outside the lock (a poll may wait for budget; a Close must not)
         async with self.lock:           # never halfway through an order and its stop-loss (see OrderExecutor)
-            account, orders, last_fills, owners = await self._read(
-                [("account", ex.user_state), ("orders", ex.open_orders), ("last_fills", self._last_fills),
-                 ("owners", self._owner_map)])
+            with in_lane(Lane.PROTECT):     # what changed meanwhile is read again at once, not behind polls
+                account, orders, last_fills, owners = await self._read(reads)
         positions = [p for p in account.positions if p.size != 0]
         mids = await self._read([(("mid", p.symbol), self._mid_loader(p.symbol)) for p in positions])
         by_symbol: dict[str, list[Order]] = {}
@@ -238,6 +243,7 @@ class PositionRecovery:
             return None
         return await self._execute(todo)
 
+    @runs_in(Lane.PROTECT)
     async def _execute(self, todo: list[RecoveryFinding]) -> ActionReport:
         async with self.lock:
             account, = await self._read([("account", self._ex.user_state)])
@@ -288,10 +294,12 @@ class PositionRecovery:
         return report
 
     # --- manual actions ------------------------------------------------------------------
+    @runs_in(Lane.MANUAL)
     async def close(self, symbol: str) -> ActionReport:
         """Close one position with a reduce-only IOC."""
         return await self.reduce(symbol, 1.0, _action="close")
 
+    @runs_in(Lane.MANUAL)
     async def reduce(self, symbol: str, fraction: float, *, _action: str = "reduce") -> ActionReport:
         """Cut `fraction` (0..1] of one position with a reduce-only IOC."""
         if not 0.0 < fraction <= 1.0:
@@ -315,6 +323,7 @@ class PositionRecovery:
         return self._done(ActionReport(action=_action, ok=step.ok, steps=(step,), time_ms=_now_ms(),
                                        message=f"{verb} {symbol}: {step.detail}"), symbol)
 
+    @runs_in(Lane.MANUAL)
     async def cancel(self, symbol: str, oid: int) -> ActionReport:
         """Cancel one open order."""
         try:
@@ -332,6 +341,7 @@ class PositionRecovery:
         return [ActionStep(what=f"cancel {o.symbol} oid {o.oid}", ok=ok, oid=o.oid, cloid=o.cloid,
                            detail="canceled" if ok else "not canceled") for o, ok in pairs]
 
+    @runs_in(Lane.MANUAL)
     async def cancel_all(self) -> ActionReport:
         """Cancel every open order."""
         async with self.lock:
@@ -346,6 +356,7 @@ class PositionRecovery:
         return self._done(ActionReport(action="cancel_all", ok=ok, steps=tuple(steps), time_ms=_now_ms(),
                                        message=msg), None)
 
+    @runs_in(Lane.MANUAL)
     async def flatten_all(self, *, rounds: int = 3) -> ActionReport:
         """Cancel every order, then close every position reduce-only; repeats what is left, `rounds` times."""
         steps: list[ActionStep] = []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.gathering import gather_all
+from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.core.models import Order, OrderRequest, OrderResult, Position, TraceKind
 from perps_desktop.errors import PerpsError
 
@@ -185,8 +186,9 @@ class StopLossManager:
             return StopSync()
         self.syncs += 1
         try:
-            account, orders = await gather_all(self._ex.user_state(), self._ex.open_orders())
-            done = await self._apply(plan_stops(account.positions, orders, self.stop_pct))
+            with in_lane(Lane.PROTECT):                 # protective orders go before strategy orders and polls
+                account, orders = await gather_all(self._ex.user_state(), self._ex.open_orders())
+                done = await self._apply(plan_stops(account.positions, orders, self.stop_pct))
         except (PerpsError, TimeoutError) as exc:
             log.warning("stop-loss sync failed: %s", exc)
             done = StopSync(failed=(f"sync failed: {exc}",))

@@ -3,7 +3,7 @@
 from perps_desktop.exchange.client import ClientState, HyperliquidClient
 from perps_desktop.exchange.client_config import MAINNET_URL, TESTNET_URL, ClientConfig
 from perps_desktop.exchange.nonce import NonceSource
-from perps_desktop.exchange.rate_budget import RateBudget
+from perps_desktop.exchange.rate_budget import BudgetWait, RateBudget
 from perps_desktop.exchange.signing import L1Signer, action_hash
 from perps_desktop.exchange.stats import LATENCY_BUCKETS_S, ClientStats, LatencySnapshot
 from perps_desktop.exchange.stream import ExchangeStream
@@ -13,6 +13,7 @@ __all__ = [
     "LATENCY_BUCKETS_S",
     "MAINNET_URL",
     "TESTNET_URL",
+    "BudgetWait",
     "ClientConfig",
     "ClientState",
     "ClientStats",

@@ -11,12 +11,14 @@ the account and order caches at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.lanes import Lane, current_lane, in_lane
 from perps_desktop.core.models import Order, OrderRequest, OrderResult, OrderState, OrderStatus
 from perps_desktop.errors import ExchangeError, ExchangeRejected, MalformedReply, RateLimited, TransportError
 from perps_desktop.exchange import parse, wire
@@ -64,8 +66,8 @@ class ActionApi:
         self._signer = signer
         self._nonces = nonces
         self._on_change = on_change
-        self.coalescer: Coalescer[OrderRequest, OrderResult] = Coalescer(
-            self.place_orders, window_s=config.coalesce_ms / 1000.0, max_batch=config.order_batch_max)
+        self.coalescer: Coalescer[tuple[OrderRequest, Lane | None], OrderResult] = Coalescer(
+            self._place_coalesced, window_s=config.coalesce_ms / 1000.0, max_batch=config.order_batch_max)
 
     # --- sending -----------------------------------------------------------------------------------
 
@@ -92,7 +94,7 @@ class ActionApi:
 
         try:
             return await self._info.sender.post("/exchange", signed, weight=wire.exchange_weight(batch),
-                                                label=f"exchange:{action['type']}")
+                                                label=f"exchange:{action['type']}", lane=Lane.STRATEGY)
         except RateLimited:
             raise
         except TransportError as exc:
@@ -136,8 +138,15 @@ class ActionApi:
     async def place_order(self, request: OrderRequest) -> OrderResult:
         """One order; concurrent calls within `coalesce_ms` share one bulk order action."""
         if self._cfg.coalesce_ms > 0:
-            return await self.coalescer.submit(request)
+            return await self.coalescer.submit((request, current_lane()))
         return (await self.place_orders([request]))[0]
+
+    async def _place_coalesced(self, items: list[tuple[OrderRequest, Lane | None]]) -> list[OrderResult]:
+        """A coalesced batch goes in the most urgent lane of its orders (a Close riding with strategy orders
+        keeps its place in the budget's queue)."""
+        lanes = [lane for _, lane in items if lane is not None]
+        with in_lane(min(lanes), keep_higher=False) if lanes else contextlib.nullcontext():
+            return await self.place_orders([req for req, _ in items])
 
     async def place_orders(self, requests: Sequence[OrderRequest]) -> list[OrderResult]:
         """Bulk order action(s) of at most `order_batch_max`; one OrderResult per request, in order."""

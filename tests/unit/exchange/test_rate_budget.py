@@ -7,11 +7,13 @@ import time
 
 import pytest
 
+from perps_desktop.core.lanes import Lane, in_lane
+from perps_desktop.errors import RateLimited
 from perps_desktop.exchange.rate_budget import RateBudget
 
 
 async def test_within_budget_nothing_waits():
-    budget = RateBudget(100)
+    budget = RateBudget(100, reserve_share=0.0)
     for _ in range(50):
         await budget.acquire(2)
     assert budget.used == 100
@@ -61,6 +63,85 @@ def test_charge_counts_without_waiting_and_weight_is_clamped():
 
 
 async def test_a_request_heavier_than_the_limit_still_goes_once_the_window_is_empty():
-    budget = RateBudget(5, window_s=0.1)
-    await budget.acquire(50)
-    assert budget.used == 5
+    budget = RateBudget(8, window_s=0.1)
+    await budget.acquire(50, Lane.MANUAL)
+    assert budget.used == 8
+    await budget.acquire(50)                    # a poll is clamped to what polls may spend
+    assert budget.used == 6                     # (once the first had aged out)
+
+
+async def test_an_action_never_waits_behind_a_poll():
+    budget = RateBudget(10, window_s=0.3, reserve_share=0.2)      # polls may spend 8 of 10
+    await budget.acquire(8)
+    served: list[str] = []
+
+    async def caller(name: str, lane: Lane, weight: int) -> None:
+        await budget.acquire(weight, lane)
+        served.append(name)
+
+    polls = [asyncio.ensure_future(caller(f"poll{i}", Lane.POLL, 4)) for i in range(3)]
+    await asyncio.sleep(0)                      # the polls are queued first
+    assert budget.waiting() is not None and budget.waiting().lane is Lane.POLL
+    with in_lane(Lane.MANUAL):                  # the lane the core sets around the trader's Close
+        waited = await budget.acquire(2)
+    served.append("close")
+    assert waited == 0.0 and served == ["close"]
+    await asyncio.gather(*polls)
+    assert served == ["close", "poll0", "poll1", "poll2"]
+
+
+async def test_queued_requests_are_served_by_lane_then_arrival():
+    budget = RateBudget(10, window_s=0.25, reserve_share=0.0)
+    await budget.acquire(10)
+    served: list[str] = []
+
+    async def caller(name: str, lane: Lane) -> None:
+        await budget.acquire(3, lane)
+        served.append(name)
+
+    tasks = []
+    for name, lane in (("poll", Lane.POLL), ("order", Lane.STRATEGY), ("stop", Lane.PROTECT),
+                       ("close", Lane.MANUAL), ("cancel", Lane.MANUAL)):
+        tasks.append(asyncio.ensure_future(caller(name, lane)))
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    assert served == ["close", "cancel", "stop", "order", "poll"]
+    assert budget.wait_snapshots()[Lane.POLL].count >= 1
+
+
+async def test_the_reserved_share_holds_under_a_flood_of_polls():
+    budget = RateBudget(100, window_s=0.5, reserve_share=0.25)
+    flood = [asyncio.ensure_future(budget.acquire(2)) for _ in range(200)]
+    await asyncio.sleep(0.05)
+    assert budget.used == 74                    # polls stop at 75 of 100 (2 at a time: 74)
+    waits = [await budget.acquire(2, lane) for lane in (Lane.MANUAL, Lane.PROTECT) * 6]
+    assert waits == [0.0] * 12 and budget.used == 98
+    assert await budget.acquire(2, Lane.STRATEGY) > 0    # strategy orders do not eat the reserve either
+    for f in flood:
+        f.cancel()
+    await asyncio.gather(*flood, return_exceptions=True)
+
+
+async def test_closing_ends_every_wait_at_once():
+    budget = RateBudget(4, window_s=60.0)
+    await budget.acquire(4, Lane.MANUAL)
+    queued = [asyncio.ensure_future(budget.acquire(2, lane)) for lane in (Lane.POLL, Lane.MANUAL)]
+    await asyncio.sleep(0)
+    budget.close()
+    for f in queued:
+        with pytest.raises(RateLimited):
+            await f
+    with pytest.raises(RateLimited):            # no room: fails at once instead of waiting a minute
+        await budget.acquire(1, Lane.MANUAL)
+    assert budget.waiting() is None
+
+
+def test_lanes_nest_and_the_more_urgent_one_is_kept():
+    from perps_desktop.core.lanes import current_lane
+    assert current_lane() is None
+    with in_lane(Lane.MANUAL):
+        with in_lane(Lane.POLL) as inner:
+            assert inner is Lane.MANUAL and current_lane() is Lane.MANUAL
+        with in_lane(Lane.POLL, keep_higher=False):
+            assert current_lane() is Lane.POLL
+    assert current_lane() is None
