@@ -107,7 +107,11 @@ def run(args: Any, settings: Any) -> int:
             else:
                 print(format_row(row), flush=True)
 
-        rows = run_suite(entries, quick=quick, smoke=smoke, settings=settings, on_row=on_row)
+        def on_sample(name: str, side: str, value: float) -> None:
+            _emit({"event": "sample", "name": name, "side": side, "value": value})
+
+        rows = run_suite(entries, quick=quick, smoke=smoke, settings=settings, on_row=on_row,
+                         on_sample=on_sample if jsonl else None)
     finally:
         if history is not None:
             history.close()

@@ -1,7 +1,7 @@
 """The child process for rows that need Qt: runs one row on a QApplication's qasync loop.
 
 `python -m perps_desktop.bench.isolated NAME [--quick] [--smoke] [--workdir DIR]` prints one
-line `BENCH-RESULT {"after": [...], "before": [...]|null, "extra": {...}}` (or `{"error": ...}`)
+line `BENCH-RESULT {"after": [...], "before": [...]|null, "floor", "peers", "peer_info", "extra"}` (or `{"error": ...}`)
 for `runner.py` to read. The window is offscreen: a benchmark never pops up on the desktop.
 """
 
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         _emit({"error": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__})
         return 1
     _emit({"after": list(m.after), "before": list(m.before) if m.before is not None else None,
+           "floor": list(m.floor) if m.floor is not None else None, "peers": m.peers, "peer_info": m.peer_info,
            "extra": m.extra})
     return 0
 

@@ -13,9 +13,10 @@ from perps_desktop.bench.runner import RowResult
 
 __all__ = ["format_header", "format_row", "format_value", "machine_info", "verdict"]
 
-_COLUMNS = ("row", "before", "after", "ratio", "rep.before", "rep.after", "rep.ratio", "vs report", "target",
+_COLUMNS = ("row", "before", "after", "ratio", "floor", "x floor", "best peer", "ahead", "report b->a", "target",
             "verdict")
-_WIDTHS = (26, 10, 10, 8, 10, 10, 9, 10, 22, 7)
+_WIDTHS = (26, 10, 10, 7, 10, 7, 10, 6, 16, 30, 7)
+_LEFT = (0, 8, 9)
 
 
 def _cpu_model() -> str:
@@ -68,17 +69,16 @@ def verdict(row: RowResult) -> str:
     return {True: "PASS", False: "MISS", None: "-"}[row.passed]
 
 
-def _vs_report(row: RowResult) -> str:
-    """How our after stands against the report's after (same unit only: ms rows)."""
-    if row.after is None or not row.report_after_ms or row.unit != "ms" or row.after.median <= 0:
+def _report(row: RowResult) -> str:
+    """The report's before -> after (ms), or "-"."""
+    if row.report_before_ms is None and row.report_after_ms is None:
         return "-"
-    return f"{row.report_after_ms / row.after.median:.3g}x fast" if row.report_after_ms >= row.after.median \
-        else f"{row.after.median / row.report_after_ms:.3g}x slow"
+    return f"{format_value(row.report_before_ms)}->{format_value(row.report_after_ms)}"
 
 
 def _line(cells: tuple[str, ...]) -> str:
     pairs = enumerate(zip(cells, _WIDTHS, strict=True))
-    return "  ".join(c.ljust(w) if i in (0, 8) else c.rjust(w) for i, (c, w) in pairs)
+    return "  ".join(c.ljust(w) if i in _LEFT else c.rjust(w) for i, (c, w) in pairs)
 
 
 def format_header() -> str:
@@ -88,19 +88,25 @@ def format_header() -> str:
 
 def format_row(row: RowResult) -> str:
     unit = row.unit
+    best = row.best_peer
     cells = (
         row.name,
         format_value(row.before.median if row.before else None, unit),
         format_value(row.after.median if row.after else None, unit),
         _ratio(row.ratio),
-        format_value(row.report_before_ms, "ms" if row.report_before_ms is not None else ""),
-        format_value(row.report_after_ms, "ms" if row.report_after_ms is not None else ""),
-        _ratio(row.report_ratio),
-        _vs_report(row),
-        row.target_summary[:22],
+        format_value(row.floor.median if row.floor else None, unit),
+        _ratio(row.floor_ratio) if row.floor_ratio is None or row.floor_ratio >= 1 else f"{row.floor_ratio:.2f}x",
+        format_value(row.peers[best].median, unit) if best else "-",
+        _ratio(row.peer_margin) if row.peer_margin is None or row.peer_margin >= 1 else f"{row.peer_margin:.2f}x",
+        _report(row),
+        row.target_summary[:30],
         verdict(row),
     )
     text = _line(cells).rstrip()
+    for name, stats in row.peers.items():
+        info = row.peer_info.get(name, {})
+        said = ", ".join(f"{k} {v}" for k, v in info.items() if not isinstance(v, dict | list))
+        text += f"\n    peer {name}: {format_value(stats.median, unit)}" + (f" ({said})" if said else "")
     if row.error:
         text += f"\n    error: {row.error}"
     return text

@@ -53,6 +53,12 @@ class RowResult:
     target_after: float | None = None
     target_ratio: float | None = None
     target_text: str = ""
+    target_floor_ratio: float | None = None
+    plain: str = ""
+    floor_text: str = ""
+    floor: SideStats | None = None
+    peers: dict[str, SideStats] = field(default_factory=dict)
+    peer_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     higher_is_better: bool = False
     error: str | None = None
     elapsed_s: float = 0.0
@@ -65,6 +71,30 @@ class RowResult:
         if self.before is None or self.after is None or self.after.median <= 0:
             return None
         return self.before.median / self.after.median
+
+    @property
+    def floor_ratio(self) -> float | None:
+        """after/floor medians: how many times the least possible work the row's after side costs."""
+        if self.floor is None or self.after is None or self.floor.median <= 0:
+            return None
+        return self.after.median / self.floor.median
+
+    @property
+    def best_peer(self) -> str | None:
+        """The fastest peer by median (the highest, for a throughput row), or None without peers."""
+        if not self.peers:
+            return None
+        pick = max if self.higher_is_better else min
+        return pick(self.peers, key=lambda name: self.peers[name].median)
+
+    @property
+    def peer_margin(self) -> float | None:
+        """How many times better the after median is than the best peer's (> 1: ahead)."""
+        best = self.best_peer
+        if best is None or self.after is None or self.after.median <= 0 or self.peers[best].median <= 0:
+            return None
+        peer, ours = self.peers[best].median, self.after.median
+        return ours / peer if self.higher_is_better else peer / ours
 
     @property
     def report_ratio(self) -> float | None:
@@ -80,6 +110,10 @@ class RowResult:
             parts.append(f"{'>=' if self.higher_is_better else '<='} {self.target_after:g} {self.unit}")
         if self.target_ratio is not None:
             parts.append(f">= {self.target_ratio:g}x")
+        if self.target_floor_ratio is not None:
+            parts.append(f"<= {self.target_floor_ratio:g}x floor")
+        if self.peers:
+            parts.append("ahead of peers")
         return ", ".join(parts) or self.target_text or "-"
 
     @property
@@ -87,7 +121,8 @@ class RowResult:
         """Against the row's own targets; None when it has none (or in a smoke run); False when it failed."""
         if self.error is not None or self.after is None:
             return False
-        if self.smoke or (self.target_after is None and self.target_ratio is None):
+        if self.smoke or (self.target_after is None and self.target_ratio is None
+                          and self.target_floor_ratio is None and not self.peers):
             return None
         ok = True
         if self.target_after is not None:
@@ -98,7 +133,17 @@ class RowResult:
             if ratio is not None and self.higher_is_better:
                 ratio = 1.0 / ratio if ratio > 0 else None
             ok &= ratio is not None and ratio >= self.target_ratio
+        if self.target_floor_ratio is not None:
+            floor_ratio = self.floor_ratio
+            ok &= floor_ratio is not None and floor_ratio <= self.target_floor_ratio
+        if self.peers:
+            margin = self.peer_margin
+            ok &= margin is not None and margin > 1.0
         return ok
+
+    def peers_json(self) -> dict[str, dict[str, Any]]:
+        """{peer: {"median", "p95", ...what else the row says of it}}."""
+        return {name: {**stats.to_json(), **self.peer_info.get(name, {})} for name, stats in self.peers.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,8 +156,16 @@ class RowResult:
             "report_after_ms": self.report_after_ms,
             "report_ratio": self.report_ratio,
             "unit": self.unit,
-            "target": {"after": self.target_after, "ratio": self.target_ratio, "text": self.target_text,
-                       "summary": self.target_summary, "higher_is_better": self.higher_is_better},
+            "floor_ms": self.floor.to_json() if self.floor else None,
+            "floor_ratio": self.floor_ratio,
+            "floor_text": self.floor_text,
+            "peers": self.peers_json(),
+            "best_peer": self.best_peer,
+            "peer_margin": self.peer_margin,
+            "plain": self.plain,
+            "target": {"after": self.target_after, "ratio": self.target_ratio, "floor_ratio": self.target_floor_ratio,
+                       "text": self.target_text, "summary": self.target_summary,
+                       "higher_is_better": self.higher_is_better},
             "passed": self.passed,
             "error": self.error,
             "samples": self.after.n if self.after else 0,
@@ -135,21 +188,29 @@ def _quantile(xs: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def make_context(*, quick: bool, smoke: bool, settings: Any, workdir: Path) -> BenchContext:
+def make_context(*, quick: bool, smoke: bool, settings: Any, workdir: Path,
+                 on_sample: Callable[[str, float], None] | None = None) -> BenchContext:
     if smoke:
-        return BenchContext(quick=True, smoke=True, repetitions=1, warmup=0, workdir=workdir, settings=settings)
+        return BenchContext(quick=True, smoke=True, repetitions=1, warmup=0, workdir=workdir, settings=settings,
+                            on_sample=on_sample)
     if quick:
-        return BenchContext(quick=True, repetitions=5, warmup=1, workdir=workdir, settings=settings)
-    return BenchContext(quick=False, repetitions=9, warmup=2, workdir=workdir, settings=settings)
+        return BenchContext(quick=True, repetitions=5, warmup=1, workdir=workdir, settings=settings,
+                            on_sample=on_sample)
+    return BenchContext(quick=False, repetitions=9, warmup=2, workdir=workdir, settings=settings, on_sample=on_sample)
 
 
 def _result(case: BenchCase, m: Measurement | None, error: str | None, elapsed: float, smoke: bool) -> RowResult:
     after = side_stats(m.after) if m is not None else None
     if m is not None and error is None and after is None:
         error = "the row returned no samples"
+    peers = {name: stats for name, samples in (m.peers if m is not None else {}).items()
+             if (stats := side_stats(samples)) is not None}
     return RowResult(
         name=case.name, title=case.title, unit=case.unit,
         before=side_stats(m.before) if m is not None else None, after=after,
+        floor=side_stats(m.floor) if m is not None else None, peers=peers,
+        peer_info=_jsonable(m.peer_info) if m is not None else {},
+        target_floor_ratio=case.target_floor_ratio, plain=case.plain, floor_text=case.floor_text,
         report_before_ms=case.report_before_ms, report_after_ms=case.report_after_ms,
         target_after=case.target_after, target_ratio=case.target_ratio, target_text=case.target_text,
         higher_is_better=case.higher_is_better, error=error, elapsed_s=elapsed,
@@ -192,14 +253,18 @@ def _in_child(case: BenchCase, *, quick: bool, smoke: bool, workdir: Path) -> Me
             payload = json.loads(line[len(RESULT_MARKER):])
             if payload.get("error"):
                 raise RuntimeError(payload["error"])
-            return Measurement(after=payload["after"], before=payload.get("before"),
+            return Measurement(after=payload["after"], before=payload.get("before"), floor=payload.get("floor"),
+                               peers=payload.get("peers") or {}, peer_info=payload.get("peer_info") or {},
                                extra=payload.get("extra") or {})
     tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     raise RuntimeError(f"child process exited {proc.returncode} without a result: {tail}")
 
 
-def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, settings: Any = None) -> RowResult:
-    """Run one row to a RowResult; never raises for the row's own failures."""
+def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, settings: Any = None,
+              on_sample: Callable[[str, float], None] | None = None) -> RowResult:
+    """Run one row to a RowResult; never raises for the row's own failures.
+
+    `on_sample(side, value)` sees each timed sample as it is taken (rows run in this process)."""
     case = entry.case
     if case is None:
         return RowResult(name=entry.name, error=entry.error or "not loaded")
@@ -212,7 +277,7 @@ def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, set
             if case.needs_qt:
                 m = _in_child(case, quick=quick, smoke=smoke, workdir=workdir)
             else:
-                ctx = make_context(quick=quick, smoke=smoke, settings=settings, workdir=workdir)
+                ctx = make_context(quick=quick, smoke=smoke, settings=settings, workdir=workdir, on_sample=on_sample)
                 m = _in_process(case, ctx)
         except TimeoutError as exc:
             error = _describe(exc) if str(exc) else f"TimeoutError: ran past {case.timeout_s:.0f}s"
@@ -222,11 +287,14 @@ def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, set
 
 
 def run_suite(entries: Iterable[CaseEntry], *, quick: bool = False, smoke: bool = False, settings: Any = None,
-              on_row: Callable[[RowResult], None] | None = None) -> list[RowResult]:
-    """Run every entry in order; `on_row` sees each result as soon as it is ready."""
+              on_row: Callable[[RowResult], None] | None = None,
+              on_sample: Callable[[str, str, float], None] | None = None) -> list[RowResult]:
+    """Run every entry in order; `on_row` sees each result as soon as it is ready, and
+    `on_sample(row, side, value)` each timed sample as it is taken."""
     results: list[RowResult] = []
     for entry in entries:
-        result = run_entry(entry, quick=quick, smoke=smoke, settings=settings)
+        per_row = None if on_sample is None else (lambda side, value, name=entry.name: on_sample(name, side, value))
+        result = run_entry(entry, quick=quick, smoke=smoke, settings=settings, on_sample=per_row)
         results.append(result)
         if on_row is not None:
             on_row(result)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -213,22 +213,34 @@ class RiskManager:
         return None
 
     def evaluate_signals(self, signals: Iterable[Signal]) -> list[RiskDecision]:
-        """Each signal judged on its own against the current portfolio (as a loop would), in order."""
-        if self._gated:
+        """Each signal judged on its own against the current portfolio (as a loop would), in order.
+
+        A batch is judged at one instant against one portfolio, so a signal repeated within it gets
+        the decision its first occurrence got: the cache is asked once per distinct signal (the
+        repeats count as its hits), and the decision counters are added up once at the end."""
+        cache = self._signal_cache
+        if self._gated or cache.ttl_s <= 0:     # gated, or decisions not cached at all: one by one
             evaluate = self.evaluate_signal
             return [evaluate(s) for s in signals]
-        cache, version, counts = self._signal_cache, self._version, self._counts
-        get, put = cache.get, cache.set
-        out: list[RiskDecision] = []
-        append = out.append
-        for sig in signals:   # evaluate_signal's cached path, with the lookups hoisted
-            key = (sig.symbol, sig.side, sig.size, sig.price, sig.leverage, sig.reduce_only, version)
-            decision = get(key)
+        version, portfolio, config, state = self._version, self._portfolio, self.config, self._state
+        seen: dict[tuple[object, ...], RiskDecision] = {}
+
+        def first(sig: Signal, key: tuple[object, ...]) -> RiskDecision:
+            decision = cache.get((*key, version))
             if decision is None:
-                decision = evaluate_signal(sig, self._portfolio, self.config, self._state)
-                put(key, decision)
-            counts[decision.decision] += 1
-            append(decision)
+                decision = evaluate_signal(sig, portfolio, config, state)
+                cache.set((*key, version), decision)
+            seen[key] = decision
+            return decision
+
+        known = seen.get
+        out = [known(key := (s.symbol, s.side, s.size, s.price, s.leverage, s.reduce_only)) or first(s, key)
+               for s in signals]
+        cache.hits += len(out) - len(seen)
+        times = Counter(map(id, out))
+        counts = self._counts
+        for decision in {id(d): d for d in seen.values()}.values():
+            counts[decision.decision] += times[id(decision)]
         return out
 
     # --- positions and portfolio ------------------------------------------------------------

@@ -7,7 +7,7 @@ from perps_desktop.exchange.rate_budget import BudgetWait, RateBudget
 from perps_desktop.exchange.signing import L1Signer, action_hash
 from perps_desktop.exchange.stats import LATENCY_BUCKETS_S, ClientStats, LatencySnapshot
 from perps_desktop.exchange.stream import ExchangeStream
-from perps_desktop.exchange.wire import round_price, round_size, to_wire
+from perps_desktop.exchange.wire import info_weight, round_price, round_size, to_wire
 
 __all__ = [
     "LATENCY_BUCKETS_S",
@@ -24,6 +24,7 @@ __all__ = [
     "NonceSource",
     "RateBudget",
     "action_hash",
+    "info_weight",
     "round_price",
     "round_size",
     "to_wire",

@@ -3,7 +3,8 @@
 Shaped like the data research/perf-limits.md measured its floors on (so the targets derived from
 those floors apply): payloads of 0.5-2 KB of float-heavy JSON, about 60 of 100 over the 1 KB
 compression threshold; reasons of a few words; 50 symbols. `settle_files` puts the rows' fixture
-databases on disk before the clock starts.
+databases on disk before the clock starts. `InsertFloor` and `ReadFloor` are the two rows'
+floors: the least work that gives the same rows on disk, or the same rows read.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+import zstandard
+
 from perps_desktop.core.models import Trace
 
-__all__ = ["SYMBOLS", "make_payloads", "make_traces", "settle_files"]
+__all__ = ["SYMBOLS", "InsertFloor", "ReadFloor", "make_payloads", "make_traces", "settle_files"]
 
 SYMBOLS = tuple(f"SYM{i:02d}" for i in range(50))
 _KINDS = ("signal", "risk", "order", "fill")
@@ -66,3 +71,72 @@ def settle_files(*paths: Path) -> None:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+
+
+def _open_floor(path: Path) -> sqlite3.Connection:
+    """A bare connection as the store tunes its writer (WAL, synchronous=NORMAL), statements cached."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode = wal")
+    conn.execute("PRAGMA synchronous = normal")
+    return conn
+
+
+class InsertFloor:
+    """The insert row's floor: pre-encoded rows, one `executemany` and one commit, on this thread.
+
+    The rows are encoded beforehand (orjson; zstd-1 for payloads of 1 KB and more, as the store
+    does), and go into a copy of the row's fixture file, so they meet the same table and the same
+    indices. It leaves out what the store does besides: turning Traces into rows, serialising and
+    compressing the payloads, and handing the batch to its writer thread and the answer back.
+    """
+
+    def __init__(self, path: Path, traces: list[Trace], *, min_bytes: int = 1024) -> None:
+        self.conn = _open_floor(path)
+        columns = [c[1] for c in self.conn.execute("PRAGMA table_info(traces)").fetchall() if c[1] != "id"]
+        self.sql = f"INSERT INTO traces ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        zstd = zstandard.ZstdCompressor(level=1)
+
+        def blob(payload: Any) -> bytes | None:
+            if payload is None:
+                return None
+            data = orjson.dumps(payload)
+            return zstd.compress(data) if len(data) >= min_bytes else data
+
+        self.rows = [tuple(blob(t.payload) if c == "payload" else getattr(t, c) for c in columns) for t in traces]
+
+    def insert(self, start: int, count: int) -> None:
+        conn = self.conn
+        conn.execute("BEGIN")
+        conn.executemany(self.sql, self.rows[start:start + count])
+        conn.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """What the store's idle-time upkeep does for its WAL, untimed (the settle step)."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class ReadFloor:
+    """The read row's floor: the same queries through a bare connection, rows left as raw tuples.
+
+    It leaves out making Traces of the rows, the LRU in front of them, and the hop to a reader
+    thread and back: what is left is SQLite finding and copying out the same rows.
+    """
+
+    def __init__(self, path: Path, ids: list[int], symbols: list[str], limit: int) -> None:
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        columns = ", ".join(c[1] for c in self.conn.execute("PRAGMA table_info(traces)").fetchall())
+        self.by_id = f"SELECT {columns} FROM traces WHERE id IN ({', '.join('?' * len(ids))})"
+        self.recent = f"SELECT {columns} FROM traces WHERE symbol = ? ORDER BY time_ms DESC, id DESC LIMIT ?"
+        self.ids, self.symbols, self.limit = ids, symbols, limit
+
+    def read(self) -> tuple[list[tuple[Any, ...]], list[list[tuple[Any, ...]]]]:
+        execute = self.conn.execute
+        found = execute(self.by_id, self.ids).fetchall()
+        pages = [execute(self.recent, (s, self.limit)).fetchall() for s in self.symbols]
+        return found, pages
+
+    def close(self) -> None:
+        self.conn.close()

@@ -28,6 +28,9 @@ from perps_desktop.bench.runner import make_context
 from perps_desktop.config import load_settings
 
 ONE_SIDED = {"ui_loop_lag", "sim_throughput", "memory_bounded"}
+# rows judged against a floor measured in the same run, and rows measured against peers (issue #20)
+FLOORED = {"trace_insert_100", "trace_read_100", "risk_signal_1000", "portfolio_risk_1000", "order_sign"}
+PEERED = {"api_calls_10": {"hyperliquid-python-sdk", "ccxt"}, "order_sign": {"hyperliquid-python-sdk"}}
 # rows cheap enough for a subprocess run of the CLI in a unit test; memory_bounded is always there
 CHEAP = ("risk_signal_1000", "portfolio_risk_1000", "order_sign", "breaker_health_50")
 
@@ -62,6 +65,36 @@ def test_ratio_is_before_over_after_and_verdicts_follow_the_targets():
     assert _row(100.0, 200.0, target_after=300, higher_is_better=True).passed is False
     assert _row(10.0, 2.0, error="boom").passed is False
     assert _row(10.0, 2.0, target_after=1.5, smoke=True).passed is None   # smoke numbers mean nothing
+
+
+def test_floor_and_peer_targets_join_the_verdict():
+    floor = SideStats(median=1.0, p95=1.2, n=3)
+    near = _row(10.0, 1.5, floor=floor, target_floor_ratio=1.6)
+    assert near.floor_ratio == 1.5 and near.passed is True
+    far = _row(10.0, 1.7, floor=floor, target_floor_ratio=1.6)
+    assert far.floor_ratio == 1.7 and far.passed is False
+    assert _row(10.0, 1.5, target_floor_ratio=1.6).passed is False        # a floor target needs a floor
+    peers = {"sdk": SideStats(median=3.0, p95=3.0, n=3), "ccxt": SideStats(median=2.0, p95=2.5, n=3)}
+    ahead = _row(10.0, 1.0, peers=peers)
+    assert ahead.best_peer == "ccxt" and ahead.peer_margin == 2.0 and ahead.passed is True
+    behind = _row(10.0, 2.5, peers=peers)
+    assert behind.peer_margin == 0.8 and behind.passed is False
+    fast_peer = {"other": SideStats(median=500.0, p95=500.0, n=1)}    # throughput: the higher peer is the best
+    assert _row(None, 400.0, peers=fast_peer, higher_is_better=True).passed is False
+
+
+def test_json_row_carries_floor_and_peers():
+    row = _row(10.0, 1.5, floor=SideStats(median=1.0, p95=1.25, n=3), target_floor_ratio=1.6,
+               peers={"sdk": SideStats(median=3.0, p95=4.0, n=3)}, peer_info={"sdk": {"weight_per_tick": 74}},
+               plain="what it measures", floor_text="what the floor leaves out")
+    doc = json.loads(json.dumps(row.to_json()))
+    assert doc["floor_ms"] == {"median": 1.0, "p95": 1.25} and doc["floor_ratio"] == 1.5
+    assert doc["peers"] == {"sdk": {"median": 3.0, "p95": 4.0, "weight_per_tick": 74}}
+    assert doc["best_peer"] == "sdk" and doc["peer_margin"] == 2.0
+    assert doc["target"]["floor_ratio"] == 1.6 and doc["passed"] is True
+    assert doc["plain"] == "what it measures" and doc["floor_text"] == "what the floor leaves out"
+    bare = _row(10.0, 2.0).to_json()
+    assert bare["floor_ms"] is None and bare["peers"] == {} and bare["peer_margin"] is None
 
 
 def test_json_row_has_the_design_shape():
@@ -147,11 +180,28 @@ def test_bench_quick_json_has_the_design_shape_and_both_sides(tmp_path):
         else:
             assert set(r["before_ms"]) == {"median", "p95"} and r["ratio"] > 0
         assert r["compare"]["regressed"] is True
+        if r["name"] in FLOORED:
+            assert set(r["floor_ms"]) == {"median", "p95"} and r["floor_ms"]["median"] > 0
+            assert r["floor_ratio"] == r["after_ms"]["median"] / r["floor_ms"]["median"] and r["floor_text"]
+            assert r["target"]["floor_ratio"] == 1.6
+        else:
+            assert r["floor_ms"] is None
+        assert set(r["peers"]) == PEERED.get(r["name"], set())
+        for peer in r["peers"].values():
+            assert peer["median"] > 0 and peer["p95"] >= peer["median"]
     assert doc["compare"]["regressed"] == sorted(names)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [m["event"] for m in lines] == ["start", *["row"] * len(names), "done"]
+    events = [m for m in lines if m["event"] != "sample"]
+    assert [m["event"] for m in events] == ["start", *["row"] * len(names), "done"]
     assert lines[0]["rows"] == names
-    assert all(len(m["history"]) == 1 for m in lines[1:-1])   # this run, read back from the history
+    assert all(len(m["history"]) == 1 for m in events[1:-1])   # this run, read back from the history
+    # every timed sample streams as it is taken, before its row's result
+    for row in events[1:-1]:
+        samples = [m for m in lines[:lines.index(row)] if m["event"] == "sample" and m["name"] == row["name"]]
+        sides = {"after", "before"} - ({"before"} if row["name"] in ONE_SIDED else set())
+        sides |= ({"floor"} if row["name"] in FLOORED else set()) | PEERED.get(row["name"], set())
+        assert {m["side"] for m in samples} == sides
+        assert len([m for m in samples if m["side"] == "after"]) == row["samples"]
 
 
 def test_bench_prints_the_table_and_refuses_unknown_rows(tmp_path, fresh_dirs):
@@ -174,6 +224,11 @@ def test_every_row_runs_once_with_a_tiny_n(name):
     assert row.error is None, row.error
     assert row.after is not None and row.after.median >= 0
     assert (row.before is None) == (name in ONE_SIDED), name
+    assert (row.floor is not None) == (name in FLOORED), name
+    assert set(row.peers) == PEERED.get(name, set()), name
+    if name == "api_calls_10":   # the request weight each side spent, counted by the simulator
+        assert row.extra["weight_per_tick_after"] < row.extra["weight_per_tick_before"]
+        assert all(row.peer_info[p]["weight_per_tick"] > row.extra["weight_per_tick_after"] for p in row.peers)
 
 
 def test_a_row_that_needs_qt_runs_in_a_child_process_on_a_qt_loop():
@@ -196,3 +251,18 @@ async def test_compare_settles_each_side_untimed_before_every_call():
                           settle=settle)
     assert events == ["settle-before", "before", "settle-after", "after"] * 3
     assert len(m.after) == 2 and m.before is not None and len(m.before) == 2
+
+
+async def test_compare_interleaves_the_floor_and_the_peers_and_streams_scaled_samples():
+    events: list[str] = []
+    streamed: list[tuple[str, float]] = []
+    ctx = BenchContext(repetitions=2, warmup=1, on_sample=lambda side, value: streamed.append((side, value)))
+    m = await ctx.compare(after=lambda: events.append("after"), before=lambda: events.append("before"),
+                          floor=lambda: events.append("floor"), peers={"p": lambda: events.append("p")},
+                          scale=1000.0)
+    assert events == ["before", "after", "floor", "p"] * 3
+    assert m.floor is not None and len(m.floor) == 2 and len(m.peers["p"]) == 2
+    assert [side for side, _ in streamed] == ["before", "after", "floor", "p"] * 2   # timed samples only
+    assert [v for side, v in streamed if side == "after"] == m.after            # in the row's unit (scaled)
+    await ctx.compare(after=lambda: None, live=False)
+    assert len(streamed) == 8

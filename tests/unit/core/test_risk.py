@@ -108,6 +108,21 @@ def test_batch_apis_match_one_at_a_time() -> None:
     assert rm.check_position_risk(rm.portfolio.by_symbol["ETH"]) is risks[1]
 
 
+def test_a_batch_with_repeats_counts_decisions_and_cache_hits_as_the_loop_does() -> None:
+    sigs = [signal(), signal("BTC", Side.BUY, "0.5", "60000"), signal("SOL", Side.SELL, "1000", "100")] * 4
+    sides = []
+    for batch in (True, False):
+        caches = CacheRegistry()
+        rm = RiskManager(RiskConfig(max_position_notional_usd=20_000), caches=caches)
+        rm.update_portfolio(account("100000", position("BTC", "0.2", "60000"), position("ETH", "2", "3000")))
+        decisions = rm.evaluate_signals(sigs) if batch else [rm.evaluate_signal(s) for s in sigs]
+        stats = next(s for s in caches.stats() if s.name == "risk_signal")
+        sides.append((decisions, rm.decision_counts(), stats.hits, stats.misses))
+    assert sides[0] == sides[1]
+    assert sides[0][2:] == (9, 3)                      # three distinct signals, nine repeats
+    assert len({d.decision for d in sides[0][0]}) > 1  # the counts cover more than one kind of decision
+
+
 def test_the_rules_enter_and_leave_reducing_and_the_trader_overrides() -> None:
     rm, _ = manager(RiskConfig(max_drawdown_pct=10, daily_loss_limit_usd=0))
     events: list[TradingStateChanged] = []
