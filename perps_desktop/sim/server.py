@@ -24,6 +24,7 @@ from perps_desktop.sim import feeds
 from perps_desktop.sim.actions import ActionHandler, action_weight
 from perps_desktop.sim.control import control
 from perps_desktop.sim.faults import FaultInjector
+from perps_desktop.sim.guard import refuse_unless_json_and_same_origin
 from perps_desktop.sim.housekeeping import Housekeeper
 from perps_desktop.sim.info import InfoHandler, info_weight
 from perps_desktop.sim.markets import DEFAULT_MARKETS, MarketSpec
@@ -308,6 +309,8 @@ class Simulator:
     async def _http_sim(self, request: web.Request) -> web.Response:
         if request.remote not in _LOOPBACK:
             return web.Response(status=403, text="/sim answers loopback clients only")
+        if (refused := refuse_unless_json_and_same_origin(request)) is not None:
+            return refused
         try:
             body = orjson.loads(await request.read())
             reply = await control(self, body)
