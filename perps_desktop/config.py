@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     network: Network = Field("testnet", validation_alias=_env("PERPS_NETWORK"))
     base_url: str | None = Field(None, validation_alias=_env("PERPS_BASE_URL"))
     address: str | None = Field(None, validation_alias=_env("PERPS_ADDRESS"))
-    db_path: Path | None = Field(None, validation_alias=_env("PERPS_DB_PATH"))
+    db_path: str | None = Field(None, validation_alias=_env("PERPS_DB_PATH"))   # a file, or postgresql://…
     bot: str | None = Field(None, validation_alias=_env("PERPS_BOT"), max_length=100)  # names this core's traces
     log_level: LogLevel = Field("INFO", validation_alias=_env("PERPS_LOG_LEVEL"))
     hl_private_key: SecretStr | None = Field(None, validation_alias=_env("HL_PRIVATE_KEY"), repr=False)
@@ -252,7 +252,12 @@ class Settings(BaseSettings):
         return tuple(s.strip().upper() for s in self.symbols.split(",") if s.strip())
 
     def trace_db_path(self) -> Path:
-        return self.db_path if self.db_path is not None else data_dir() / "traces.sqlite3"
+        return Path(self.db_path) if self.db_path and not self.trace_db_url() else data_dir() / "traces.sqlite3"
+
+    def trace_db_url(self) -> str | None:
+        """PERPS_DB_PATH / --db when it names a PostgreSQL database (postgresql://…), else None."""
+        db = (self.db_path or "").strip()
+        return db if db.startswith(("postgresql://", "postgres://")) else None
 
 
 def _env_name(field: str) -> str:

@@ -87,3 +87,25 @@ def qt_objects_die_on_the_gui_thread():
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the session (the pgserver wheel's binaries, 127.0.0.1)."""
+    from perps_desktop.bench.pg_server import LocalPostgres
+
+    server = LocalPostgres()
+    try:
+        yield server.start()
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server, request):
+    """A fresh database on the session's server for this test; its URL."""
+    import re
+    import uuid
+
+    name = re.sub(r"\W", "_", request.node.name)[:40].lower() + "_" + uuid.uuid4().hex[:8]
+    return pg_server.create_database(name)

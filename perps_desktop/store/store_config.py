@@ -10,11 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from perps_desktop.config import Settings
 
-__all__ = ["TraceStoreConfig"]
+__all__ = ["TraceStoreConfig", "redact_url"]
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a log line or a window: any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 JournalMode = Literal["wal", "delete"]
 Synchronous = Literal["normal", "full"]
@@ -25,7 +35,10 @@ class TraceStoreConfig:
     """The trace store's settings.
 
     Attributes:
-        path: the SQLite file (created with its directory if missing).
+        path: the SQLite file (created with its directory if missing); not used when `url` is set.
+        url: a PostgreSQL database (postgresql://user@host:port/dbname): the traces go to its
+            `traces` table (`pg_writer.py`, `pg_reader.py`) instead of the SQLite file. The SQLite
+            knobs (journal, synchronous, page caches, statement cache) do not apply to it.
         batch_size: traces per write transaction (TRACE_BATCH_SIZE, 100; 1 = a commit per trace).
         batch_flush_ms: a partial batch waits at most this long (TRACE_BATCH_FLUSH_MS, 5000 ms).
         cache_size: LRU entries for `get(id)` (TRACE_CACHE_SIZE, 500; 0 = no cache).
@@ -98,6 +111,7 @@ class TraceStoreConfig:
     check_on_open: bool = True
     read_only: bool = False
     bot: str = ""
+    url: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -118,6 +132,11 @@ class TraceStoreConfig:
         if not 1 <= self.compress_level <= 22:
             raise ValueError("compress_level must be 1..22")
 
+    @property
+    def where(self) -> str:
+        """The database for messages: the file, or the URL without its password."""
+        return redact_url(self.url) if self.url else str(self.path)
+
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TraceStoreConfig:
         """The store as the app runs it; `overrides` replace single fields (e.g. read_only=True)."""
@@ -134,6 +153,7 @@ class TraceStoreConfig:
             "statement_cache": settings.trace_statement_cache,
             "lazy_payload": settings.trace_lazy_payload,
             "bot": settings.bot or "",
+            "url": settings.trace_db_url(),
         }
         values.update(overrides)
         return cls(**values)

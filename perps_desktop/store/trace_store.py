@@ -26,11 +26,10 @@ from typing import Any, TypeVar
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.models import Alert, Trace, TracePage, TraceQuery
 from perps_desktop.errors import StoreError
+from perps_desktop.store.backend import make_reader, make_writer
 from perps_desktop.store.read_threads import ReadThreads
-from perps_desktop.store.reader import TraceReader
 from perps_desktop.store.schema import SchemaInfo
 from perps_desktop.store.store_config import TraceStoreConfig
-from perps_desktop.store.writer import TraceWriter
 
 __all__ = ["StoreState", "TraceStore", "TraceStoreStats"]
 
@@ -80,9 +79,9 @@ class TraceStore:
         self._info: SchemaInfo | None = None
         self._close_task: asyncio.Future[None] | None = None
         self._refused = 0
-        self._writer = None if config.read_only else TraceWriter(
+        self._writer = None if config.read_only else make_writer(
             config, on_alert=self._alert_from_writer, on_pruned=self._pruned_from_writer)
-        self._reader = TraceReader(config)
+        self._reader = make_reader(config)   # SQLite's, or PostgreSQL's for a URL (backend.py)
         on = config.cache_ttl_s
         self._by_id: TTLCache[int, Trace] = TTLCache(
             "traces.by_id", ttl_s=on if config.cache_size else 0.0, maxsize=max(1, config.cache_size))
@@ -100,11 +99,11 @@ class TraceStore:
 
     @property
     def full_text(self) -> bool:
-        """True when text search uses the FTS5 index; False means a LIKE scan."""
+        """True when text search uses an index (SQLite's FTS5, PostgreSQL's text search); False means a LIKE scan."""
         return self._reader.fts
 
     async def open(self) -> TraceStore:
-        """Open (and migrate) the file. Raises StoreCorrupt / SchemaTooNew / StoreError naming the path."""
+        """Open (and migrate) the database. Raises StoreCorrupt / SchemaTooNew / StoreError naming it."""
         if self._state is not StoreState.NEW:
             raise RuntimeError("a TraceStore opens once; make a new one")
         self._loop = asyncio.get_running_loop()
@@ -172,7 +171,7 @@ class TraceStore:
 
     def __del__(self) -> None:
         if getattr(self, "_state", None) is StoreState.OPEN:
-            warnings.warn(f"unclosed TraceStore {self.config.path}", ResourceWarning, source=self, stacklevel=1)
+            warnings.warn(f"unclosed TraceStore {self.config.where}", ResourceWarning, source=self, stacklevel=1)
             if self._writer is not None:
                 self._writer.close()      # the writer thread still commits what is queued
             self._threads.stop(wait=False)
@@ -269,7 +268,7 @@ class TraceStore:
 
     async def _read(self, fn: Callable[[Any], T], arg: Any) -> T:
         if self._state is not StoreState.OPEN or self._loop is None:
-            raise StoreError(f"the trace store {self.config.path} is {self._state.value}")
+            raise StoreError(f"the trace store {self.config.where} is {self._state.value}")
         return await self._threads.run(fn, arg)
 
     def clear_cache(self) -> None:
@@ -282,7 +281,7 @@ class TraceStore:
     def stats(self) -> TraceStoreStats:
         w = self._writer
         return TraceStoreStats(
-            path=str(self.config.path), state=self._state.value,
+            path=self.config.where, state=self._state.value,
             recorded=w.recorded if w else 0, flushed=w.flushed if w else 0, queued=w.queued if w else 0,
             dropped=(w.dropped if w else 0) + self._refused, lost=w.lost if w else 0,
             batches=w.batches if w else 0, write_retries=w.retries if w else 0,

@@ -84,6 +84,9 @@ class _Command:
 class TraceWriter:
     """Counters (read them from any thread): recorded, flushed, dropped, batches, retries, lost."""
 
+    # a failed batch write raising one of these is retried with backoff (the database's errors)
+    _WRITE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+
     def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], None],
                  on_pruned: Callable[[int], None]) -> None:
         self._config = config
@@ -198,12 +201,17 @@ class TraceWriter:
             self._stopped = True
             self._settle_leftovers()
 
+    def _open(self) -> SchemaInfo:
+        """Open (and migrate) the database for writing; another backend's writer overrides it."""
+        self._conn, info = open_writer(self._config)
+        self._fts = info.fts
+        with store_errors(self._config.path):
+            self._last_id, self._fts_upto = self._text_state()
+        return info
+
     def _run_open(self) -> None:
         try:
-            self._conn, info = open_writer(self._config)
-            self._fts = info.fts
-            with store_errors(self._config.path):
-                self._last_id, self._fts_upto = self._text_state()
+            info = self._open()
         except BaseException as exc:
             self._close_connection()
             self._closing = True
@@ -297,7 +305,7 @@ class TraceWriter:
             try:
                 self._insert(rows)
                 break
-            except sqlite3.Error as exc:
+            except self._WRITE_ERRORS as exc:
                 self._rollback()
                 if self._give_up_at is not None and time.monotonic() > self._give_up_at:
                     self.lost += len(rows)
@@ -393,7 +401,7 @@ class TraceWriter:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
 
-    def _write_failed(self, exc: sqlite3.Error, attempt: int, delay: float) -> None:
+    def _write_failed(self, exc: Exception, attempt: int, delay: float) -> None:
         self.failing = True
         self.retries += 1
         self.last_error = str(exc)
