@@ -1,0 +1,208 @@
+"""TraceStore on a real PostgreSQL server (the session's `pg_server`): the SQLite store's behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+import pytest
+
+from perps_desktop.cli import main
+from perps_desktop.core.models import Alert, Trace, TraceQuery
+from perps_desktop.errors import SchemaTooNew, StoreError
+from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.store.codec import ZSTD_MAGIC
+from perps_desktop.store.pg_reader import tsquery_expression
+from perps_desktop.store.pg_schema import PG_SCHEMA_VERSION
+from perps_desktop.store.schema import INSERT_COLUMNS
+from tests.helpers import wait_until
+
+NOW = 1_750_000_000_000
+
+
+def _config(url: str, tmp_path: Any, **kw: Any) -> TraceStoreConfig:
+    base = {"path": tmp_path / "unused.sqlite3", "url": url, "batch_flush_ms": 60_000, "retention_delay_s": 3600.0}
+    base.update(kw)
+    return TraceStoreConfig(**base)
+
+
+def _trace(i: int, **kw: Any) -> Trace:
+    values = {"kind": ("signal", "risk", "order")[i % 3], "time_ms": NOW + i, "symbol": ("BTC", "ETH")[i % 2],
+              "strategy": f"s{i % 4}", "side": "B", "size": 0.5 + i, "price": 65000.0 + i, "decision": "approve",
+              "reason": f"breakout number {i}", "latency_ms": 1.25, "payload": {"i": i}}
+    values.update(kw)
+    return Trace(**values)
+
+
+def _sql(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(sql, params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
+
+
+async def test_traces_read_back_equal_payloads_compressed_over_the_threshold(pg_url, tmp_path):
+    small = _trace(0, payload={"note": "small", "px": [1.5, 2.5]})
+    big = _trace(1, payload={"features": {f"f{i}": i * 0.123456789 for i in range(200)}})
+    empty = _trace(2, payload=None, symbol=None, strategy=None, side=None, size=None, price=None, decision=None,
+                   latency_ms=None, reason="")
+    async with TraceStore(_config(pg_url, tmp_path, bot="box/0x12ab..cdef")) as store:
+        for t in (small, big, empty):
+            store.record(t)
+        await store.flush()
+        got = await store.get_many([1, 2, 3])
+        assert got == {i + 1: replace(t, id=i + 1, bot="box/0x12ab..cdef") for i, t in enumerate((small, big, empty))}
+        assert await store.get(99) is None
+        page = await store.query(TraceQuery(limit=10))
+        assert [t.id for t in page.traces] == [3, 2, 1] and all(t.payload is None for t in page.traces)   # lazy
+        assert store.stats().path == pg_url and store.stats().schema_version == PG_SCHEMA_VERSION
+    blobs = dict(await asyncio.to_thread(_sql, pg_url, "SELECT id, payload FROM traces"))
+    assert blobs[2][:4] == ZSTD_MAGIC and blobs[1][:1] == b"{" and blobs[3] is None
+
+
+async def test_queries_filter_by_symbol_kind_strategy_bot_time_and_text_with_paging(pg_url, tmp_path):
+    async with TraceStore(_config(pg_url, tmp_path, bot="a")) as store:
+        for i in range(60):
+            store.record(_trace(i, bot="" if i % 5 else "b"))
+        store.record(_trace(60, reason="funding spike on ETH-PERP", symbol="ETH"))
+        await store.flush()
+        by_symbol = await store.query(TraceQuery(symbol="BTC", limit=5, count_total=True))
+        assert by_symbol.total == 30 and [t.time_ms - NOW for t in by_symbol.traces] == [58, 56, 54, 52, 50]
+        page2 = await store.query(TraceQuery(symbol="BTC", limit=5, offset=5))
+        assert [t.time_ms - NOW for t in page2.traces] == [48, 46, 44, 42, 40] and page2.offset == 5
+        kinds = await store.query(TraceQuery(kind="risk", strategy="s1", limit=100))
+        assert {(t.kind, t.strategy) for t in kinds.traces} == {("risk", "s1")} and len(kinds.traces) == 5
+        window = await store.query(TraceQuery(since_ms=NOW + 10, until_ms=NOW + 20, limit=100))
+        assert sorted(t.time_ms - NOW for t in window.traces) == list(range(10, 20))
+        bots = await store.query(TraceQuery(bot="b", limit=100, count_total=True))
+        assert bots.total == 12 and {t.bot for t in bots.traces} == {"b"}
+        text = await store.query(TraceQuery(text="funding SPIKE"))
+        assert [t.reason for t in text.traces] == ["funding spike on ETH-PERP"]
+        assert len((await store.query(TraceQuery(text="fund*", symbol="ETH"))).traces) == 1
+        assert len((await store.query(TraceQuery(text="fund", symbol="ETH"))).traces) == 0    # words, not prefixes
+        assert (await store.query(TraceQuery(text='number "7'))).traces[0].reason == "breakout number 7"
+        assert (await store.query(TraceQuery(text="it's | ! & (:*"))).traces == ()     # syntax is plain text
+        several = await store.query_many([TraceQuery(symbol="BTC", limit=1), TraceQuery(bot="b", limit=1)])
+        assert [p.traces[0].time_ms - NOW for p in several] == [58, 55]
+        assert store.full_text
+
+
+def test_search_text_becomes_a_quoted_tsquery():
+    assert tsquery_expression("Funding spike*") == "'Funding' & 'spike':*"
+    assert tsquery_expression("it's a\\b") == "'it s' & 'a b'"
+    assert tsquery_expression("  * ") is None
+
+
+async def test_close_commits_every_queued_trace_and_a_full_queue_counts_drops(pg_url, tmp_path):
+    alerts: list[Alert] = []
+    store = TraceStore(_config(pg_url, tmp_path, batch_size=5000, queue_max=2000), on_alert=alerts.append)
+    await store.open()
+    for i in range(2345):
+        store.record(_trace(i))
+    assert store.stats().flushed == 0
+    await store.aclose()
+    stats = store.stats()
+    assert (stats.recorded, stats.flushed, stats.queued, stats.dropped) == (2000, 2000, 0, 345)
+    assert [a.key for a in alerts] == ["trace_store.dropped"]
+    assert await asyncio.to_thread(_sql, pg_url, "SELECT count(*) FROM traces") == [(2000,)]
+
+
+async def test_full_batches_commit_without_a_flush_and_partial_ones_on_the_timer(pg_url, tmp_path):
+    async with TraceStore(_config(pg_url, tmp_path, batch_size=10, batch_flush_ms=50)) as store:
+        for i in range(25):
+            store.record(_trace(i))
+        await wait_until(lambda: store.stats().flushed == 25)
+        assert store.stats().batches == 3
+
+
+async def test_retention_deletes_old_traces(pg_url, tmp_path):
+    day = 86_400_000
+    async with TraceStore(_config(pg_url, tmp_path, retention_days=1, batch_size=500)) as store:
+        for i in range(3000):
+            store.record(_trace(i, time_ms=NOW - 3 * day + i, payload={"pad": random.randbytes(200).hex()}))
+        for i in range(10):
+            store.record(_trace(i, time_ms=NOW - 1000 + i, reason=f"fresh {i}"))
+        await store.flush()
+        assert await store.get(5) is not None
+        assert await store.prune(now_ms=NOW) == 3000
+        assert await store.get(5) is None
+        assert (await store.query(TraceQuery(count_total=True))).total == 10
+        assert len((await store.query(TraceQuery(text="breakout"))).traces) == 0
+        assert await store.prune(now_ms=NOW) == 0
+        assert store.stats().pruned == 3000
+
+
+async def test_the_table_holds_every_column_the_codec_writes(pg_url, tmp_path):
+    async with TraceStore(_config(pg_url, tmp_path)):
+        pass
+    columns = {r[0] for r in await asyncio.to_thread(
+        _sql, pg_url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'traces'")}
+    assert set(INSERT_COLUMNS.split(", ")) | {"id", "reason_tsv"} == columns
+
+
+async def test_two_stores_opening_together_migrate_once(pg_url, tmp_path):
+    stores = [TraceStore(_config(pg_url, tmp_path, bot=f"bot{i}")) for i in range(4)]
+    await asyncio.gather(*(s.open() for s in stores))
+    for i, s in enumerate(stores):
+        s.record(_trace(i))
+    await asyncio.gather(*(s.aclose() for s in stores))
+    assert await asyncio.to_thread(_sql, pg_url, "SELECT version FROM perps_desktop_schema") == [(PG_SCHEMA_VERSION,)]
+    rows = await asyncio.to_thread(_sql, pg_url, "SELECT bot FROM traces ORDER BY bot")
+    assert rows == [("bot0",), ("bot1",), ("bot2",), ("bot3",)]
+
+
+async def test_a_newer_schema_and_a_foreign_traces_table_are_refused(pg_server, tmp_path):
+    newer = pg_server.create_database("newer_schema")
+    async with TraceStore(_config(newer, tmp_path)):
+        pass
+    await asyncio.to_thread(_sql, newer, "UPDATE perps_desktop_schema SET version = version + 1")
+    for read_only in (False, True):
+        with pytest.raises(SchemaTooNew, match="newer perps-desktop"):
+            async with TraceStore(_config(newer, tmp_path, read_only=read_only)):
+                pass
+    foreign = pg_server.create_database("foreign_traces")
+    await asyncio.to_thread(_sql, foreign, "CREATE TABLE traces (x int)")
+    with pytest.raises(StoreError, match="did not make"):
+        async with TraceStore(_config(foreign, tmp_path)):
+            pass
+
+
+async def test_a_read_only_store_reads_and_refuses_records(pg_url, tmp_path):
+    async with TraceStore(_config(pg_url, tmp_path)) as store:
+        store.record(_trace(1))
+    async with TraceStore(_config(pg_url, tmp_path, read_only=True)) as reader:
+        assert [t.time_ms for t in (await reader.query(TraceQuery())).traces] == [NOW + 1]
+        reader.record(_trace(2))
+        assert reader.stats().dropped == 1
+        with pytest.raises(StoreError):
+            await reader.prune()
+
+
+def test_the_traces_command_reads_a_postgresql_database(pg_url, tmp_path, capsys):
+    async def fill() -> None:
+        async with TraceStore(_config(pg_url, tmp_path, bot="box/0x12ab..cdef")) as store:
+            for i in range(7):
+                store.record(_trace(i))
+    asyncio.run(fill())
+    assert main(["traces", "--db", pg_url, "--format", "json", "--symbol", "BTC"]) == 0
+    import orjson
+    rows = orjson.loads(capsys.readouterr().out)
+    assert [r["time_ms"] - NOW for r in rows] == [6, 4, 2, 0]
+    assert {r["bot"] for r in rows} == {"box/0x12ab..cdef"} and rows[0]["payload"] == {"i": 6}
+    assert main(["traces", "--db", pg_url, "--bot", "nobody"]) == 0
+    assert "(no traces match)" in capsys.readouterr().out
+
+
+def test_an_empty_database_is_reported_by_the_traces_command(pg_url, capsys):
+    assert main(["traces", "--db", pg_url]) == 1
+    assert "is empty" in capsys.readouterr().err
+
+
+async def test_alerts_name_the_database_without_its_password(pg_server, tmp_path):
+    url = pg_server.url().replace("postgres@", "postgres:s3cret@")
+    cfg = _config(url, tmp_path)
+    assert "s3cret" not in cfg.where and ":***@" in cfg.where
+    async with TraceStore(cfg) as store:       # trust auth: the password is not checked
+        assert "s3cret" not in store.stats().path
