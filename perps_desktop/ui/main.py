@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -87,10 +88,15 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
     qapp.setQuitOnLastWindowClosed(False)      # closing the window must not stop the loop under the core
-    app = App(settings, confirm=_confirm_live)
+    loop = asyncio.get_running_loop()
+    deadline = None if exit_after is None else loop.time() + exit_after       # armed before any dialog
+    app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot))
     log.info("starting the core (%s mode)", settings.mode)
     try:
         await app.start()
+    except _Unanswered as exc:
+        await app.aclose()
+        return exc.code
     except BaseException:
         await app.aclose()
         raise
@@ -108,10 +114,11 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         code = 0
         try:
             if screenshot:
-                await _sleep_or(stop, 3.0 if exit_after is None else exit_after)
+                await _sleep_or(stop, 3.0 if deadline is None else deadline - loop.time())
+                window.render()             # the newest snapshot, not the one of up to 100 ms ago
                 code = _save_screenshot(window, Path(screenshot))
-            elif exit_after is not None:
-                await _sleep_or(stop, exit_after)
+            elif deadline is not None:
+                await _sleep_or(stop, deadline - loop.time())
             else:
                 await stop.wait()
         finally:
@@ -123,13 +130,45 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", flush=True)
 
 
-async def _confirm_live(text: str) -> bool:
-    """Live mode: the trader confirms network and address before the core starts (no window yet)."""
-    from perps_desktop.ui.confirm import ask
+class _Unanswered(Exception):
+    """--exit-after (or --screenshot) came while the live confirmation was open: nothing started."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+async def _confirm_live(text: str, *, deadline: float | None = None, screenshot: str | None = None) -> bool:
+    """Live mode: the trader confirms network and address before the core starts (no window yet).
+
+    With --exit-after the dialog waits only until that deadline, and with --screenshot (3 s by
+    default) the dialog itself is the picture; either way the answer is then "no" and the run
+    ends (exit 0, or 1 when the picture could not be written), nothing started.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from perps_desktop.ui.confirm import ConfirmDialog, ask
     from perps_desktop.ui.theme import load_qss
 
-    return await ask(None, title="Trade live?", text=text, confirm_text="Trade live", danger=True,
-                     style_sheet=load_qss("dark"))
+    asking = asyncio.ensure_future(ask(None, title="Trade live?", text=text, confirm_text="Trade live",
+                                       danger=True, style_sheet=load_qss("dark")))
+    if deadline is None and not screenshot:
+        return await asking
+    loop = asyncio.get_running_loop()
+    wait = 3.0 if deadline is None else max(0.0, deadline - loop.time())
+    done, _ = await asyncio.wait({asking}, timeout=wait)
+    if done:
+        return asking.result()
+    code = 0
+    if screenshot:
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, ConfirmDialog) and w.isVisible()]
+        code = _save_screenshot(shown[0], Path(screenshot)) if shown else 1
+    asking.cancel()                     # closes the dialog: the answer is "no"
+    with contextlib.suppress(asyncio.CancelledError):
+        await asking
+    print("perps-desktop: live trading was not confirmed before the run ended (--exit-after/--screenshot); "
+          "nothing started", file=sys.stderr)
+    raise _Unanswered(code)
 
 
 async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:
@@ -162,9 +201,8 @@ def _install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
     return restore
 
 
-def _save_screenshot(window: Any, path: Path) -> int:
-    window.render()                     # the newest snapshot, not the one of up to 100 ms ago
-    pixmap = window.grab()
+def _save_screenshot(widget: Any, path: Path) -> int:
+    pixmap = widget.grab()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not pixmap.save(str(path)):
         print(f"perps-desktop: could not write the screenshot to {path}", file=sys.stderr)

@@ -102,3 +102,39 @@ async def test_live_mode_asks_before_the_core_starts_and_stops_when_refused(sim_
             task.cancel()
         await sim.aclose()
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
+
+async def test_live_screenshot_renders_the_confirmation_and_exits_without_starting(sim_server, tmp_path):
+    """`gui --mode live --screenshot F --exit-after S` in a real process: the dialog is the picture."""
+    import secrets
+
+    sim = await sim_server(rate_limit_per_min=0)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(PERPS_DATA_DIR=str(tmp_path / "data"), PERPS_LOG_DIR=str(tmp_path / "logs"),
+               HL_PRIVATE_KEY="0x" + secrets.token_hex(32))
+    shot = tmp_path / "live.png"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "perps_desktop", "gui", "--mode", "live", "--base-url", sim.url,
+        "--screenshot", str(shot), "--exit-after", "2", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "not confirmed" in err.decode() and "nothing started" in err.decode()
+    image = QImage(str(shot))
+    assert 420 <= image.width() < 1440 and 0 < image.height() < 900      # the dialog, not a main window
+    assert f"screenshot: {shot}" in out.decode()
+    assert not [k for k in sim.stats()["requests"] if k.startswith("exchange:")]     # nothing was sent
+
+
+async def test_exit_after_ends_a_live_confirmation_nobody_answers(sim_server):
+    import secrets
+
+    from perps_desktop.ui.confirm import ConfirmDialog
+
+    sim = await sim_server(rate_limit_per_min=0)
+    settings = Settings(mode="live", base_url=sim.url, hl_private_key="0x" + secrets.token_hex(32))
+    code = await asyncio.wait_for(gui_main._amain(QApplication.instance(), settings, screenshot=None,
+                                                  exit_after=0.5), timeout=30)
+    assert code == 0
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, ConfirmDialog) and w.isVisible()]
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
