@@ -15,6 +15,7 @@ and the data directory, under a fresh /tmp directory, belongs to that user.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import os
@@ -22,9 +23,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["LocalPostgres", "pgserver_bin"]
+__all__ = ["LocalPostgres", "bench_database", "pgserver_bin"]
 
 _USER = "pgserver"
 
@@ -94,10 +98,7 @@ class LocalPostgres:
 
     def create_database(self, name: str) -> str:
         """A new empty database on this server; returns its URL."""
-        import psycopg
-        with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-        return self.url(name)
+        return _create(self.url(), name)
 
     def close(self) -> None:
         """Stop the server and delete its directory."""
@@ -110,3 +111,40 @@ class LocalPostgres:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _create(url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _drop(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def bench_database(row: str) -> AsyncIterator[str]:
+    """A fresh database for a `_pg` bench row, dropped afterwards: on the server of
+    PERPS_BENCH_PG_URL when it is set (a real deployment's numbers), else on a local server
+    started for the row and stopped after it."""
+    name = f"perps_bench_{row}_{uuid.uuid4().hex[:8]}"
+    server_url = os.environ.get("PERPS_BENCH_PG_URL")
+    local: LocalPostgres | None = None
+    if not server_url:
+        local = await asyncio.to_thread(LocalPostgres)
+        await asyncio.to_thread(local.start)
+        server_url = local.url()
+    try:
+        yield await asyncio.to_thread(_create, server_url, name)
+    finally:
+        if local is not None:
+            await asyncio.to_thread(local.close)
+        else:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(_drop, server_url, name)
