@@ -178,9 +178,13 @@ class App:
             return CoreSnapshot(base_url=self.settings.base_url or "", connected=False,
                                 status_text=self.state.value, **base)
         eng = s.engine
+        fresh = s.freshness.snapshot()
         status = eng.status_text() if self.state is AppState.RUNNING else self.state.value
+        if self.state is AppState.RUNNING and not fresh.rest_ok:
+            status = f"venue unreachable {fresh.unreachable_s:.0f} s; {status}"
         return CoreSnapshot(
-            base_url=s.base_url, connected=eng.connected, account=eng.account, positions=eng.positions,
+            base_url=s.base_url, connected=fresh.connected, freshness=fresh, account=eng.account,
+            positions=eng.positions,
             orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
             risk=s.risk.snapshot(), breakers=s.breakers.snapshots(), findings=s.recovery.findings,
             recovery_history=tuple(reversed(s.recovery.history)), caches=tuple(s.caches.stats()),

@@ -89,7 +89,11 @@ class CoreCollector(Collector):
             yield GaugeMetricFamily("perps_equity_usd", "Account value", value=float(snap.account.equity))
         yield GaugeMetricFamily("perps_positions_open", "Open positions", value=len(snap.positions))
         yield GaugeMetricFamily("perps_orders_open", "Open orders", value=len(snap.orders))
-        yield GaugeMetricFamily("perps_connected", "1 when the exchange is reachable", value=int(snap.connected))
+        yield GaugeMetricFamily("perps_connected", "1 while the venue answers REST requests and the stream is "
+                                "connected", value=int(snap.connected))
+        if snap.freshness is not None:
+            yield GaugeMetricFamily("perps_data_age_seconds", "Age of the oldest piece of account state "
+                                    "(account, open orders) the venue confirmed", value=snap.freshness.data_age_s)
 
 
 def _le(bound: float) -> str:

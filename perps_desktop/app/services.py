@@ -28,8 +28,10 @@ from perps_desktop.core import (
     BreakerTransition,
     EngineConfig,
     EventBus,
+    Freshness,
     HealthChecker,
     HealthConfig,
+    InFlight,
     MomentumStrategy,
     MonitorConfig,
     PerformanceMonitor,
@@ -38,6 +40,7 @@ from perps_desktop.core import (
     RiskConfig,
     RiskManager,
     StrategyConfig,
+    TrackedExchange,
     TradingEngine,
     TradingStateChanged,
     log_sink,
@@ -76,6 +79,7 @@ class Services:
     recovery: PositionRecovery
     engine: TradingEngine
     health: HealthChecker
+    freshness: Freshness
     simulator: Any = None
     _rate_at: float = 0.0
     _rate_n: int = 0
@@ -158,8 +162,12 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     monitor.add_counter_source(alerts.counters)
     await stack.enter_async_context(monitor)
 
+    # every HTTP attempt: reachability, the breakers of /info and /exchange, then request latency by endpoint
+    freshness = Freshness(next_observer=monitor, stale_after_s=settings.stale_after_ms / 1000.0)
+    freshness.feed("info", breakers.get("exchange_info"))
+    freshness.feed("exchange", breakers.get("exchange_orders"))
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
-                               address=identity.address, observer=monitor)  # request latency by endpoint
+                               address=identity.address, observer=freshness)
     await stack.enter_async_context(client)
     check_symbols(settings, await fetch_meta(client, base_url, settings), base_url)
     if simulator is not None:
@@ -178,19 +186,24 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
 
     trade = not identity.read_only
     strategy = MomentumStrategy(StrategyConfig.from_settings(settings))
-    recovery = PositionRecovery(client, RecoveryConfig.from_settings(settings),
+    inflight = InFlight()
+    tracked: Any = TrackedExchange(client, inflight)       # the core's writes, known to a stop
+    recovery = PositionRecovery(tracked, RecoveryConfig.from_settings(settings),
                                 guard=breakers.get("position_recovery"), alerts=alerts, sink=store,
                                 owners=strategy.owners, caches=caches, publish=bus.publish, auto_actions=trade)
-    engine = TradingEngine(client, strategy=strategy, risk=risk, breakers=breakers, recovery=recovery,
-                           monitor=monitor, sink=store, bus=bus,
+    engine = TradingEngine(tracked, strategy=strategy, risk=risk, breakers=breakers, recovery=recovery,
+                           monitor=monitor, sink=store, bus=bus, freshness=freshness, inflight=inflight,
                            config=EngineConfig.from_settings(settings, trade=trade))
     client.stream.subscribe(engine.on_stream)
+    freshness.stream_connected = lambda: client.stream.connected
     await client.stream.start()
     await stack.enter_async_context(engine)
     stack.callback(client.budget.close)       # stopping: nothing waits for budget (runs before the engine stops)
 
-    health = HealthChecker(HealthConfig.from_settings(settings), breakers=breakers)
-    health.add_check("exchange", ping_check(client), breaker="exchange_info")
+    health_cfg = HealthConfig.from_settings(settings)
+    health = HealthChecker(health_cfg, breakers=breakers)
+    # no breaker= here: the ping is a request like any other, and its attempt feeds exchange_info itself
+    health.add_check("exchange", ping_check(client, timeout_s=0.8 * health_cfg.timeout_ms / 1000.0))
     health.add_check("loop_lag", loop_lag_check(monitor, 250.0))
 
     async def stream_check() -> str:
@@ -204,10 +217,21 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
             raise RuntimeError(f"trace writes failing: {st.last_error}")
         return f"{st.queued} queued, {st.dropped} dropped"
 
+    async def venue_check() -> str:
+        f = freshness.snapshot()
+        if f.unreachable_s >= settings.venue_dark_alert_s:
+            alerts.critical("venue:unreachable", "exchange", f"the venue has not answered for {f.unreachable_s:.0f} s "
+                            f"(last error: {f.last_error or 'none'}); the numbers shown are "
+                            f"{f.data_age_s:.0f} s old")
+        if not f.rest_ok:
+            raise RuntimeError(f"no answer for {f.unreachable_s:.0f} s: {f.last_error or 'silent'}")
+        return f"account data {f.data_age_s:.1f} s old"
+
+    health.add_check("venue", venue_check)
     health.add_check("stream", stream_check, breaker="websocket")
     health.add_check("trace_store", store_check, breaker="trace_store")
     await stack.enter_async_context(health)
 
     return Services(base_url=base_url, bus=bus, caches=caches, alerts=alerts, breakers=breakers, monitor=monitor,
                     store=store, client=client, risk=risk, strategy=strategy, recovery=recovery, engine=engine,
-                    health=health, simulator=simulator)
+                    health=health, freshness=freshness, simulator=simulator)

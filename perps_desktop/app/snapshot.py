@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from perps_desktop.core import FreshnessSnapshot
 from perps_desktop.core.caching import CacheStats
 from perps_desktop.core.models import (
     AccountState,
@@ -43,7 +44,7 @@ class CoreSnapshot:
     network: str                                # mainnet | testnet
     address: str | None
     base_url: str
-    connected: bool                             # REST reachable and stream fresh
+    connected: bool                             # REST answering and the stream connected (freshness)
     read_only: bool                             # watch mode or no key: every action disabled
     account: AccountState | None = None
     positions: tuple[Position, ...] = ()
@@ -60,3 +61,4 @@ class CoreSnapshot:
     traces: TraceCounters = field(default_factory=TraceCounters)
     last_action: ActionReport | None = None
     status_text: str = ""
+    freshness: FreshnessSnapshot | None = None  # data ages, REST / stream reachability, stale or not

@@ -13,6 +13,7 @@ from perps_desktop.core.bus import EventBus
 from perps_desktop.core.engine import TradingEngine
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import Execution, OrderExecutor
+from perps_desktop.core.freshness import Freshness, FreshnessSnapshot
 from perps_desktop.core.health import (
     HealthChecker,
     HealthConfig,
@@ -21,6 +22,7 @@ from perps_desktop.core.health import (
     loop_lag_check,
     ping_check,
 )
+from perps_desktop.core.inflight import InFlight, TrackedExchange
 from perps_desktop.core.lanes import Lane, current_lane, in_lane, runs_in
 from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor, format_snapshot
 from perps_desktop.core.recovery import PositionRecovery
@@ -43,9 +45,12 @@ __all__ = [
     "EngineConfig",
     "EventBus",
     "Execution",
+    "Freshness",
+    "FreshnessSnapshot",
     "HealthChecker",
     "HealthConfig",
     "HealthResult",
+    "InFlight",
     "Lane",
     "MomentumStrategy",
     "MonitorConfig",
@@ -64,6 +69,7 @@ __all__ = [
     "StopLossManager",
     "StopSync",
     "StrategyConfig",
+    "TrackedExchange",
     "TradingEngine",
     "TradingStateChanged",
     "analyse_position",

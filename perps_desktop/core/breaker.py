@@ -7,6 +7,13 @@
     after `max_recovery_attempts` failed trials: OPEN with no retry (alerted) until reset by hand
     by hand, from any state: force_open -> FORCED_OPEN, disable -> DISABLED, reset -> CLOSED
 
+A breaker that guards requests to the venue is *fed by its requests* (`feed_requests()`): then
+the verdicts come from `record_attempt`, once per HTTP attempt (each retry, each timeout), not
+from what `call()` returned. A read served from a cache or pushed over the WebSocket sent no
+request, so it proves nothing: a half-open trial that made no request gives its slot back and
+the breaker stays half-open. A real request of its kind that answers closes the breaker from
+OPEN or HALF_OPEN (the health ping is one), even after the automatic trials gave up.
+
 `TRANSITIONS` is that diagram; every change goes through one method that checks it and tells
 the listeners (the window, the metrics, the traces) with its reason and time.
 """
@@ -128,6 +135,7 @@ class CircuitBreaker:
         self._timed = 0
         self.last_error: str | None = None
         self.last_change_ms = self._now_ms()
+        self.fed = False                    # verdicts come from record_attempt (see the module docstring)
 
     # --- state ------------------------------------------------------------------------------
 
@@ -268,11 +276,38 @@ class CircuitBreaker:
             elif calls >= cfg.min_calls_for_rate and fails / calls >= cfg.failure_rate:
                 self._open(f"failure rate {fails / calls:.0%} >= {cfg.failure_rate:.0%} over {calls} calls")
 
+    def feed_requests(self) -> None:
+        """From now on the verdicts are the requests' own (`record_attempt`), not `call()`'s."""
+        self.fed = True
+
+    def record_attempt(self, elapsed_ms: float | None = None, error: BaseException | None = None, *,
+                       what: str = "a request") -> None:
+        """One real request this breaker guards ended: a failure (a timeout is one) counts like any
+        other; an answer (even a refusal: the venue is there) is a success, and closes an OPEN or
+        HALF_OPEN breaker."""
+        if error is not None and self.is_failure(error):
+            self.record_failure(error, elapsed_ms)
+            return
+        self._metrics(True, elapsed_ms, None)
+        state = self.state
+        if state is S.OPEN:
+            self._go(S.HALF_OPEN, f"{what} was answered: trying again")
+        if self._state is S.HALF_OPEN:
+            self._close(f"{what} was answered")
+        elif self._state is S.CLOSED:
+            self._window_add(True)
+
     async def call(self, fn: Callable[..., Awaitable[T]], *args: object, **kwargs: object) -> T:
         """Run `await fn(*args, **kwargs)` through the breaker; raises BreakerOpen when refusing."""
         if not self.allow():
             raise self._refuse()
         admitted = self._state
+        if self.fed:
+            try:
+                return await fn(*args, **kwargs)
+            finally:     # a trial that sent no request (a cache hit) or was cancelled has no verdict
+                if admitted is S.HALF_OPEN and self._state is S.HALF_OPEN:
+                    self._trials = max(0, self._trials - 1)
         t0 = time.perf_counter()
         try:
             result = await fn(*args, **kwargs)
@@ -302,10 +337,19 @@ class CircuitBreaker:
             self._close(f"{check} passed")
 
     def probe_failed(self, check: str = "health check", detail: str = "") -> None:
-        """A health check failed: a HALF_OPEN breaker re-opens; others keep their state."""
-        if self.state is S.HALF_OPEN:
+        """A health check failed: a HALF_OPEN breaker re-opens; a CLOSED one counts a failure."""
+        state = self.state
+        if state is S.HALF_OPEN:
             self.recovery_attempts += 1
             self._open(f"{check} failed: {detail or 'error'}")
+        elif state is S.CLOSED:
+            self.record_failure(f"{check} failed: {detail or 'error'}")
+
+    def trip(self, reason: str) -> None:
+        """Open a CLOSED breaker now (the venue has stopped answering altogether, however few
+        requests that took); in other states nothing changes."""
+        if self.state is S.CLOSED:
+            self._open(reason)
 
     def force_open(self, reason: str = "forced open by hand") -> None:
         self._go(S.FORCED_OPEN, reason)

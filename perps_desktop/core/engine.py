@@ -7,6 +7,11 @@ timed by the monitor; every open position keeps a reduce-only stop (`StopLossMan
 Reads go through the `exchange_info` breaker and orders through `exchange_orders`; while either
 is open the engine pauses trading (and says why), and resumes when it closes.
 Position recovery runs beside it on its own interval. Nothing here blocks the loop.
+
+Stopping is prompt whatever the venue does: reads in flight are cancelled at once; a write in
+flight (`InFlight`) gets `stop_grace_s` to be answered and is otherwise recorded as unknown, with
+its cloids, for the next start to look up. Each piece of state the venue confirms is stamped in
+`Freshness`, so the window can say how old what it shows is.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 from perps_desktop.core.account_view import AccountView
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import OrderExecutor
+from perps_desktop.core.freshness import Freshness
 from perps_desktop.core.gathering import gather_all
+from perps_desktop.core.inflight import InFlight
 from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.core.models import (
     AccountState,
@@ -67,8 +74,11 @@ class TradingEngine:
     def __init__(self, exchange: ExchangePort, *, strategy: MomentumStrategy, risk: RiskManager,
                  breakers: BreakerRegistry, recovery: PositionRecovery, monitor: PerformanceMonitor,
                  sink: TraceSink | None = None, bus: EventBus | None = None,
-                 config: EngineConfig | None = None) -> None:
+                 config: EngineConfig | None = None, freshness: Freshness | None = None,
+                 inflight: InFlight | None = None) -> None:
         self._ex = exchange
+        self.freshness = freshness or Freshness()
+        self.inflight = inflight or InFlight()
         self.strategy = strategy
         self.risk = risk
         self.breakers = breakers
@@ -98,29 +108,39 @@ class TradingEngine:
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        """Reconcile (once, now; the loop retries if the exchange is down), then run the loops."""
+        """Reconcile (once, now, for at most `start_reconcile_s`; the loop goes on trying if the
+        exchange is down or slow), then run the loops."""
         if self._closed:
             raise RuntimeError("TradingEngine is closed")
         try:
-            await self.reconcile()
+            async with asyncio.timeout(self.config.start_reconcile_s):
+                await self.reconcile()
         except (PerpsError, TimeoutError) as exc:
-            log.warning("start-up reconciliation failed (%s); the loop retries before trading", exc)
-            self._set_paused(True, f"waiting for the exchange: {exc}")
+            why = str(exc) or f"no answer within {self.config.start_reconcile_s:g} s"
+            log.warning("start-up reconciliation failed (%s); the loop retries before trading", why)
+            self._set_paused(True, f"waiting for the exchange: {why}")
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._run(), name="engine-loop"),
                        loop.create_task(self._run_recovery(), name="engine-recovery")]
 
     async def aclose(self) -> None:
-        """Stop both loops; idempotent. An order in flight is awaited, not cut off."""
+        """Stop both loops, promptly; idempotent. Reads in flight are cut off at once; a write in flight
+        gets `stop_grace_s` to be answered, then it is cut off too and recorded as unknown."""
+        if self._closed and not self._tasks:
+            return
         self._closed = True
         self.executor.closed = self.stops.closed = True
         tasks, self._tasks = self._tasks, []
-        async with self.recovery.lock:      # let a batch in flight finish
-            for t in tasks:
-                t.cancel()
+        unknown = await self.inflight.settle(self.config.stop_grace_s)
+        for t in tasks:
+            t.cancel()
         for t in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
+        for w in unknown:
+            text = f"stopped with {w.what} in flight: outcome unknown (looked up by cloid at the next start)"
+            log.warning("%s", text)
+            self._trace(TraceKind.ORDER, decision="unknown", reason=text, payload={"cloids": list(w.cloids)})
 
     async def __aenter__(self) -> TradingEngine:
         await self.start()
@@ -148,6 +168,7 @@ class TradingEngine:
                                          f"equity {float(account.equity):,.2f}")
         self.reconciled = report
         self.connected = True
+        self.freshness.touch("account", "orders", "fills")
         self.monitor.record("engine.reconcile", (time.perf_counter() - t0) * 1000.0)
         self._trace(TraceKind.SYSTEM, reason=report.message, decision="reconciled",
                     payload={"positions": {p.symbol: str(p.size) for p in account.positions},
@@ -180,7 +201,9 @@ class TradingEngine:
             try:
                 await self.tick()
             except asyncio.CancelledError:
-                raise
+                if self._cancelled():
+                    raise
+                log.exception("engine tick: a read was cancelled under it; going on")
             except Exception:
                 log.exception("engine tick failed")
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t0)))
@@ -194,11 +217,18 @@ class TradingEngine:
                 with self.monitor.timer("recovery.run"):
                     await self.recovery.run_once(act=self.config.trade)
             except asyncio.CancelledError:
-                raise
+                if self._cancelled():
+                    raise
+                log.exception("recovery round: a read was cancelled under it; going on")
             except (PerpsError, TimeoutError) as exc:
                 log.warning("recovery round failed: %s", exc)
             except Exception:
                 log.exception("recovery round failed")
+
+    def _cancelled(self) -> bool:
+        """Is this task itself being cancelled (a stop), rather than hit by another's cancellation?"""
+        task = asyncio.current_task()
+        return self._closed or task is None or task.cancelling() > 0
 
     def _blocked_by(self) -> str | None:
         for name in ("exchange_info", "exchange_orders"):
@@ -217,7 +247,9 @@ class TradingEngine:
                 self._set_paused(True, f"waiting for the exchange: {exc}")
                 return
         refresh = time.monotonic() >= self._refresh_at
-        reads: list[Callable[[], Awaitable[Any]]] = [self._ex.all_mids, self._ex.user_state]
+        # the account first: while the breaker is not closed the first read is its trial, and the
+        # mids may come from the stream's cache (no request, so no verdict)
+        reads: list[Callable[[], Awaitable[Any]]] = [self._ex.user_state, self._ex.all_mids]
         if refresh:
             reads += [self._ex.open_orders, self._ex.user_fills]
         try:
@@ -229,9 +261,13 @@ class TradingEngine:
             mon.incr("engine.tick_failed")
             self._emit("engine.tick", None)
             return
-        mids, account = got[0], got[1]
+        account, mids = got[0], got[1]
+        self.freshness.touch("account", "mids")
         if refresh:
             self._take_orders_and_fills(got[2], got[3])
+            self.freshness.touch("orders", "fills")
+        elif self.stream_live:
+            self.freshness.touch("orders")             # the stream pushes every order change
         self.connected = True
         self.view.take_mids(mids)
         self._take_account(account)
@@ -277,6 +313,7 @@ class TradingEngine:
     def on_stream(self, event: StreamEvent) -> None:
         """The exchange stream's news: own fills are recorded at once, orders re-read next tick."""
         kind = event.kind
+        self.freshness.touch("stream")
         if kind is StreamEventKind.FILLS:
             if self.reconciled is not None:          # before it, reconciliation reads every fill itself
                 self._take_fills(event.fills)
@@ -286,6 +323,7 @@ class TradingEngine:
             self._emit("engine.orders_changed", None)
         elif kind is StreamEventKind.MIDS and event.mids:
             self.view.take_mids(event.mids)
+            self.freshness.touch("mids")
         elif kind in (StreamEventKind.CONNECTED, StreamEventKind.DISCONNECTED):
             self.stream_live = kind is StreamEventKind.CONNECTED
             self._emit(f"engine.stream.{kind.value}", event)

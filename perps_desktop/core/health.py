@@ -199,10 +199,11 @@ class HealthChecker:
 
 # --- checks the app wires ------------------------------------------------------------------
 
-def ping_check(exchange: ExchangePort) -> HealthCheck:
-    """Exchange reachable: one uncached round trip."""
+def ping_check(exchange: ExchangePort, timeout_s: float | None = None) -> HealthCheck:
+    """Exchange reachable: one uncached round trip. Give it a `timeout_s` under the check's own, so a
+    venue that hangs ends the request itself (a failed attempt the breakers count), not the check."""
     async def check() -> str:
-        return f"{await exchange.ping():.1f} ms"
+        return f"{await exchange.ping(timeout_s):.1f} ms"
     return check
 
 

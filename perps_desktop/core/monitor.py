@@ -105,7 +105,7 @@ class PerformanceMonitor:
         finally:
             self.record(name, (time.perf_counter() - t0) * 1000.0)
 
-    def on_request(self, endpoint: str, ms: float, ok: bool) -> None:
+    def on_request(self, endpoint: str, ms: float, ok: bool, error: BaseException | None = None) -> None:
         """`core.ports.RequestObserver`: one exchange round trip ("info:allMids", "exchange:order")
         becomes a sample of the timing named after its endpoint; a failed one is also counted
         under "api_failures.<endpoint>"."""

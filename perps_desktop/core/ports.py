@@ -53,8 +53,9 @@ class ExchangePort(Protocol):
 
     async def cancel_all(self) -> list[tuple[Order, bool]]: ...
 
-    async def ping(self) -> float:
-        """A cheap round trip (allMids, uncached); returns its latency in ms. For health checks."""
+    async def ping(self, timeout_s: float | None = None) -> float:
+        """A cheap round trip (allMids, uncached) bounded by `timeout_s`; returns its latency in ms.
+        For health checks: a timeout is the request's own, so the observer counts it."""
         ...
 
     async def order_status(self, oid: int | str, address: str | None = None) -> OrderState:
@@ -73,8 +74,9 @@ class TraceSink(Protocol):
 
 
 class RequestObserver(Protocol):
-    def on_request(self, endpoint: str, ms: float, ok: bool) -> None:
+    def on_request(self, endpoint: str, ms: float, ok: bool, error: BaseException | None = None) -> None:
         """One HTTP round trip to the venue ended: `endpoint` is its label ("info:allMids",
-        "exchange:order"), `ms` how long it took, `ok` False when it failed. Called on the loop for
-        every request sent (never for a cache hit): it must be quick and must not raise."""
+        "exchange:order"), `ms` how long it took, `ok` False when it failed, `error` why (an
+        `ExchangeError`: a timeout, an HTTP error, a refusal). Called on the loop for every attempt
+        sent, retries included (never for a cache hit): it must be quick and must not raise."""
         ...

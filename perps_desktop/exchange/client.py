@@ -15,6 +15,8 @@ app's `PerformanceMonitor`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import warnings
 from collections.abc import Sequence
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
     from perps_desktop.core.ports import RequestObserver
 
 __all__ = ["ClientState", "HyperliquidClient"]
+
+_CLOSE_TALK_S = 2.0     # what aclose() may still say to the venue (queued orders, disarming) before it hangs up
 
 
 class ClientState(enum.Enum):
@@ -108,10 +112,12 @@ class HyperliquidClient:
         was_open = self.state is ClientState.OPEN
         self.state = ClientState.CLOSED
         try:
-            if was_open:
-                await self.actions.coalescer.drain()
-                if self.dead_man is not None:
-                    await self.dead_man.aclose()
+            if was_open:        # bounded: a venue that hangs must not hold a stop (what is left is cut off)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_CLOSE_TALK_S):
+                        await self.actions.coalescer.drain()
+                        if self.dead_man is not None:
+                            await self.dead_man.aclose()
         finally:
             await self.stream.aclose()
             await self.transport.aclose()
@@ -170,8 +176,8 @@ class HyperliquidClient:
     async def candles(self, symbol: str, interval: str, start_ms: int, end_ms: int | None = None) -> list[Candle]:
         return await self.info.candles(symbol, interval, start_ms, end_ms)
 
-    async def ping(self) -> float:
-        return await self.info.ping()
+    async def ping(self, timeout_s: float | None = None) -> float:
+        return await self.info.ping(timeout_s)
 
     # --- writes ------------------------------------------------------------------------------------
 

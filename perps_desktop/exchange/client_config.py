@@ -22,6 +22,7 @@ class ClientConfig:
     is_mainnet: bool = False                # signs with source "a"; the SDK's rule: base_url is mainnet's
     vault_address: str | None = None        # trade for a vault / sub-account (signed into every action)
     timeout_s: float = 10.0                 # every HTTP call, connect to last byte
+    read_timeout_s: float = 3.0             # each /info attempt (retried): a venue that hangs is an outage
     max_retries: int = 3                    # info calls after a transport error; ambiguous exchange actions
     retry_base_s: float = 0.2
     retry_cap_s: float = 5.0
@@ -50,6 +51,11 @@ class ClientConfig:
         return ("wss" + base[5:] if base.startswith("https") else "ws" + base[4:]) + "/ws"
 
     @property
+    def read_limit_s(self) -> float:
+        """Each /info attempt's timeout: `read_timeout_s`, never longer than `timeout_s`."""
+        return min(self.read_timeout_s, self.timeout_s)
+
+    @property
     def expiry_ms(self) -> int | None:
         """How far after its nonce an action expires (None: no expiresAfter)."""
         expiry = self.timeout_s if self.order_expiry_s is None else self.order_expiry_s
@@ -64,6 +70,7 @@ class ClientConfig:
             "base_url": url,
             "is_mainnet": url == MAINNET_URL,
             "timeout_s": settings.api_timeout_ms / 1000.0,
+            "read_timeout_s": settings.api_read_timeout_ms / 1000.0,
             "max_retries": settings.api_max_retries,
             "retry_base_s": settings.api_retry_base_ms / 1000.0,
             "retry_cap_s": settings.api_retry_max_ms / 1000.0,

@@ -50,7 +50,8 @@ class InfoApi:
         """POST one /info body; retries transport failures (not malformed replies) with backoff."""
         rtype = str(body["type"])
         return await self.sender.post("/info", lambda: body, weight=info_weight(rtype), label=f"info:{rtype}",
-                                      retries=self._cfg.max_retries if retry else 0)
+                                      retries=self._cfg.max_retries if retry else 0,
+                                      timeout_s=self._cfg.read_limit_s)
 
     async def _load(self, body: dict[str, Any], parse_reply: Callable[[Any], T], *, extra_per: int = 0) -> T:
         reply = await self.request(body)
@@ -107,11 +108,14 @@ class InfoApi:
         return await self.caches.market(  # type: ignore[no-any-return]
             ("candles", symbol, interval, start_ms, end), lambda: self._load(body, parse.parse_candles, extra_per=60))
 
-    async def ping(self) -> float:
-        """Latency in ms of one uncached, unretried allMids."""
+    async def ping(self, timeout_s: float | None = None) -> float:
+        """Latency in ms of one uncached, unretried allMids; a timeout is the request's own (so it is
+        counted as a failed attempt), `read_limit_s` unless given."""
         t0 = time.perf_counter()
         await self._budget.acquire(info_weight("allMids"))
-        parse.parse_all_mids(await self._t.post("/info", {"type": "allMids", "dex": ""}, label="info:allMids"))
+        timeout = self._cfg.read_limit_s if timeout_s is None else timeout_s
+        parse.parse_all_mids(await self._t.post("/info", {"type": "allMids", "dex": ""}, label="info:allMids",
+                                                timeout_s=timeout))
         return (time.perf_counter() - t0) * 1000.0
 
     # --- account ---------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ class BudgetedSender:
         return backoff_s(attempt, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s)
 
     async def post(self, path: str, build: Callable[[], dict[str, Any]], *, weight: int, label: str,
-                   retries: int = 0, lane: Lane = Lane.POLL) -> Any:
+                   retries: int = 0, lane: Lane = Lane.POLL, timeout_s: float | None = None) -> Any:
         """POST `build()` to `path` once the budget has room; see the module docstring for retries."""
         attempt = limited = 0
         here = current_lane()             # (Lane.MANUAL is 0: test for None, never truthiness)
@@ -49,7 +49,7 @@ class BudgetedSender:
         while True:
             await self._budget.acquire(weight, lane)
             try:
-                return await self._t.post(path, build(), label=label)
+                return await self._t.post(path, build(), label=label, timeout_s=timeout_s)
             except RateLimited:
                 if limited >= self._cfg.rate_limit_max_retries or self._budget.closed:
                     raise

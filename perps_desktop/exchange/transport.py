@@ -142,15 +142,15 @@ class Transport:
         except ExchangeError as exc:
             counters.errors[type(exc).__name__] += 1
             if t0:                                  # it left (always, once past the slot and the timeout)
-                self._observe(label, elapsed or time.perf_counter() - t0, False)
+                self._observe(label, elapsed or time.perf_counter() - t0, False, exc)
             raise
         self._observe(label, elapsed, True)
         return reply
 
-    def _observe(self, label: str, seconds: float, ok: bool) -> None:
+    def _observe(self, label: str, seconds: float, ok: bool, error: BaseException | None = None) -> None:
         self.counters.observe(label, seconds, ok)
         if self.observer is not None:
-            self.observer.on_request(label, seconds * 1000.0, ok)
+            self.observer.on_request(label, seconds * 1000.0, ok, error)
 
     async def _send(self, session: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
         async with session.post(self.base_url + path, data=orjson.dumps(body), headers=_HEADERS) as resp:

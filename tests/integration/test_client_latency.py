@@ -18,7 +18,7 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, float, bool]] = []
 
-    def on_request(self, endpoint: str, ms: float, ok: bool) -> None:
+    def on_request(self, endpoint: str, ms: float, ok: bool, error: BaseException | None = None) -> None:
         self.calls.append((endpoint, ms, ok))
 
     def by(self, endpoint: str) -> list[tuple[str, float, bool]]:

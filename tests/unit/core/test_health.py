@@ -158,7 +158,7 @@ def test_config_from_settings() -> None:
 
 async def test_the_ready_made_checks() -> None:
     class Exchange:
-        async def ping(self) -> float:
+        async def ping(self, timeout_s: float | None = None) -> float:
             return 1.25
 
     now = [10_000]

@@ -1,0 +1,54 @@
+"""The core on a venue that fails or hangs: it says so (connected, data age, breakers), stops promptly,
+and comes back by itself once the venue answers again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from perps_desktop.app import App
+from perps_desktop.core.models import BreakerState
+from tests.helpers import wait_until
+from tests.integration.engine_support import QUIET, fast_settings
+
+
+def _info_state(app: App) -> BreakerState:
+    return next(b.state for b in app.snapshot().breakers if b.name == "exchange_info")
+
+
+@pytest.mark.parametrize("kind", ["error", "timeout"])
+async def test_an_outage_shows_as_dark_stale_and_an_open_info_breaker_then_heals(tmp_path, sim_server, kind):
+    sim = await sim_server()
+    async with App(fast_settings(tmp_path, sim, strategy_threshold_pct=QUIET, api_read_timeout_ms=500)) as app:
+        await app.wait_until_reconciled()
+        await wait_until(lambda: app.snapshot().connected, timeout=20)
+        await sim.set_fault(kind=kind, target="all", latency_ms=60_000 if kind == "timeout" else 0)
+        await wait_until(lambda: not app.snapshot().connected and _info_state(app) is not BreakerState.CLOSED,
+                         timeout=30)
+        first = app.snapshot().freshness
+        assert first is not None and not first.rest_ok
+        await wait_until(lambda: app.snapshot().freshness.data_age_s > first.data_age_s + 0.5, timeout=30)
+        assert "venue unreachable" in app.snapshot().status_text
+        await sim.set_fault(kind="none")
+        await wait_until(lambda: app.snapshot().connected and all(
+            b.state is BreakerState.CLOSED for b in app.snapshot().breakers), timeout=60)
+        assert not app.snapshot().freshness.stale
+
+
+async def test_start_and_stop_stay_prompt_while_every_request_hangs(tmp_path, sim_server):
+    """Each request would hang for 60 s (API_TIMEOUT_MS 60 s too): before, start-up waited for the
+    reconciliation and the stop for the recovery lock; now both are bounded by the core itself."""
+    sim = await sim_server()
+    settings = fast_settings(tmp_path, sim, api_timeout_ms=60_000, api_read_timeout_ms=60_000)
+    app = App(settings)
+    async with asyncio.timeout(30):
+        await sim.set_fault(kind="latency", latency_ms=60_000, target="all")
+        try:
+            await app.start()
+            assert app.services.engine.reconciled is None
+            await asyncio.sleep(0.5)               # let the loops get stuck in their reads
+        finally:
+            await app.aclose()
+    counters = app.trace_counters()
+    assert counters.recorded == counters.flushed > 0
