@@ -77,7 +77,7 @@ _SHAPES = {
     "base_url": "an http:// or https:// URL, e.g. http://127.0.0.1:8787 (empty: the embedded simulator in "
                 "paper mode, the venue otherwise)",
     "address": "a 0x-prefixed 40-hex-digit address",
-    "db_path": "a file path (empty: traces.sqlite3 in the data directory)",
+    "db_path": "a file path or a postgresql:// URL (empty: traces.sqlite3 in the data directory)",
     "hl_private_key": "a 0x-prefixed 64-hex-digit private key (or none: the OS keyring)",
     "bot": "a name of 1 to 100 characters, no blanks at either end (empty: the host and shortened account)",
     "symbols": "a comma-separated list of coin names (letters and digits), e.g. BTC,ETH",
@@ -231,8 +231,8 @@ class Settings(BaseSettings):
 
     @field_validator("db_path")
     @classmethod
-    def _db_path_shape(cls, v: Path | None) -> Path | None:
-        if v is not None and (not str(v).strip() or str(v) != str(v).strip()):
+    def _db_path_shape(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or v != v.strip()):
             raise ValueError(_SHAPES["db_path"])
         return v
 

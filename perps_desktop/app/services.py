@@ -137,7 +137,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
             on_alert=lambda a: alerts.raise_alert(a.key, a.source, a.severity, a.message)))
     except StoreError as exc:
         raise StartRefused(f"{exc} (PERPS_DB_PATH / --db: a trace database file in a directory this user "
-                           "can create and write)") from None
+                           "can create and write, or a postgresql:// URL)") from None
 
     def trace(kind: TraceKind, **fields: Any) -> None:
         store.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))
