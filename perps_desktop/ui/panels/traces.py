@@ -64,6 +64,7 @@ class TracesPanel(QWidget):
         self._seen_counter = -1
         self.pending = False
         self._detail_id: int | None = None
+        self._bots: list[str] = []
 
         self.symbol_edit = QLineEdit(self)
         self.symbol_edit.setObjectName("traceSymbolFilter")
@@ -76,6 +77,10 @@ class TracesPanel(QWidget):
         self.kind_combo.addItem("All kinds", None)
         for k in TraceKind:
             self.kind_combo.addItem(k.value, k.value)
+        self.bot_combo = QComboBox(self)        # the cores seen in the pages read (a shared database)
+        self.bot_combo.setObjectName("traceBotFilter")
+        self.bot_combo.setAccessibleName("Filter traces by bot")
+        self.bot_combo.addItem("All bots", None)
         self.text_edit = QLineEdit(self)
         self.text_edit.setObjectName("traceTextFilter")
         self.text_edit.setAccessibleName("Search trace reasons")
@@ -100,7 +105,7 @@ class TracesPanel(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 4, 8, 4)
         bar.setSpacing(6)
-        for w in (self.symbol_edit, self.kind_combo):
+        for w in (self.symbol_edit, self.kind_combo, self.bot_combo):
             bar.addWidget(w)
         bar.addWidget(self.text_edit, 1)
         for w in (self.live_check, self.page_label, self.prev_button, self.next_button):
@@ -144,6 +149,7 @@ class TracesPanel(QWidget):
         self.symbol_edit.textChanged.connect(lambda _: self._debounce.start())
         self.text_edit.textChanged.connect(lambda _: self._debounce.start())
         self.kind_combo.currentIndexChanged.connect(lambda _: self.request(offset=0))
+        self.bot_combo.currentIndexChanged.connect(lambda _: self.request(offset=0))
         self.prev_button.clicked.connect(lambda: self.request(offset=max(0, self.offset - self.page_size)))
         self.next_button.clicked.connect(lambda: self.request(offset=self.offset + self.page_size))
         self.live_check.toggled.connect(lambda on: on and self.request(offset=0))
@@ -154,8 +160,8 @@ class TracesPanel(QWidget):
     def query(self, offset: int | None = None) -> TraceQuery:
         symbol = self.symbol_edit.text().strip().upper() or None
         text = self.text_edit.text().strip() or None
-        return TraceQuery(symbol=symbol, kind=self.kind_combo.currentData(), text=text,
-                          limit=self.page_size, offset=self.offset if offset is None else offset,
+        return TraceQuery(symbol=symbol, kind=self.kind_combo.currentData(), bot=self.bot_combo.currentData(),
+                          text=text, limit=self.page_size, offset=self.offset if offset is None else offset,
                           with_payload=False)
 
     def request(self, offset: int | None = None) -> None:
@@ -169,6 +175,9 @@ class TracesPanel(QWidget):
         self.offset = page.offset
         self.total = page.total
         keep = self.table.selected_key()
+        for bot in sorted({t.bot for t in page.traces if t.bot} - set(self._bots)):
+            self._bots.append(bot)
+            self.bot_combo.addItem(bot, bot)
         self.model.set_rows(page.traces)
         if keep is not None and (row := self.table.view_row_of(keep)) is not None:
             self.table.selectRow(row)
@@ -184,7 +193,7 @@ class TracesPanel(QWidget):
             self.detail.setPlainText("This trace is no longer in the store.")
             return
         body = {k: getattr(trace, k) for k in ("id", "kind", "time_ms", "symbol", "strategy", "side", "size",
-                                               "price", "decision", "reason", "latency_ms")}
+                                               "price", "decision", "reason", "latency_ms", "bot")}
         body["time"] = fmt_time(trace.time_ms, with_ms=True)
         if trace.payload:
             body["payload"] = trace.payload
