@@ -5,12 +5,14 @@ Rows live in `bench/cases/<name>.py` (see `case.py`); `registry` finds them, `ru
 """
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.compare import REGRESSION_THRESHOLD
 from perps_desktop.bench.registry import ALL_ROWS, CaseEntry, discover, row_names
 from perps_desktop.bench.report import format_value
 from perps_desktop.bench.runner import RowResult, SideStats, run_entry, run_suite, side_stats
 
 __all__ = [
     "ALL_ROWS",
+    "REGRESSION_THRESHOLD",
     "BenchCase",
     "BenchContext",
     "CaseEntry",

@@ -1,5 +1,9 @@
 """`perps-desktop bench`: run the rows, print the table (or stream JSON lines), keep the history.
 
+`--jsonl` streams one JSON object a line: `start` (the rows, their units and plain-words lines),
+`sample` (each timed sample as it is taken: row, side, value in the row's unit), `row` (a finished
+row, with its recorded history) and `done` (the summary). The window's Benchmarks dock reads it.
+
 Exit codes: 0 every row ran; 1 a row failed to run or `--compare` found a row >20% slower;
 2 bad arguments (unknown row, unreadable compare file). A row missing its target is shown as
 MISS in the table and JSON but does not change the exit code.
@@ -79,7 +83,9 @@ def run(args: Any, settings: Any) -> int:
     try:
         run_id = history.start_run(quick=quick, machine=machine) if (history and record) else None
         if jsonl:
-            _emit({"event": "start", "rows": [e.name for e in entries], "quick": quick, "machine": machine})
+            _emit({"event": "start", "rows": [e.name for e in entries], "quick": quick, "machine": machine,
+                   "units": {e.name: e.case.unit for e in entries if e.case is not None},
+                   "plain": {e.name: e.case.plain or e.case.title for e in entries if e.case is not None}})
         else:
             mode = " --smoke (numbers mean nothing)" if smoke else " --quick" if quick else ""
             print(f"perps-desktop bench{mode}: {len(entries)} row(s) on "

@@ -264,10 +264,19 @@ def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, set
               on_sample: Callable[[str, float], None] | None = None) -> RowResult:
     """Run one row to a RowResult; never raises for the row's own failures.
 
-    `on_sample(side, value)` sees each timed sample as it is taken (rows run in this process)."""
+    `on_sample(side, value)` sees each timed sample as it is taken; a row that takes its samples
+    its own way (not through `ctx.compare`), or in a child process, sends them when it is done."""
     case = entry.case
     if case is None:
         return RowResult(name=entry.name, error=entry.error or "not loaded")
+    streamed = 0
+
+    def count(side: str, value: float) -> None:
+        nonlocal streamed
+        streamed += 1
+        if on_sample is not None:
+            on_sample(side, value)
+
     t0 = time.perf_counter()
     m: Measurement | None = None
     error: str | None = None
@@ -277,12 +286,17 @@ def run_entry(entry: CaseEntry, *, quick: bool = False, smoke: bool = False, set
             if case.needs_qt:
                 m = _in_child(case, quick=quick, smoke=smoke, workdir=workdir)
             else:
-                ctx = make_context(quick=quick, smoke=smoke, settings=settings, workdir=workdir, on_sample=on_sample)
+                ctx = make_context(quick=quick, smoke=smoke, settings=settings, workdir=workdir, on_sample=count)
                 m = _in_process(case, ctx)
         except TimeoutError as exc:
             error = _describe(exc) if str(exc) else f"TimeoutError: ran past {case.timeout_s:.0f}s"
         except Exception as exc:
             error = _describe(exc)
+    if on_sample is not None and m is not None and not streamed:
+        sides = {"before": m.before or [], "after": m.after, "floor": m.floor or [], **m.peers}
+        for side, samples in sides.items():
+            for value in samples:
+                on_sample(side, float(value))
     return _result(case, m, error, time.perf_counter() - t0, smoke)
 
 

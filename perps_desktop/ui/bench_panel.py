@@ -1,10 +1,13 @@
-"""BenchPanel: the Benchmarks dock — runs the suite in a subprocess and charts it as rows arrive.
+"""BenchPanel: the Benchmarks dock — runs the suite in a subprocess and shows it as a trader reads it.
 
-Run starts `perps-desktop bench --jsonl --quick [--only NAME]` through a QProcess, so the window's
-loop never runs a benchmark; each JSON line (one per finished row, with that row's recorded
-history) updates the bars, the history chart and the table at once. Cancel stops the process
-(SIGTERM, then a kill). The panel never opens the history database: the subprocess sends it.
-Chart colours are Qt properties set from the QSS (`qproperty-plotBackground` ...).
+Run starts `perps-desktop bench --jsonl [--quick] [--only NAME]` through a QProcess, so the window's
+loop never runs a benchmark. The stream it reads (see `bench/cli.py`) feeds four views, all in
+one dock and none behind a tab: the ratio chart (per row: × faster than before, × the floor's
+time, × ahead of the best peer), the live strip chart of the running row's samples, the selected
+row's dated history with its regression threshold, and a table whose second column says in plain
+words what each row measures. Cancel stops the process (SIGTERM, then a kill). The panel never
+opens the history database: the subprocess sends it. Chart colours are Qt properties set from
+the QSS (`qproperty-plotBackground` ...).
 """
 
 from __future__ import annotations
@@ -15,61 +18,27 @@ from typing import Any
 
 from PySide6.QtCore import Property, QProcess, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
-from perps_desktop.bench import format_value, row_names
-from perps_desktop.ui.bench_charts import BarChart, HistoryChart, median_of
-from perps_desktop.ui.table_model import Column, SnapshotTableModel
+from perps_desktop.bench import row_names
+from perps_desktop.ui.bench_charts import ChartColors, RatioChart
+from perps_desktop.ui.bench_series import HistoryChart, LiveChart, unit_label
+from perps_desktop.ui.bench_table import BenchTableModel, verdict, with_text
 from perps_desktop.ui.table_view import DataTable
 
 __all__ = ["BenchPanel"]
 
 ALL = "All rows"
 _KILL_AFTER_MS = 3000
-
-
-def _ratio(v: Any) -> str:
-    return "–" if v is None else f"{v:.1f}×" if v < 100 else f"{v:.0f}×"
-
-
-def _verdict(row: dict[str, Any]) -> str:
-    if row.get("error"):
-        return "ERROR"
-    return {True: "PASS", False: "MISS"}.get(row.get("passed"), "–")
-
-
-def _tone(row: dict[str, Any]) -> str | None:
-    return {"PASS": "pos", "MISS": "warn", "ERROR": "neg"}.get(_verdict(row))
-
-
-def _side(side: str) -> Any:
-    return lambda r: median_of(r, side)
-
-
-# before/after/report cells show text formatted per row (units differ) and sort by the raw value
-_COLUMNS: tuple[Column[dict[str, Any]], ...] = (
-    Column(key="name", title="Row", value=lambda r: r["name"], width=170,
-           tooltip=lambda r: r.get("title") or r["name"]),
-    Column(key="before", title="Before", value=_side("before_ms"), align="right", width=80),
-    Column(key="after", title="After", value=_side("after_ms"), align="right", width=80),
-    Column(key="ratio", title="Ratio", value=lambda r: r.get("ratio"), fmt=_ratio, align="right", width=60),
-    Column(key="report", title="Report", value=lambda r: r.get("report_ratio"), align="right", width=190,
-           header_tip="The report's before → after (ratio)"),
-    Column(key="target", title="Target", value=lambda r: (r.get("target") or {}).get("summary") or "–", width=130,
-           tooltip=lambda r: (r.get("target") or {}).get("text") or "–"),
-    Column(key="verdict", title="Verdict", value=_verdict, tone=_tone, width=70,
-           tooltip=lambda r: r.get("error") or (r.get("alert") or {}).get("message") or _verdict(r)),
-)
-
-
-def _with_text(row: dict[str, Any]) -> dict[str, Any]:
-    """The row plus its unit-dependent cell texts."""
-    unit = row.get("unit", "ms")
-    rb, ra = row.get("report_before_ms"), row.get("report_after_ms")
-    report = "–" if rb is None and ra is None else \
-        f"{format_value(rb, 'ms')} → {format_value(ra, 'ms')} ({_ratio(row.get('report_ratio'))})"
-    return {**row, "_before": format_value(median_of(row, "before_ms"), unit),
-            "_after": format_value(median_of(row, "after_ms"), unit), "_report": report}
 
 
 def _color_property(attr: str) -> Property:
@@ -81,21 +50,6 @@ def _color_property(attr: str) -> Property:
         self._restyle()
 
     return Property(QColor, get, put)
-
-
-class _TextColumnModel(SnapshotTableModel[dict[str, Any]]):
-    """Shows the pre-formatted text for unit-dependent cells, sorts by the raw value."""
-
-    _TEXT = {"before": "_before", "after": "_after", "report": "_report"}
-
-    def _cells(self, item: dict[str, Any]) -> list[tuple[str, Any, str | None]]:
-        cells = super()._cells(item)
-        for i, col in enumerate(self.columns):
-            k = self._TEXT.get(col.key)
-            if k is not None:
-                _, value, tone = cells[i]
-                cells[i] = (item[k], value, tone)
-        return cells
 
 
 class BenchPanel(QWidget):
@@ -110,15 +64,23 @@ class BenchPanel(QWidget):
     plotForeground = _color_property("plotForeground")
     beforeColor = _color_property("beforeColor")
     afterColor = _color_property("afterColor")
+    floorColor = _color_property("floorColor")
+    missColor = _color_property("missColor")
+    peerColor = _color_property("peerColor")
+    peerColor2 = _color_property("peerColor2")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("benchPanel")
         self.setAccessibleName("Benchmarks")
         self._colors = {"plotBackground": QColor("#0d1117"), "plotForeground": QColor("#8b949e"),
-                        "beforeColor": QColor("#8b949e"), "afterColor": QColor("#58a6ff")}
+                        "beforeColor": QColor("#8b949e"), "afterColor": QColor("#58a6ff"),
+                        "floorColor": QColor("#3fb950"), "missColor": QColor("#f0883e"),
+                        "peerColor": QColor("#d2a8ff"), "peerColor2": QColor("#e3b341")}
         self._rows: dict[str, dict[str, Any]] = {}
-        self._order: list[str] = []
+        self._order: list[str] = row_names()
+        self._units: dict[str, str] = {}
+        self._plain: dict[str, str] = {}
         self._buf = b""
         self._stderr: list[str] = []
         self._cancelled = False
@@ -131,10 +93,15 @@ class BenchPanel(QWidget):
         for name in row_names():
             self.combo.addItem(name, name)
         self.combo.currentIndexChanged.connect(self._combo_changed)
+        self.quick = QCheckBox("Quick", self)
+        self.quick.setObjectName("benchQuickCheck")
+        self.quick.setAccessibleName("Quick run: fewer repetitions and smaller N")
+        self.quick.setToolTip("--quick: under a minute for every row; a full run takes a few minutes")
+        self.quick.setChecked(True)
         self.run_button = QPushButton("Run", self)
         self.run_button.setObjectName("benchRunButton")
         self.run_button.setAccessibleName("Run benchmarks")
-        self.run_button.setToolTip("Run the selected row (or all) with --quick in a separate process")
+        self.run_button.setToolTip("Run the selected row (or all) in a separate process")
         self.run_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("benchCancelButton")
@@ -145,9 +112,10 @@ class BenchPanel(QWidget):
         self.status.setObjectName("benchStatusLabel")
         self.status.setAccessibleName("Benchmark status")
 
-        self.bars = BarChart(self)
+        self.bars = RatioChart(self)
+        self.live = LiveChart(self)
         self.history = HistoryChart(self)
-        self.model = _TextColumnModel(_COLUMNS, key=lambda r: r["name"], parent=self)
+        self.model = BenchTableModel(parent=self)
         self.table = DataTable(self.model, object_name="benchTable", accessible_name="Benchmark results",
                                parent=self)
         self.table.selectionModel().currentRowChanged.connect(self._table_changed)
@@ -156,33 +124,43 @@ class BenchPanel(QWidget):
         top.setContentsMargins(4, 4, 4, 0)
         top.addWidget(QLabel("Row", self))
         top.addWidget(self.combo)
+        top.addWidget(self.quick)
         top.addWidget(self.run_button)
         top.addWidget(self.cancel_button)
         top.addWidget(self.status, 1)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.live.widget)
+        right.addWidget(self.history.widget)
         charts = QSplitter(Qt.Orientation.Horizontal, self)
         charts.addWidget(self.bars.widget)
-        charts.addWidget(self.history.widget)
-        charts.setSizes([600, 400])
-        split = QSplitter(Qt.Orientation.Vertical, self)
+        charts.addWidget(right)
+        charts.setSizes([780, 520])
+        split = QSplitter(Qt.Orientation.Vertical, self)    # the table spans the width: its plain words fit
         split.setObjectName("benchSplitter")
         split.addWidget(charts)
         split.addWidget(self.table)
-        split.setSizes([300, 200])
+        split.setSizes([520, 300])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(top)
         lay.addWidget(split, 1)
         self._restyle()
-        self.bars.set_rows(row_names(), {})
 
     # --- styling -----------------------------------------------------------------------
-    def _restyle(self) -> None:
-        if not hasattr(self, "bars"):
-            return
+    def chart_colors(self) -> ChartColors:
         c = self._colors
-        args = (c["plotBackground"], c["plotForeground"], c["beforeColor"], c["afterColor"])
-        self.bars.restyle(*args)
-        self.history.restyle(*args)
+        return ChartColors(background=c["plotBackground"], foreground=c["plotForeground"], before=c["beforeColor"],
+                           after=c["afterColor"], floor=c["floorColor"], miss=c["missColor"],
+                           peers=(c["peerColor"], c["peerColor2"]))
+
+    def _restyle(self) -> None:
+        if not hasattr(self, "history"):
+            return
+        colors = self.chart_colors()
+        self.bars.restyle(colors)
+        self.live.restyle(colors)
+        self.history.restyle(colors)
+        self.bars.set_rows(self._order, self._rows)
 
     # --- running -----------------------------------------------------------------------
     @property
@@ -191,7 +169,7 @@ class BenchPanel(QWidget):
 
     def command(self) -> tuple[str, list[str]]:
         """The program and arguments Run starts (the frozen app runs itself)."""
-        args = ["bench", "--jsonl", "--quick"]
+        args = ["bench", "--jsonl", *(["--quick"] if self.quick.isChecked() else [])]
         only = self.combo.currentData()
         if only:
             args += ["--only", str(only)]
@@ -277,8 +255,13 @@ class BenchPanel(QWidget):
         if not isinstance(msg, dict):
             return
         event = msg.get("event")
-        if event == "start":
+        if event == "sample":
+            self._sample(msg)
+        elif event == "start":
+            self._units.update({str(k): str(v) for k, v in (msg.get("units") or {}).items()})
+            self._plain.update({str(k): str(v) for k, v in (msg.get("plain") or {}).items()})
             names = [str(n) for n in msg.get("rows") or []]
+            self.live.row = None       # the next sample starts a fresh strip
             if len(names) > 1:      # a full run: its rows, in its order
                 self._order = names
             else:                   # one row: keep the others' bars
@@ -295,10 +278,21 @@ class BenchPanel(QWidget):
                 text += f" — {len(alerts)} regression alert(s)"
             self.status.setText(text)
 
+    def _sample(self, msg: dict[str, Any]) -> None:
+        name, side, value = msg.get("name"), msg.get("side"), msg.get("value")
+        if not isinstance(name, str) or not isinstance(side, str) or not isinstance(value, int | float):
+            return
+        if self.live.row != name:
+            self.live.start_row(name, unit_label(self._units.get(name, "ms")))
+            self.status.setText(f"Measuring {name} …")
+        self.live.add_sample(side, float(value))
+
     def add_row(self, row: dict[str, Any]) -> None:
         """Show one bench JSON row (what the subprocess streams)."""
         name = str(row["name"])
-        self._rows[name] = _with_text(row)
+        if not row.get("plain") and name in self._plain:
+            row = {**row, "plain": self._plain[name]}
+        self._rows[name] = with_text(row)
         if name not in self._order:
             self._order.append(name)
         self.bars.set_rows(self._order, self._rows)
@@ -306,7 +300,7 @@ class BenchPanel(QWidget):
         selected = self.combo.currentData() or self._selected_name()
         if selected in (None, name):
             self.history.show_row(name, self._rows[name])
-        self.status.setText(f"{name}: {_verdict(row)} ({len(self._rows)} of {len(self._order)} rows)")
+        self.status.setText(f"{name}: {verdict(row)} ({len(self._rows)} of {len(self._order)} rows)")
         self.row_received.emit(row)
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
@@ -353,6 +347,21 @@ class BenchPanel(QWidget):
             self.history.show_row(name, self._rows[name])
 
     # --- reading (tests, accessibility) -----------------------------------------------------
+    def feed(self, lines: list[str] | list[bytes]) -> None:
+        """Show a saved `bench --jsonl` stream as if a run had just sent it (a past run, a test)."""
+        for line in lines:
+            data = line.encode() if isinstance(line, str) else line
+            if data.strip():
+                self._line(data)
+
+    def select(self, name: str) -> None:
+        """Show `name`'s history (and select its line in the table)."""
+        view_row = self.table.view_row_of(name)
+        if view_row is not None:
+            self.table.setCurrentIndex(self.table.model().index(view_row, 0))
+        if name in self._rows:
+            self.history.show_row(name, self._rows[name])
+
     def bar_names(self) -> list[str]:
         return self.bars.names()
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from PySide6.QtWidgets import QTabBar, QTabWidget
+
+from perps_desktop.bench import REGRESSION_THRESHOLD
 from perps_desktop.ui.bench_panel import BenchPanel
 from tests.helpers import wait_until
 
@@ -21,8 +25,8 @@ def panel(qtbot):
 
 
 def test_panel_carries_the_contract_object_names(panel):
-    for name in ("benchRunButton", "benchCancelButton", "benchRowCombo", "benchBarChart", "benchHistoryChart",
-                 "benchTable"):
+    for name in ("benchRunButton", "benchCancelButton", "benchRowCombo", "benchQuickCheck", "benchBarChart",
+                 "benchLiveChart", "benchHistoryChart", "benchTable"):
         assert panel.findChild(object, name) is not None, name
     assert panel.combo.findData(ROW) >= 0
     assert not panel.cancel_button.isEnabled()
@@ -34,6 +38,8 @@ def test_command_runs_the_bench_cli_quick_with_jsonl_for_the_selected_row(panel)
     assert args[-5:] == ["bench", "--jsonl", "--quick", "--only", ROW]
     panel.combo.setCurrentIndex(0)
     assert "--only" not in panel.command()[1]
+    panel.quick.setChecked(False)           # a full run
+    assert panel.command()[1][-2:] == ["bench", "--jsonl"]
 
 
 async def test_one_row_run_from_the_panel_draws_its_bar_and_history(panel):
@@ -50,6 +56,7 @@ async def test_one_row_run_from_the_panel_draws_its_bar_and_history(panel):
     await wait_until(lambda: bool(finished), timeout=30)
     assert finished == [0]
     assert panel.history.row == ROW and panel.history.points() == 1   # this run, from the history file
+    assert panel.live.row == ROW and panel.live.samples["after"] and len(panel.live.samples["after"]) == row["samples"]
     assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
@@ -64,3 +71,71 @@ async def test_cancel_stops_the_subprocess(panel):
     assert finished == [-1]
     assert not panel.running
     assert panel.status.text() == "Cancelled"
+
+
+def _row(name: str, *, after: float, before: float | None = None, floor: float | None = None,
+         peers: dict | None = None, passed: bool | None = True, error: str | None = None,
+         history: list | None = None) -> dict:
+    """A `row` line as `bench --jsonl` sends it."""
+    return {"event": "row", "name": name, "title": name, "unit": "ms", "plain": f"what {name} measures",
+            "before_ms": None if before is None else {"median": before, "p95": before},
+            "after_ms": None if error else {"median": after, "p95": after},
+            "ratio": None if before is None or error else before / after,
+            "floor_ms": None if floor is None else {"median": floor, "p95": floor},
+            "floor_ratio": None if floor is None or error else after / floor,
+            "peers": {k: {"median": v, "p95": v} for k, v in (peers or {}).items()},
+            "peer_margin": min(peers.values()) / after if peers and not error else None,
+            "target": {"ratio": 3.0, "floor_ratio": 1.6 if floor else None, "summary": ">= 3x"},
+            "passed": False if error else passed, "error": error, "samples": 3, "history": history or []}
+
+
+def _stream() -> list[str]:
+    """A three-row run: one passes (floor and peer), one misses its floor, one fails."""
+    day = 1_764_900_000_000
+    history = [{"run": i, "time_ms": day + i * 86_400_000, "after": a, "before": 10.0, "ratio": 10.0 / a}
+               for i, a in enumerate((1.0, 1.1, 1.5))]
+    lines: list[dict] = [{"event": "start", "rows": ["fast", "slow", "broken"], "units": {"fast": "ms"},
+                          "plain": {"fast": "what fast measures"}}]
+    lines += [{"event": "sample", "name": "fast", "side": side, "value": v}
+              for v in (1.0, 1.2, 0.9) for side, v in (("before", v * 10), ("after", v), ("floor", v * 0.8),
+                                                       ("sdk", v * 2))]
+    lines.append(_row("fast", before=10.0, after=1.0, floor=0.8, peers={"sdk": 2.0, "ccxt": 3.0}, history=history))
+    lines += [{"event": "sample", "name": "slow", "side": "after", "value": 5.0}]
+    lines.append(_row("slow", before=20.0, after=5.0, floor=2.0, passed=False))
+    lines.append(_row("broken", after=0.0, error="RuntimeError: the simulator did not start"))
+    lines.append({"event": "done", "elapsed_s": 1.0, "passed": 1, "missed": 1, "errors": ["broken"], "alerts": []})
+    return [json.dumps(line) for line in lines]
+
+
+def test_a_run_with_a_miss_and_an_error_is_drawn_as_ratios_live_samples_and_dated_history(panel, qtbot):
+    panel.feed(_stream())
+    bars = panel.bars
+    assert panel.bar_names() == ["fast", "slow", "broken"]
+    # one unit, times: speed-up over before, time over the floor, lead over the best peer
+    assert bars.value("speedup", "fast") == 10.0 and bars.tone("speedup", "fast") == "ok"
+    assert bars.value("floor", "fast") == pytest.approx(1.25) and bars.tone("floor", "fast") == "ok"
+    assert bars.value("peer", "fast") == 2.0 and bars.tone("peer", "fast") == "ok"
+    assert bars.value("floor", "slow") == 2.5 and bars.tone("floor", "slow") == "miss"   # the miss, in its colour
+    assert bars.value("speedup", "broken") is None and bars.tone("speedup", "broken") is None
+    assert {"10.0×", "1.25×", "2.00×", "2.50×", "ERROR"} <= set(bars.labels())
+    # the table: a plain-words line per row, the verdicts
+    assert [panel.model.text(n, "verdict") for n in ("fast", "slow", "broken")] == ["PASS", "MISS", "ERROR"]
+    assert panel.model.text("fast", "plain") == "what fast measures"
+    assert panel.model.text("slow", "floor") == "2.50×" and panel.model.text("fast", "peer") == "2.00×"
+    assert panel.status.text().startswith("Done") and "1 miss, 1 error" in panel.status.text()
+    # the live strip chart kept the last row's samples; the first row's were there while it ran
+    assert panel.live.row == "slow" and panel.live.samples == {"after": [5.0]}
+    panel.feed(_stream()[:14])
+    assert panel.live.row == "fast" and len(panel.live.samples["after"]) == 3
+    assert set(panel.live.samples) == {"before", "after", "floor", "sdk"}
+    # history: dated points and the regression threshold (the run before, 20% worse)
+    panel.select("fast")
+    xs, ys = panel.history.after.getData()
+    assert list(ys) == [1.0, 1.1, 1.5] and xs[1] - xs[0] == 86_400.0   # seconds since the epoch: dates
+    _, ty = panel.history.threshold.getData()
+    assert list(ty) == pytest.approx([1.0 * (1 + REGRESSION_THRESHOLD), 1.1 * (1 + REGRESSION_THRESHOLD)])
+    assert type(panel.history.widget.getPlotItem().getAxis("bottom")).__name__ == "DateAxisItem"
+    # one dock, no second tab bar inside it; and it renders
+    assert not panel.findChildren(QTabBar) and not panel.findChildren(QTabWidget)
+    image = panel.grab().toImage()
+    assert not image.isNull() and image.width() > 0

@@ -82,6 +82,7 @@ CASE = BenchCase(
     report_after_ms=500.0,
     target_after=60.0,
     target_ratio=20.0,
+    plain="How long 50 health checks of the circuit breakers take (they run in parallel).",
     target_text="after <= 60 ms, >= 20x",
     timeout_s=240.0,
 )

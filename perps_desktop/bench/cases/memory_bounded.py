@@ -217,6 +217,7 @@ CASE = BenchCase(
     run=run,
     unit="KiB",
     target_after=GROWTH_LIMIT_KIB,
+    plain="How much memory grows over 100,000 events: near zero means every history and cache is bounded.",
     target_text=f"growth <= {GROWTH_LIMIT_KIB:g} KiB/100k",
     timeout_s=300.0,
 )

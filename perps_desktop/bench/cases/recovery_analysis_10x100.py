@@ -130,6 +130,7 @@ CASE = BenchCase(
     report_after_ms=200.0,
     target_after=40.0,
     target_ratio=6.0,
+    plain="How long position recovery takes to check 10 positions 100 times against the exchange.",
     target_text="100 analyses of 10 positions on the simulator: after <= 40 ms, >= 6x "
                 "(before: parallelism 1, cache TTL 0)",
 )

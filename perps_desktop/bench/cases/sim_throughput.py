@@ -88,5 +88,6 @@ CASE = BenchCase(
     unit="req/s",
     higher_is_better=True,
     target_after=3000.0,
+    plain="How many price requests a second the built-in simulator answers.",
     target_text=">= 3,000 allMids requests/s over loopback (simulator in its own process)",
 )
