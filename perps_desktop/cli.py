@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     traces.add_argument("--bot", help="only the traces this core wrote (a database several cores share)")
     traces.add_argument("--since", help="ISO time, epoch ms, or an age like 15m / 2h / 1d")
     traces.add_argument("--limit", type=int, default=50)
+    traces.add_argument("--chain", type=int, metavar="ID",
+                        help="the whole story trace ID belongs to (every trace of its chain), oldest first")
     traces.add_argument("--format", choices=["table", "csv", "json"], default="table")
     return parser
 

@@ -272,6 +272,10 @@ class App:
     async def get_trace(self, trace_id: int) -> Trace | None:
         return await self._svc().store.get(trace_id)
 
+    async def chain_of(self, trace_id: int) -> tuple[Trace, ...]:
+        """The whole story trace `trace_id` belongs to, oldest first (what is recorded so far)."""
+        return await self._svc().store.chain_of(trace_id)
+
     def api_requests(self) -> dict[str, int]:
         """Exchange requests sent, by "endpoint:type" (the metrics' labels)."""
         return dict(self.services.client.counters.requests) if self.services is not None else {}

@@ -26,6 +26,7 @@ from perps_desktop.core import (
     BreakerConfig,
     BreakerRegistry,
     BreakerTransition,
+    ChainBook,
     EngineConfig,
     EventBus,
     Freshness,
@@ -188,12 +189,14 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     strategy = MomentumStrategy(StrategyConfig.from_settings(settings))
     inflight = InFlight()
     tracked: Any = TrackedExchange(client, inflight)       # the core's writes, known to a stop
+    chains = ChainBook()                      # one book: recovery's and the engine's orders join the same stories
     recovery = PositionRecovery(tracked, RecoveryConfig.from_settings(settings),
                                 guard=breakers.get("position_recovery"), alerts=alerts, sink=store,
-                                owners=strategy.owners, caches=caches, publish=bus.publish, auto_actions=trade)
+                                owners=strategy.owners, caches=caches, publish=bus.publish, auto_actions=trade,
+                                chains=chains)
     engine = TradingEngine(tracked, strategy=strategy, risk=risk, breakers=breakers, recovery=recovery,
                            monitor=monitor, sink=store, bus=bus, freshness=freshness, inflight=inflight,
-                           config=EngineConfig.from_settings(settings, trade=trade))
+                           config=EngineConfig.from_settings(settings, trade=trade), chains=chains)
     client.stream.subscribe(engine.on_stream)
     freshness.stream_connected = lambda: client.stream.connected
     await client.stream.start()

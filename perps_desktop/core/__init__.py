@@ -10,6 +10,7 @@ from perps_desktop.core.breaker import (
     CircuitBreaker,
 )
 from perps_desktop.core.bus import EventBus
+from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.engine import TradingEngine
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import Execution, OrderExecutor
@@ -41,6 +42,7 @@ __all__ = [
     "BreakerConfig",
     "BreakerRegistry",
     "BreakerTransition",
+    "ChainBook",
     "CircuitBreaker",
     "EngineConfig",
     "EventBus",

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.account_view import AccountView
+from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import OrderExecutor
 from perps_desktop.core.freshness import Freshness
@@ -41,12 +42,13 @@ from perps_desktop.core.models import (
     Position,
     RiskDecision,
     Signal,
+    Story,
     StreamEvent,
     StreamEventKind,
     Trace,
     TraceKind,
 )
-from perps_desktop.core.stops import StopLossManager, StopSync
+from perps_desktop.core.stops import StopLossManager, StopSync, is_own_stop
 from perps_desktop.errors import PerpsError
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ class TradingEngine:
                  breakers: BreakerRegistry, recovery: PositionRecovery, monitor: PerformanceMonitor,
                  sink: TraceSink | None = None, bus: EventBus | None = None,
                  config: EngineConfig | None = None, freshness: Freshness | None = None,
-                 inflight: InFlight | None = None) -> None:
+                 inflight: InFlight | None = None, chains: ChainBook | None = None) -> None:
         self._ex = exchange
         self.freshness = freshness or Freshness()
         self.inflight = inflight or InFlight()
@@ -88,11 +90,14 @@ class TradingEngine:
         self._bus = bus
         self.config = config or EngineConfig()
         self.view = AccountView(self.config.fills_kept)
+        self.chains = chains or ChainBook()         # which story each order and position belongs to
+        self.chains.on_release = self._trace_fill
         self.stops = StopLossManager(exchange, guard=breakers.get("exchange_orders"), lock=recovery.lock,
-                                     trace=self._trace, monitor=monitor, stop_pct=self.config.stop_loss_pct)
+                                     trace=self._trace, monitor=monitor, stop_pct=self.config.stop_loss_pct,
+                                     chains=self.chains)
         self.executor = OrderExecutor(exchange, breaker=breakers.get("exchange_orders"), risk=risk, monitor=monitor,
                                       lock=recovery.lock, trace=self._trace, slippage_pct=self.config.slippage_pct,
-                                      on_filled=self._protect_filled)
+                                      on_filled=self._protect_filled, chains=self.chains)
         self._stops_due = True              # at start: adopt our stops, protect what is open
         self.reconciled: ReconcileReport | None = None
         self.paused = False
@@ -302,13 +307,19 @@ class TradingEngine:
     def _take_fills(self, fills: Sequence[Fill]) -> None:
         new = self.view.take_fills(fills)
         for f in new:
-            self._trace(TraceKind.FILL, symbol=f.symbol, side=f.side.value, size=float(f.size), price=float(f.px),
-                        reason=f"{f.direction or f.side.name.lower()} {f.size.normalize():f} {f.symbol} "
-                               f"@ {f.px.normalize():f}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
-                                                                   "fee": str(f.fee), "pnl": str(f.closed_pnl)})
+            if not self.chains.hold(f):             # held: recorded after its order's trace
+                self._trace_fill(f)
         if new:
             self.recovery.invalidate("account")          # positions moved; orders and fill ages keep
             self._emit("engine.fills", tuple(new))
+
+    def _trace_fill(self, f: Fill) -> None:
+        self._trace(TraceKind.FILL, symbol=f.symbol, side=f.side.value, size=float(f.size), price=float(f.px),
+                    reason=f"{f.direction or f.side.name.lower()} {f.size.normalize():f} {f.symbol} "
+                           f"@ {f.px.normalize():f}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
+                                                               "fee": str(f.fee), "pnl": str(f.closed_pnl),
+                                                               "stop": is_own_stop(f)},
+                    story=self.chains.of_fill(f))
 
     def on_stream(self, event: StreamEvent) -> None:
         """The exchange stream's news: own fills are recorded at once, orders re-read next tick."""
@@ -338,21 +349,24 @@ class TradingEngine:
         with mon.timer("engine.risk"):
             decisions = self.risk.evaluate_signals(signals)
         go: list[tuple[Signal, RiskDecision]] = []
+        stories: list[Story] = []
         for sig, d in zip(signals, decisions, strict=True):
+            story = Story()                             # the signal starts it; risk, order, fill, stop join
             self._trace(TraceKind.SIGNAL, symbol=sig.symbol, strategy=sig.strategy, side=sig.side.value,
-                        size=float(sig.size), price=float(sig.price), reason=sig.reason)
+                        size=float(sig.size), price=float(sig.price), reason=sig.reason, story=story)
             self._trace(TraceKind.RISK, symbol=sig.symbol, strategy=sig.strategy, side=sig.side.value,
                         size=float(d.size), price=float(sig.price), decision=d.decision.value, reason=d.reason,
-                        payload={"checks": list(d.checks), "asked": str(sig.size)})
+                        payload={"checks": list(d.checks), "asked": str(sig.size)}, story=story)
             mon.incr(f"risk.{d.decision.value}")
             if d.decision is not Decision.REJECT and d.size > 0:
                 go.append((sig, d))
+                stories.append(story)
         if go:
-            await self._execute(go)
+            await self._execute(go, stories)
 
-    async def _execute(self, go: Sequence[tuple[Signal, RiskDecision]]) -> None:
+    async def _execute(self, go: Sequence[tuple[Signal, RiskDecision]], stories: Sequence[Story] | None = None) -> None:
         with in_lane(Lane.STRATEGY):                   # the budget's third lane (stops inside it: the second)
-            done = await self.executor.execute(go)
+            done = await self.executor.execute(go, stories)
         if done.refused is not None:
             self._set_paused(True, str(done.refused))
         self.orders_sent += done.sent

@@ -18,7 +18,7 @@ __all__ = [
     "AccountState", "ActionReport", "ActionStep", "Alert", "Asset", "BookLevel", "BreakerSnapshot",
     "BreakerState", "Candle", "Decision", "Fill", "L2Book", "MonitorSnapshot", "Order", "OrderRequest",
     "OrderResult", "OrderState", "OrderStatus", "OrderUpdate", "Position", "RecoveryAction",
-    "RecoveryFinding", "RiskDecision", "RiskSnapshot", "Severity", "Side", "Signal", "StreamEvent",
+    "RecoveryFinding", "RiskDecision", "RiskSnapshot", "Severity", "Side", "Signal", "Story", "StreamEvent",
     "StreamEventKind", "TimingStats", "Trace", "TraceKind", "TracePage", "TraceQuery", "TradingState",
 ]
 
@@ -303,9 +303,34 @@ class RiskDecision:
     checks: tuple[str, ...] = ()
 
 
+class Story:
+    """A handle on one chain of traces while it is being recorded: the id of the trace that started
+    it, which the store fills in when it writes that first trace (0 until then).
+
+    Not a value but a mutable handle, because the core records a signal and, microseconds later,
+    the risk decision and order it caused, long before the store has given the signal its id. The
+    store writes traces in the order they were recorded, so the first trace carrying a story is
+    written first and names the chain; every later one (a fill pushed minutes later) joins it.
+    """
+
+    __slots__ = ("id",)
+
+    def __init__(self, chain: int = 0) -> None:
+        self.id = chain
+
+    def __repr__(self) -> str:
+        return f"Story({self.id})"
+
+
 @dataclass(**FROZEN)
 class Trace:
-    """One recorded decision; `id` is 0 until the store assigns one."""
+    """One recorded decision; `id` is 0 until the store assigns one.
+
+    `chain` is the id of the trace that started its story (a signal, a manual action, a recovery
+    finding, a breaker transition...): set by the store when it writes the trace, from `story`
+    (the chain it was recorded in) or, with neither, the trace's own id. Traces written before
+    chains existed have None.
+    """
 
     kind: str
     time_ms: int
@@ -324,6 +349,8 @@ class Trace:
     # the stored (maybe zstd-compressed) JSON of `payload`, set on query results instead of a
     # decoded `payload` so a page of traces costs no JSON decoding; `store.decode_payload` reads it
     payload_blob: bytes | None = field(default=None, repr=False, compare=False)
+    chain: int | None = None
+    story: Story | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(**FROZEN)
@@ -339,6 +366,7 @@ class TraceQuery:
     offset: int = 0
     count_total: bool = False           # also count every match (TracePage.total); costs a scan
     with_payload: bool = True           # False: leave payloads out (a table view), ~15% cheaper
+    chain: int | None = None            # only the traces of this chain
     # A query is the key of the store's page cache, looked up once per page read: its hash is
     # computed once here, not from its ten fields on every lookup (~1 µs each).
     _hash: int = field(default=0, init=False, repr=False, compare=False)

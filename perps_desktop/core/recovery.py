@@ -8,6 +8,8 @@ automatic CLOSE/REDUCE orders go out as one reduce-only bulk order with cloids t
 `position_recovery` breaker, at most MAX_RECOVERY_ATTEMPTS per position; the history is bounded
 (RECOVERY_HISTORY_SIZE). The manual actions (close, reduce, cancel, cancel all, flatten all)
 return what they did order by order and each leaves a trace.
+Each automatic cut starts a story at its finding's trace, each manual action at the trace of the
+trader's request; their orders' fills and the stops that follow join it (`ChainBook`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
+from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.lanes import Lane, in_lane, runs_in
 from perps_desktop.core.models import (
@@ -36,6 +39,7 @@ from perps_desktop.core.models import (
     RecoveryAction,
     RecoveryFinding,
     Severity,
+    Story,
     Trace,
     TraceKind,
 )
@@ -97,7 +101,7 @@ class PositionRecovery:
                  guard: GuardPort | None = None, alerts: AlertPort | None = None, sink: TraceSink | None = None,
                  owners: Owners | None = None, caches: CacheRegistry | None = None,
                  publish: Publish | None = None, auto_actions: bool = True,
-                 execution_lock: asyncio.Lock | None = None) -> None:
+                 execution_lock: asyncio.Lock | None = None, chains: ChainBook | None = None) -> None:
         self._ex = exchange
         self.config = cfg = config or RecoveryConfig()
         self._guard = guard
@@ -107,6 +111,7 @@ class PositionRecovery:
         self._publish = publish
         self.auto_actions = auto_actions
         self.lock = execution_lock or asyncio.Lock()
+        self.chains = chains or ChainBook()
         self.cache: TTLCache[Any, Any] = TTLCache("recovery", ttl_s=cfg.cache_ttl_s, maxsize=512)
         if caches is not None:
             caches.register(self.cache)
@@ -258,6 +263,9 @@ class PositionRecovery:
                 frac = 1.0 if f.action == CLOSE else f.reduce_fraction
                 reqs.append(close_request(p, frac, float(mid) if mid is not None else None, self.config.slippage))
                 acted.append(f)
+            stories = [self._finding_story(f) for f in acted]
+            for req, story in zip(reqs, stories, strict=True):
+                self.chains.sending((req.cloid,), story)
             results: Sequence[OrderResult | BaseException]
             t0 = time.perf_counter()
             try:
@@ -267,11 +275,15 @@ class PositionRecovery:
                     results = await self._ex.place_orders(reqs)
             except (PerpsError, TimeoutError) as exc:
                 results = [exc] * len(reqs)
+            except BaseException:
+                for req in reqs:
+                    self.chains.sent(None, None, None, req.cloid)
+                raise
             latency = (time.perf_counter() - t0) * 1000.0
             self.invalidate()
         steps = []
         now = _now_ms()
-        for f, req, res in zip(acted, reqs, results, strict=True):
+        for f, req, res, story in zip(acted, reqs, results, stories, strict=True):
             verb = "close" if f.action == CLOSE else f"reduce {f.reduce_fraction:.0%}"
             step = _step_for(req, res, verb)
             steps.append(step)
@@ -284,7 +296,8 @@ class PositionRecovery:
                         reason=f"{f.problem}: {f.reason} -> {step.detail}", latency_ms=latency,
                         payload={"problem": f.problem, "action": f.action, "fraction": f.reduce_fraction,
                                  "cloid": req.cloid, "oid": step.oid, "ok": step.ok, "attempt": attempt,
-                                 "result": step.detail})
+                                 "result": step.detail}, story=story)
+            self.chains.sent(f.symbol, story, res, req.cloid)
             log.warning("recovery %s %s (attempt %d): %s -> %s", f.action, f.symbol, attempt, f.reason, step.detail)
         ok = all(s.ok for s in steps)
         report = ActionReport(action="recovery", ok=ok, steps=tuple(steps), time_ms=now,
@@ -292,6 +305,20 @@ class PositionRecovery:
                                       + ("" if ok else "; some failed"))
         self._emit("recovery.acted", report)
         return report
+
+    def _finding_story(self, f: RecoveryFinding) -> Story:
+        """The story of one automatic cut starts at its finding, traced before the order goes out."""
+        story = Story()
+        self._trace(TraceKind.RECOVERY, symbol=f.symbol, decision="finding", reason=f"{f.problem}: {f.reason}",
+                    payload={"problem": f.problem, "action": f.action, "fraction": f.reduce_fraction}, story=story)
+        return story
+
+    def _request_story(self, action: str, symbol: str | None, what: str) -> Story:
+        """The story of a manual action that sends orders starts at the trader's request."""
+        story = Story()
+        self._trace(TraceKind.ACTION, symbol=symbol, decision="requested", reason=f"{what}: asked by the trader",
+                    payload={"action": action}, story=story)
+        return story
 
     # --- manual actions ------------------------------------------------------------------
     @runs_in(Lane.MANUAL)
@@ -304,24 +331,32 @@ class PositionRecovery:
         """Cut `fraction` (0..1] of one position with a reduce-only IOC."""
         if not 0.0 < fraction <= 1.0:
             raise ValueError("fraction must be in (0, 1]")
+        verb = "close" if _action == "close" else f"reduce {fraction:.0%}"
+        story = self._request_story(_action, symbol, f"{verb} {symbol}")
+        req: OrderRequest | None = None
         async with self.lock:
             try:
                 account = await self._ex.user_state()
                 p = next((p for p in account.positions if p.symbol == symbol and p.size != 0), None)
                 if p is None:
                     return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
-                                                   message=f"no open {symbol} position"), symbol)
+                                                   message=f"no open {symbol} position"), symbol, story)
                 req = close_request(p, fraction, float(await self._ex.mid(symbol)), self.config.slippage)
+                self.chains.sending((req.cloid,), story)
                 res: OrderResult | BaseException = await self._ex.place_order(req)
             except (PerpsError, TimeoutError) as exc:
                 return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
-                                               message=f"{_action} {symbol} failed: {exc}"), symbol)
+                                               message=f"{_action} {symbol} failed: {exc}"), symbol, story,
+                                  [(req, exc)] if req is not None else ())
+            except BaseException:
+                if req is not None:
+                    self.chains.sent(None, None, None, req.cloid)
+                raise
             finally:
                 self.invalidate()
-        verb = "close" if _action == "close" else f"reduce {fraction:.0%}"
         step = _step_for(req, res, verb)
         return self._done(ActionReport(action=_action, ok=step.ok, steps=(step,), time_ms=_now_ms(),
-                                       message=f"{verb} {symbol}: {step.detail}"), symbol)
+                                       message=f"{verb} {symbol}: {step.detail}"), symbol, story, [(req, res)])
 
     @runs_in(Lane.MANUAL)
     async def cancel(self, symbol: str, oid: int) -> ActionReport:
@@ -361,6 +396,8 @@ class PositionRecovery:
         """Cancel every order, then close every position reduce-only; repeats what is left, `rounds` times."""
         steps: list[ActionStep] = []
         left: list[Position] = []
+        story = self._request_story("flatten_all", None, "flatten all")
+        sent: list[tuple[OrderRequest, OrderResult | BaseException]] = []
         async with self.lock:
             try:
                 steps += await self._cancel_steps()
@@ -372,7 +409,13 @@ class PositionRecovery:
                     mids = await self._ex.all_mids()
                     reqs = [close_request(p, 1.0, float(mids[p.symbol]) if p.symbol in mids else None,
                                           self.config.slippage) for p in left]
-                    results = await self._ex.place_orders(reqs)
+                    self.chains.sending((r.cloid for r in reqs), story)
+                    try:
+                        results = await self._ex.place_orders(reqs)
+                    except BaseException as exc:
+                        sent += [(r, exc) for r in reqs]
+                        raise
+                    sent += zip(reqs, results, strict=True)
                     steps += [_step_for(r, res, "close") for r, res in zip(reqs, results, strict=True)]
                 orders = await self._ex.open_orders()
                 if orders:                          # something re-appeared (a trigger fired): cancel again
@@ -383,16 +426,25 @@ class PositionRecovery:
                     "still open: " + ", ".join(f"{p.symbol} {p.size.normalize():f}" for p in left)
             except (PerpsError, TimeoutError) as exc:
                 ok, msg = False, f"flatten all failed: {exc}"
+            except BaseException:
+                for r, _ in sent:
+                    self.chains.sent(None, None, None, r.cloid)
+                raise
             finally:
                 self.invalidate()
         return self._done(ActionReport(action="flatten_all", ok=ok, steps=tuple(steps), time_ms=_now_ms(),
-                                       message=msg), None)
+                                       message=msg), None, story, sent)
 
     # --- records ---------------------------------------------------------------------------
-    def _done(self, report: ActionReport, symbol: str | None) -> ActionReport:
+    def _done(self, report: ActionReport, symbol: str | None, story: Story | None = None,
+              sent: Sequence[tuple[OrderRequest, OrderResult | BaseException]] = ()) -> ActionReport:
+        """Trace the outcome (in `story`), then let the fills of the orders `sent` be recorded after it."""
         self._trace(TraceKind.ACTION, symbol=symbol, decision=report.action, reason=report.message,
                     payload={"ok": report.ok, "steps": [{"what": s.what, "ok": s.ok, "detail": s.detail,
-                                                         "oid": s.oid, "cloid": s.cloid} for s in report.steps]})
+                                                         "oid": s.oid, "cloid": s.cloid} for s in report.steps]},
+                    story=story)
+        for req, res in sent:
+            self.chains.sent(req.symbol, story, res, req.cloid)
         log.info("action %s: %s", report.action, report.message)
         self._emit("action.done", report)
         return report

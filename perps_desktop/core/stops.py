@@ -5,8 +5,9 @@ the engine calls `keep`. Under the execution lock it reads the account and the o
 position keeps a stop of ours that already fits, or places a new reduce-only stop-market trigger
 (tpsl "sl") STOP_LOSS_PCT beyond the entry and cancels the old ones once the new one rests. Stops
 of ours on a coin with no position are cancelled. Ours carry a cloid prefix, so a restart adopts
-them. Stops the trader placed are left alone. Each change leaves an ORDER trace. The planning is a
-pure function (`plan_stops`); only `sync` does I/O.
+them. Stops the trader placed are left alone. Each change leaves an ORDER trace, in the story of
+the order that last filled on the position (`ChainBook`). The planning is a pure function
+(`plan_stops`); only `sync` does I/O.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.lanes import Lane, in_lane
-from perps_desktop.core.models import Order, OrderRequest, OrderResult, Position, TraceKind
+from perps_desktop.core.models import Fill, Order, OrderRequest, OrderResult, Position, TraceKind
 from perps_desktop.errors import PerpsError
 
 if TYPE_CHECKING:
@@ -80,8 +82,8 @@ def new_stop_cloid() -> str:
     return STOP_CLOID_PREFIX + secrets.token_hex(12)
 
 
-def is_own_stop(o: Order) -> bool:
-    """A stop this manager placed (by its cloid), in this run or an earlier one."""
+def is_own_stop(o: Order | Fill) -> bool:
+    """A stop this manager placed (by its cloid), in this run or an earlier one; or a fill of one."""
     return o.cloid is not None and o.cloid.lower().startswith(STOP_CLOID_PREFIX)
 
 
@@ -140,7 +142,7 @@ class StopLossManager:
     """Keeps one reduce-only stop-loss per open position at the venue (see the module docstring)."""
 
     def __init__(self, exchange: ExchangePort, *, guard: CircuitBreaker, lock: asyncio.Lock, trace: Tracer,
-                 monitor: PerformanceMonitor, stop_pct: float = 2.0) -> None:
+                 monitor: PerformanceMonitor, stop_pct: float = 2.0, chains: ChainBook | None = None) -> None:
         if not 0.0 < stop_pct <= 50.0:
             raise ValueError("stop_pct must be in (0, 50]")
         self._ex = exchange
@@ -149,6 +151,7 @@ class StopLossManager:
         self._trace = trace
         self._monitor = monitor
         self.stop_pct = stop_pct
+        self._chains = chains or ChainBook()
         self.stops: dict[str, StopLoss] = {}
         self.closed = False
         self.syncs = 0                      # syncs run (the engine skips its own check after one this tick)
@@ -204,8 +207,11 @@ class StopLossManager:
         placed: list[StopLoss] = []
         failed: list[str] = []
         covered: set[str] = set()
+        chains = self._chains
         if plan.place:
             reqs = [req for _, req in plan.place]
+            for p, req in plan.place:               # a stop rests when placed: nothing of it to hold back
+                chains.sending((req.cloid,), chains.of_position(p.symbol), hold=False)
             results: Sequence[OrderResult | BaseException]
             try:
                 results = await self._guard.call(self._ex.place_orders, reqs)
@@ -214,7 +220,9 @@ class StopLossManager:
             for (p, req), res in zip(plan.place, results, strict=True):
                 ok = isinstance(res, OrderResult) and res.ok and res.oid is not None
                 detail = (res.error or res.status.value) if isinstance(res, OrderResult) else str(res)
+                story = chains.of_position(p.symbol)
                 self._trace_placed(p, req, res if isinstance(res, OrderResult) else None, ok, detail)
+                chains.sent(None, story, res, req.cloid)
                 if ok:
                     assert isinstance(res, OrderResult)
                     stop = StopLoss(symbol=p.symbol, oid=res.oid, cloid=res.cloid or req.cloid, is_buy=req.is_buy,
@@ -238,7 +246,8 @@ class StopLossManager:
                             decision="stop_canceled" if gone else "stop_cancel_failed",
                             reason=f"stop-loss {o.symbol} oid {o.oid} "
                                    + (f"canceled: {why}" if gone else f"not canceled ({why}): {ok}"),
-                            payload={"oid": o.oid, "cloid": o.cloid, "tpsl": "sl"})
+                            payload={"oid": o.oid, "cloid": o.cloid, "tpsl": "sl"},
+                            story=chains.of_position(o.symbol) or chains.of_order(o.oid, o.cloid))
                 self._monitor.incr("engine.stops_canceled" if gone else "engine.stops_failed")
                 if gone:
                     canceled.append(o)
@@ -258,6 +267,6 @@ class StopLossManager:
                     price=trig, decision="stop_placed" if ok else "stop_failed",
                     reason=f"stop-loss {side} {req.size.normalize():f} {p.symbol} if the price {where} "
                            f"{trig:,.6g} ({self.stop_pct:g}% from entry {float(p.entry_px):,.6g}): {detail}",
-                    payload=payload)
+                    payload=payload, story=self._chains.of_position(p.symbol))
         if not ok:
             log.warning("stop-loss for %s not placed: %s", p.symbol, detail)

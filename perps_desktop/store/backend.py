@@ -60,13 +60,15 @@ class TraceReaderPort(Protocol):
     """Reads, called on a reader thread; each thread keeps its own connection."""
 
     fts: bool
-    bot_column: bool
+    version: int        # the SQLite schema whose columns the database has (an older one read-only)
 
     def check(self) -> SchemaInfo: ...
 
     def get_many(self, ids: Iterable[int]) -> list[Trace]: ...
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]: ...
+
+    def chain_of(self, trace_id: int, limit: int) -> list[Trace]: ...
 
     def close(self) -> None: ...
 

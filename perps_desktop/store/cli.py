@@ -2,6 +2,7 @@
 
     perps-desktop traces --symbol BTC --since 2h --limit 20
     perps-desktop traces --kind risk --format json > risk.json
+    perps-desktop traces --chain 1234 --format json       # the story trace 1234 belongs to, oldest first
 
 Opens the file read-only (it can be read while the app writes it) and never migrates it.
 Newest first. Exit 0; 1 when the database is missing or unusable; 2 for a bad argument.
@@ -34,9 +35,9 @@ __all__ = ["format_time", "parse_since", "run"]
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
-_TABLE_COLUMNS = ("id", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision", "latency_ms",
-                  "reason")
-_CSV_COLUMNS = ("id", "time_ms", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision",
+_TABLE_COLUMNS = ("id", "chain", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision",
+                  "latency_ms", "reason")
+_CSV_COLUMNS = ("id", "chain", "time_ms", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision",
                 "latency_ms", "bot", "reason", "payload")
 
 
@@ -71,9 +72,10 @@ def _cell(v: Any) -> str:
 
 
 def _record(t: Trace) -> dict[str, Any]:
-    return {"id": t.id, "time_ms": t.time_ms, "time": format_time(t.time_ms), "kind": t.kind, "symbol": t.symbol,
-            "strategy": t.strategy, "side": t.side, "size": t.size, "price": t.price, "decision": t.decision,
-            "latency_ms": t.latency_ms, "bot": t.bot, "reason": t.reason, "payload": decode_payload(t)}
+    return {"id": t.id, "chain": t.chain, "time_ms": t.time_ms, "time": format_time(t.time_ms), "kind": t.kind,
+            "symbol": t.symbol, "strategy": t.strategy, "side": t.side, "size": t.size, "price": t.price,
+            "decision": t.decision, "latency_ms": t.latency_ms, "bot": t.bot, "reason": t.reason,
+            "payload": decode_payload(t)}
 
 
 def _write_table(traces: Sequence[Trace], out: IO[str]) -> None:
@@ -104,8 +106,10 @@ _WRITERS: dict[str, Callable[[Sequence[Trace], IO[str]], None]] = {
     "table": _write_table, "csv": _write_csv, "json": _write_json}
 
 
-async def _read(config: TraceStoreConfig, query: TraceQuery) -> tuple[Trace, ...]:
+async def _read(config: TraceStoreConfig, query: TraceQuery, chain: int | None) -> tuple[Trace, ...]:
     async with TraceStore(config) as store:
+        if chain is not None:
+            return await store.chain_of(chain, limit=query.limit)
         return (await store.query(query)).traces
 
 
@@ -124,12 +128,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     config = TraceStoreConfig.from_settings(settings, read_only=True, lazy_payload=False, check_on_open=False,
                                             read_threads=1, cache_size=0, query_cache_size=0)
+    chain = getattr(args, "chain", None)
     query = TraceQuery(symbol=getattr(args, "symbol", None), kind=getattr(args, "kind", None),
                        bot=getattr(args, "bot", None), since_ms=since_ms, limit=min(limit, 100_000))
+    if chain is not None:                   # a story is printed whole (up to 100,000 traces), oldest first
+        query = TraceQuery(limit=100_000)
     try:
-        traces = asyncio.run(_read(config, query))
+        traces = asyncio.run(_read(config, query, chain))
     except StoreError as exc:
         print(f"perps-desktop traces: {exc}", file=sys.stderr)
+        return 1
+    if chain is not None and not traces:
+        print(f"perps-desktop traces: no trace with id {chain}", file=sys.stderr)
         return 1
     _WRITERS[fmt](traces, sys.stdout)
     return 0

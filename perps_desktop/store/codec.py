@@ -34,7 +34,7 @@ _dumps = orjson.dumps
 # The columns of a stored trace, in SELECT order (see schema.COLUMNS).
 _ROW_FIELDS = ("id", "time_ms", "kind", "symbol", "strategy", "side", "size", "price", "decision", "reason",
                "latency_ms", "bot")
-_PAYLOAD = len(_ROW_FIELDS)      # the payload's column follows them
+_PAYLOAD = len(_ROW_FIELDS)      # the payload's column follows them, then the chain's
 
 
 def _default(obj: Any) -> Any:
@@ -82,7 +82,7 @@ class PayloadEncoder:
             return _dumps({"_unserialisable": f"{type(exc).__name__}: {exc}"})
 
     def row(self, t: Trace) -> tuple[Any, ...]:
-        """The INSERT parameters of one trace (values coerced so binding cannot fail)."""
+        """The INSERT parameters of one trace after its id and chain (values coerced so binding cannot fail)."""
         time_ms, kind, symbol, strategy, side = t.time_ms, t.kind, t.symbol, t.strategy, t.side
         size, price, decision, reason, latency = t.size, t.price, t.decision, t.reason, t.latency_ms
         # the common case (plain str / float / None) costs no call; anything else is coerced
@@ -130,7 +130,7 @@ def decode_payload(trace: Trace) -> Any:
 # CPython allows between classes of identical layout: ~0.3 µs a trace, and what comes out is a
 # real Trace (its type, equality, hashing and frozenness). tests/unit/store checks the result
 # equals Trace(...). Should Trace gain fields the rows do not carry (_EXTRA), the slow path
-# fills them with their defaults.
+# fills them with their defaults. `story` is only for recording: a trace read back has its chain.
 
 class _Filling:
     __slots__ = Trace.__slots__
@@ -138,7 +138,7 @@ class _Filling:
 
 _EXTRA = tuple(
     (f.name, f.default, f.default_factory)
-    for f in dataclasses.fields(Trace) if f.name not in (*_ROW_FIELDS, "payload", "payload_blob"))
+    for f in dataclasses.fields(Trace) if f.name not in (*_ROW_FIELDS, "payload", "payload_blob", "chain", "story"))
 
 
 def _class_swap_works() -> bool:
@@ -164,24 +164,25 @@ def traces_from_rows(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[T
         for r in rows:
             t = new(filling)
             (t.id, t.time_ms, t.kind, t.symbol, t.strategy, t.side, t.size, t.price, t.decision, t.reason,
-             t.latency_ms, t.bot, blob) = r
+             t.latency_ms, t.bot, blob, t.chain) = r
             t.payload = dec(blob)
-            t.payload_blob = None
+            t.payload_blob = t.story = None
             t.__class__ = cls  # type: ignore[assignment]
             append(t)
     else:
         for r in rows:
             t = new(filling)
             (t.id, t.time_ms, t.kind, t.symbol, t.strategy, t.side, t.size, t.price, t.decision, t.reason,
-             t.latency_ms, t.bot, t.payload_blob) = r
-            t.payload = None
+             t.latency_ms, t.bot, t.payload_blob, t.chain) = r
+            t.payload = t.story = None
             t.__class__ = cls  # type: ignore[assignment]
             append(t)
     return out  # type: ignore[return-value]
 
 
 def _traces_from_rows_slow(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> list[Trace]:
-    setters = {n: _slot_setter(n) for n in (*_ROW_FIELDS, "payload", "payload_blob", *(e[0] for e in _EXTRA))}
+    setters = {n: _slot_setter(n) for n in (*_ROW_FIELDS, "payload", "payload_blob", "chain", "story",
+                                            *(e[0] for e in _EXTRA))}
     out = []
     for r in rows:
         t = object.__new__(Trace)
@@ -189,6 +190,8 @@ def _traces_from_rows_slow(rows: Iterable[tuple[Any, ...]], *, decode: bool) -> 
             setters[name](t, r[i])
         setters["payload"](t, decode_blob(r[_PAYLOAD]) if decode else None)
         setters["payload_blob"](t, None if decode else r[_PAYLOAD])
+        setters["chain"](t, r[_PAYLOAD + 1])
+        setters["story"](t, None)
         for name, default, factory in _EXTRA:
             setters[name](t, default if factory is dataclasses.MISSING else factory())
         out.append(t)

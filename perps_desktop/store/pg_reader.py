@@ -24,13 +24,16 @@ from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import traces_from_rows
 from perps_desktop.store.pg_schema import connect, identify, pg_errors
 from perps_desktop.store.reader import Dialect, query_sql, search_terms
-from perps_desktop.store.schema import COLUMNS, SchemaInfo
+from perps_desktop.store.schema import SCHEMA_VERSION, SchemaInfo, select_columns
 from perps_desktop.store.store_config import TraceStoreConfig
 
 __all__ = ["POSTGRES", "PgTraceReader", "tsquery_expression"]
 
 T = TypeVar("T")
-_BY_IDS = f"SELECT {COLUMNS} FROM traces WHERE id = ANY(%s)"
+_BY_IDS = "SELECT {} FROM traces WHERE id = ANY(%s)"
+_CHAIN = f"SELECT {select_columns(SCHEMA_VERSION)} FROM traces WHERE chain = %s ORDER BY time_ms, id LIMIT %s"
+# the SQLite schema whose columns a PostgreSQL schema version has (`reader.query_sql` speaks SQLite's)
+_AS_SQLITE = {1: 3, 2: 4}
 
 
 def tsquery_expression(text: str) -> str | None:
@@ -57,7 +60,7 @@ class PgTraceReader:
         self._lock = threading.Lock()
         self._conns: list[psycopg.Connection[Any]] = []
         self.fts = True
-        self.bot_column = True
+        self.version = SCHEMA_VERSION       # as the SQLite schema with the same columns (`_AS_SQLITE`)
 
     def check(self) -> SchemaInfo:
         """Open this thread's connection and identify the database (read-only mode's open)."""
@@ -67,6 +70,7 @@ class PgTraceReader:
             version = identify(conn, cfg)
         if version == 0:
             raise StoreError(f"trace database {cfg.where} is empty (no traces recorded yet)")
+        self.version = _AS_SQLITE.get(version, SCHEMA_VERSION)
         return SchemaInfo(version=version, fts=True)
 
     def _conn(self, *, fresh: bool = False) -> psycopg.Connection[Any]:
@@ -98,7 +102,26 @@ class PgTraceReader:
     def get_many(self, ids: Iterable[int]) -> list[Trace]:
         """The traces with these ids (missing ones left out, any order), payloads decoded."""
         wanted = [int(i) for i in ids]
-        return self._read(lambda conn: traces_from_rows(conn.execute(_BY_IDS, (wanted,), binary=True), decode=True))
+        sql = _BY_IDS.format(select_columns(self.version))
+        return self._read(lambda conn: traces_from_rows(conn.execute(sql, (wanted,), binary=True),  # type: ignore[arg-type]
+                                                        decode=True))
+
+    def chain_of(self, trace_id: int, limit: int) -> list[Trace]:
+        """The whole chain `trace_id` belongs to, oldest first (see `reader.TraceReader.chain_of`)."""
+        def read(conn: psycopg.Connection[Any]) -> list[Trace]:
+            with conn.transaction():
+                chain = None
+                if self.version >= 4:
+                    found = conn.execute("SELECT id, chain FROM traces WHERE id = %s", (int(trace_id),)).fetchone()
+                    if found is None:
+                        return []
+                    chain = found[1]
+                if chain is not None:
+                    return traces_from_rows(conn.execute(_CHAIN, (chain, int(limit)), binary=True), decode=True)
+                sql = _BY_IDS.format(select_columns(self.version))
+                return traces_from_rows(conn.execute(sql, ([int(trace_id)],), binary=True),  # type: ignore[arg-type]
+                                        decode=True)
+        return self._read(read)
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
         """One page per query, all from one snapshot when there are several (or a count)."""
@@ -112,7 +135,7 @@ class PgTraceReader:
         with conn.pipeline() if snapshot else contextlib.nullcontext(), \
                 conn.transaction() if snapshot else contextlib.nullcontext():
             for q in queries:
-                sql, count_sql, params = query_sql(q, fts=True, dialect=POSTGRES)
+                sql, count_sql, params = query_sql(q, fts=True, version=self.version, dialect=POSTGRES)
                 page = conn.execute(sql, (*params, int(q.limit), int(q.offset)), binary=True)  # type: ignore[arg-type]
                 count = conn.execute(count_sql, params) if q.count_total else None  # type: ignore[arg-type]
                 cursors.append((q, page, count))

@@ -9,6 +9,8 @@ under an advisory lock, so cores starting together against one database migrate 
 Version history (a newer app migrates an older database; an older app refuses a newer one):
     1  `traces` (with `bot`) + indices (symbol, time), (kind, time), (strategy, time), (bot, time),
        (time), and the text search column and its GIN index
+    2  `chain` (the id of the trace that started a trace's story; NULL on older rows) + its index;
+       `mid_samples`, at most one mid price per symbol per second (as the SQLite file's schema 4)
 Adding a version: append a step to `_MIGRATIONS` and add a test that opens the previous version.
 """
 
@@ -56,7 +58,17 @@ _V1 = (
     "CREATE INDEX traces_time ON traces (time_ms)",
     "CREATE INDEX traces_reason_tsv ON traces USING gin (reason_tsv)",
 )
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)     # [i]: version i -> i + 1
+_V2 = (
+    "ALTER TABLE traces ADD COLUMN chain BIGINT",
+    "CREATE INDEX traces_chain ON traces (chain)",
+    """CREATE TABLE mid_samples (
+        symbol TEXT NOT NULL,
+        time_s BIGINT NOT NULL,
+        px DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (symbol, time_s)
+    )""",
+)
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)     # [i]: version i -> i + 1
 PG_SCHEMA_VERSION = len(_MIGRATIONS)
 
 

@@ -22,18 +22,21 @@ from typing import Any
 
 import psycopg
 
+from perps_desktop.core.models import Story
 from perps_desktop.errors import StoreError
 from perps_desktop.store.pg_schema import connect, migrate, pg_errors, unreachable
 from perps_desktop.store.schema import INSERT_COLUMNS, SchemaInfo
-from perps_desktop.store.writer import TraceWriter
+from perps_desktop.store.writer import TraceWriter, with_chains
 
 __all__ = ["PgTraceWriter"]
 
 log = logging.getLogger(__name__)
 
-_COPY_SQL = f"COPY traces ({INSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-# the binary COPY's column types, in INSERT_COLUMNS order (codec.PayloadEncoder.row)
-_COPY_TYPES = ("int8", "text", "text", "text", "text", "float8", "float8", "text", "text", "float8", "text", "bytea")
+_COPY_SQL = f"COPY traces (id, chain, {INSERT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+# the binary COPY's column types: id, chain, then INSERT_COLUMNS order (codec.PayloadEncoder.row)
+_COPY_TYPES = ("int8", "int8", "int8", "text", "text", "text", "text", "float8", "float8", "text", "text", "float8",
+               "text", "bytea")
+_IDS_SQL = "SELECT nextval(pg_get_serial_sequence('traces', 'id')) FROM generate_series(1, %s)"
 _PRUNE_SQL = "DELETE FROM traces WHERE id IN (SELECT id FROM traces WHERE time_ms < %s LIMIT %s)"
 _PRUNE_CHUNK = 2000           # rows deleted per transaction, so queued batches get in between
 _DAY_MS = 86_400_000
@@ -67,14 +70,18 @@ class PgTraceWriter(TraceWriter):
                 log.info("trace store: reconnected to %s", self._config.where)
         return conn
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, rows: list[tuple[Any, ...]], links: list[int | Story | None]) -> None:
+        """The batch's ids are taken from the table's sequence first (other cores writing the
+        database take others), so each row's chain can be given with it (`with_chains`)."""
         conn = self._connection()
-        with conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
-            copy.set_types(_COPY_TYPES)
-            write = copy.write_row
-            for row in rows:
-                write(row)
-        conn.commit()
+        ids = [r[0] for r in conn.execute(_IDS_SQL, (len(rows),))]
+        with with_chains(rows, links, ids) as full:
+            with conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+                copy.set_types(_COPY_TYPES)
+                write = copy.write_row
+                for row in full:
+                    write(row)
+            conn.commit()
 
     def _rollback(self) -> None:
         conn = self._pg

@@ -19,18 +19,18 @@ import orjson
 
 from perps_desktop.core.models import Trace, TracePage, TraceQuery
 from perps_desktop.store.codec import traces_from_rows
-from perps_desktop.store.schema import COLUMNS, SchemaInfo, open_reader, store_errors
+from perps_desktop.store.schema import SCHEMA_VERSION, SchemaInfo, open_reader, select_columns, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
 __all__ = ["SQLITE", "Dialect", "TraceReader", "fts_expression", "query_sql", "search_terms"]
 
 # one statement for any number of ids (the list goes in as one JSON parameter): 0.09 ms for 50
 # ids here against 0.31 ms for 50 single-row SELECTs
+# (a file of an older schema opened read-only is never migrated: `select_columns` reads what it
+# lacks as the default, bot '' and chain NULL)
 _BY_IDS = "SELECT {} FROM traces WHERE id IN (SELECT value FROM json_each(?))"
-# a file of schema < 3 opened read-only (never migrated) has no `bot` column: its traces read as bot ''
-_NO_BOT = COLUMNS.replace(", bot,", ", '',")
-_COLUMNS = {(True, True): COLUMNS, (True, False): COLUMNS.replace(", payload", ", NULL"),
-            (False, True): _NO_BOT, (False, False): _NO_BOT.replace(", payload", ", NULL")}
+# the traces of one chain, oldest first
+_CHAIN = f"SELECT {select_columns(SCHEMA_VERSION)} FROM traces WHERE chain = ? ORDER BY time_ms, id LIMIT ?"
 _TOKEN = re.compile(r"[^\s\"]+\*?")
 
 
@@ -71,7 +71,7 @@ def _like_terms(text: str) -> list[str]:
     return out
 
 
-def query_sql(q: TraceQuery, *, fts: bool, bot_column: bool = True,
+def query_sql(q: TraceQuery, *, fts: bool, version: int = SCHEMA_VERSION,
               dialect: Dialect = SQLITE) -> tuple[str, str, list[Any]]:
     """(page SQL, count SQL, WHERE parameters) for a query; the newest first (time, then id).
 
@@ -82,6 +82,8 @@ def query_sql(q: TraceQuery, *, fts: bool, bot_column: bool = True,
     for value in (q.symbol, q.kind, q.strategy, q.bot):
         if value:
             params.append(str(value))
+    if q.chain is not None:
+        params.append(int(q.chain))
     if q.since_ms is not None:
         params.append(int(q.since_ms))
     if q.until_ms is not None:
@@ -99,7 +101,7 @@ def query_sql(q: TraceQuery, *, fts: bool, bot_column: bool = True,
             params.extend(terms)
             like = len(terms)
     shape = (bool(q.symbol), bool(q.kind), bool(q.strategy), bool(q.bot), q.since_ms is not None,
-             q.until_ms is not None, text_filter, like, q.with_payload, bot_column, dialect)
+             q.until_ms is not None, text_filter, like, q.with_payload, q.chain is not None, version, dialect)
     sql = _SHAPES.get(shape)
     if sql is None:
         sql = _SHAPES[shape] = _build_sql(shape)
@@ -110,15 +112,17 @@ _SHAPES: dict[tuple[Any, ...], tuple[str, str]] = {}
 
 
 def _build_sql(shape: tuple[Any, ...]) -> tuple[str, str]:
-    symbol, kind, strategy, bot, since, until, fts_match, like, with_payload, bot_column, dialect = shape
+    symbol, kind, strategy, bot, since, until, fts_match, like, with_payload, chain, version, dialect = shape
+    # before schema 4 every trace is a chain of its own: `chain = ?` is `id = ?`
     where = [c for c, on in (("symbol = ?", symbol), ("kind = ?", kind), ("strategy = ?", strategy),
-                             ("bot = ?" if bot_column else "'' = ?", bot), ("time_ms >= ?", since),
-                             ("time_ms < ?", until)) if on]
+                             ("bot = ?" if version >= 3 else "'' = ?", bot),
+                             ("chain = ?" if version >= 4 else "id = ?", chain),
+                             ("time_ms >= ?", since), ("time_ms < ?", until)) if on]
     if fts_match:
         where.append(dialect.text_clause)
     where.extend(["reason LIKE ? ESCAPE '\\'"] * like)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    columns = _COLUMNS[bot_column, with_payload]
+    columns = select_columns(version, payload=with_payload)
     page = f"SELECT {columns} FROM traces{clause} ORDER BY time_ms DESC, id DESC LIMIT ? OFFSET ?"
     count = f"SELECT count(*) FROM traces{clause}"
     if dialect.mark != "?":
@@ -135,14 +139,14 @@ class TraceReader:
         self._lock = threading.Lock()
         self._conns: list[sqlite3.Connection] = []
         self.fts = False
-        self.bot_column = True      # False: a file older than schema 3, read as it is
+        self.version = SCHEMA_VERSION   # older: a file opened read-only, read as it is
 
     def check(self) -> SchemaInfo:
         """Open this thread's connection, identifying the file (read-only mode's open)."""
         conn, info = open_reader(self._config, check=True)
         self._keep(conn)
         self.fts = info.fts
-        self.bot_column = info.version >= 3
+        self.version = info.version
         return info
 
     def _conn(self) -> sqlite3.Connection:
@@ -161,15 +165,36 @@ class TraceReader:
         """The traces with these ids (missing ones left out, any order), payloads decoded."""
         wanted = orjson.dumps([int(i) for i in ids]).decode()
         with store_errors(self._config.path):
-            sql = _BY_IDS.format(_COLUMNS[self.bot_column, True])
+            sql = _BY_IDS.format(select_columns(self.version))
             return traces_from_rows(self._conn().execute(sql, (wanted,)), decode=True)
+
+    def chain_of(self, trace_id: int, limit: int) -> list[Trace]:
+        """The whole chain `trace_id` belongs to, oldest first, payloads decoded; [] when no such
+        trace. A trace from before chains (NULL) is a chain of its own."""
+        with store_errors(self._config.path):
+            conn = self._conn()
+            conn.execute("BEGIN")           # the lookup and the chain from one snapshot
+            try:
+                chain = None
+                if self.version >= 4:
+                    found = conn.execute("SELECT id, chain FROM traces WHERE id = ?", (int(trace_id),)).fetchone()
+                    if found is None:
+                        return []
+                    chain = found[1]
+                if chain is not None:
+                    return traces_from_rows(conn.execute(_CHAIN, (chain, int(limit))), decode=True)
+                sql = _BY_IDS.format(select_columns(self.version))
+                return traces_from_rows(conn.execute(sql, (f"[{int(trace_id)}]",)), decode=True)
+            finally:
+                if conn.in_transaction:
+                    conn.rollback()
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
         """One page per query, all from one snapshot of the file (one read transaction, so a
         commit landing mid-batch is in all pages or none, and the batch takes the WAL read lock
         once, not per statement). Payloads stay bytes (`payload_blob`) unless lazy_payload is off."""
         lazy = self._config.lazy_payload
-        fts, bot_column = self.fts, self.bot_column
+        fts, version = self.fts, self.version
         pages = []
         with store_errors(self._config.path):
             conn = self._conn()
@@ -179,7 +204,7 @@ class TraceReader:
                 execute("BEGIN")
             try:
                 for q in queries:
-                    sql, count_sql, params = query_sql(q, fts=fts, bot_column=bot_column)
+                    sql, count_sql, params = query_sql(q, fts=fts, version=version)
                     traces = tuple(traces_from_rows(execute(sql, (*params, int(q.limit), int(q.offset))),
                                                     decode=not lazy))
                     total = execute(count_sql, params).fetchone()[0] if q.count_total else None

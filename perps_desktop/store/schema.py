@@ -4,6 +4,8 @@ Version history (a newer app migrates an older file in place; an older app refus
     1  `traces` + composite indices (symbol, time), (kind, time), (strategy, time)
     2  index on time alone (time ranges, retention) + FTS5 index on `reason`
     3  `bot`: which core wrote the trace (older rows: ''), + index (bot, time)
+    4  `chain` column (the id of the trace that started a trace's story; NULL on older rows) and
+       its index; `mid_samples`, at most one mid price per symbol per second (the timeline, replay)
 Adding a version: append a step to `_MIGRATIONS`, bump `SCHEMA_VERSION`, and add a test that
 opens a file of the previous version.
 """
@@ -21,18 +23,21 @@ from perps_desktop import __version__
 from perps_desktop.errors import SchemaTooNew, StoreCorrupt, StoreError
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_COLUMNS", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo",
-           "migrate", "open_reader", "open_writer", "store_errors"]
+__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_COLUMNS", "INSERT_SQL", "MID_INSERT_SQL",
+           "SCHEMA_VERSION", "SchemaInfo", "migrate", "open_reader", "open_writer", "select_columns", "store_errors"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x50445452          # "PDTR": written into the header, so other files are refused
 
-COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, bot, payload"
+COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, bot, payload, chain"
 # the columns a new row is given, in `codec.PayloadEncoder.row` order (the PostgreSQL store's COPY too)
 INSERT_COLUMNS = "time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, bot, payload"
-INSERT_SQL = f"INSERT INTO traces ({INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# the writer gives every row its id and chain first (so a row's chain can name a row of the same batch)
+INSERT_SQL = f"INSERT INTO traces (id, chain, {INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# a second's sample taken again (a restart within it) keeps the first
+MID_INSERT_SQL = "INSERT OR IGNORE INTO mid_samples (symbol, time_s, px) VALUES (?, ?, ?)"
 # the full-text index is brought up to date by the writer while idle, not inside the commits
 # that add the rows (writer.py `_index_text`): the rows with ids in (?, ?]
 FTS_INDEX_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM traces WHERE id > ? AND id <= ?"
@@ -102,7 +107,32 @@ def _v3(conn: sqlite3.Connection, fts: bool) -> None:
     conn.execute("CREATE INDEX traces_bot_time ON traces (bot, time_ms)")
 
 
-_MIGRATIONS: tuple[Callable[[sqlite3.Connection, bool], None], ...] = (_v1, _v2, _v3)  # [i]: version i -> i + 1
+def _v4(conn: sqlite3.Connection, fts: bool) -> None:
+    conn.execute("ALTER TABLE traces ADD COLUMN chain INTEGER")
+    conn.execute("CREATE INDEX traces_chain ON traces (chain)")
+    # WITHOUT ROWID: the key is the row (~20 bytes a sample), read by symbol and time range
+    conn.execute("""
+        CREATE TABLE mid_samples (
+            symbol TEXT NOT NULL,
+            time_s INTEGER NOT NULL,
+            px REAL NOT NULL,
+            PRIMARY KEY (symbol, time_s)
+        ) WITHOUT ROWID""")
+
+
+def select_columns(version: int, *, payload: bool = True) -> str:
+    """The SELECT list for a file of schema `version` (an older file opened read-only is never
+    migrated): COLUMNS' shape, with what the file lacks as its default (bot '', chain NULL),
+    and NULL for the payload when a page leaves it out."""
+    columns = COLUMNS
+    if version < 3:
+        columns = columns.replace(", bot,", ", '',")
+    if version < 4:
+        columns = columns.replace(", chain", ", NULL")
+    return columns if payload else columns.replace(", payload", ", NULL")
+
+
+_MIGRATIONS: tuple[Callable[[sqlite3.Connection, bool], None], ...] = (_v1, _v2, _v3, _v4)  # [i]: version i -> i + 1
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -237,6 +237,11 @@ class TraceStore:
                 out[t.id] = t
         return out
 
+    async def chain_of(self, trace_id: int, *, limit: int = 10_000) -> tuple[Trace, ...]:
+        """The whole story `trace_id` belongs to (every trace of its chain), oldest first, payloads
+        decoded; () when there is no such trace. A trace from before chains is a story of its own."""
+        return tuple(await self._read(lambda reader: reader.chain_of(trace_id, limit), self._reader))
+
     async def query(self, query: TraceQuery) -> TracePage:
         """One page of traces, newest first. Payloads stay bytes unless lazy_payload is off:
         `decode_payload(trace)` decodes one when it is wanted."""

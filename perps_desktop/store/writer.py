@@ -19,18 +19,18 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from perps_desktop.core.backoff import backoff_s
-from perps_desktop.core.models import Alert, Severity, Trace
+from perps_desktop.core.models import Alert, Severity, Story, Trace
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import PayloadEncoder
 from perps_desktop.store.schema import FTS_INDEX_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["TraceWriter"]
+__all__ = ["TraceWriter", "with_chains"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,34 @@ class _Command:
         elif self.loop is not None and self.waiter is not None:
             with contextlib.suppress(RuntimeError):     # the loop is closed: nobody is waiting
                 self.loop.call_soon_threadsafe(_set_future, self.waiter, value, exc)
+
+
+@contextlib.contextmanager
+def with_chains(rows: Sequence[tuple[Any, ...]], links: Sequence[int | Story | None],
+                ids: Iterable[int]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows to insert, each led by its id and its chain: the chain it was recorded with (an
+    int), its story's (the first row of a story names it: the story takes that row's id), or
+    its own id. Should the insert in the block fail, the stories named here are forgotten again,
+    so the retry names them anew."""
+    named: list[Story] = []
+    full = []
+    for r, link, tid in zip(rows, links, ids, strict=True):
+        if link is None:
+            chain = tid
+        elif isinstance(link, int):
+            chain = link
+        elif link.id:
+            chain = link.id
+        else:
+            link.id = chain = tid
+            named.append(link)
+        full.append((tid, chain, *r))
+    try:
+        yield full
+    except BaseException:
+        for story in named:
+            story.id = 0
+        raise
 
 
 class TraceWriter:
@@ -300,10 +328,11 @@ class TraceWriter:
     def _commit(self, batch: list[Trace]) -> None:
         row = self._encoder.row
         rows = [row(t) for t in batch]
+        links = [t.chain or t.story for t in batch]
         attempt = 0
         while True:
             try:
-                self._insert(rows)
+                self._insert(rows, links)
                 break
             except self._WRITE_ERRORS as exc:
                 self._rollback()
@@ -340,14 +369,19 @@ class TraceWriter:
         except sqlite3.Error as exc:
             log.debug("trace store: idle merge / checkpoint skipped: %s", exc)
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, rows: list[tuple[Any, ...]], links: list[int | Story | None]) -> None:
+        """One transaction. Each row gets its id here, under the write lock (the file's next ids,
+        as SQLite would give them, so another process writing the file is no matter), and its
+        chain (`with_chains`)."""
         conn = self._conn
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(INSERT_SQL, rows)
-        last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-        conn.execute("COMMIT")
-        self._last_id = last
+        last = conn.execute("SELECT coalesce(max(id), 0) FROM traces").fetchone()[0]
+        ids = range(last + 1, last + 1 + len(rows))
+        with with_chains(rows, links, ids) as full:
+            conn.executemany(INSERT_SQL, full)
+            conn.execute("COMMIT")
+        self._last_id = ids[-1] if ids else last
 
     def _text_state(self) -> tuple[int, int]:
         """(newest id, newest id in the full-text index) of the file as opened. A file the index

@@ -79,10 +79,15 @@ async def test_oversize_positions_go_out_as_one_reduce_only_bulk_order_with_cloi
     assert all(q.reduce_only and q.tif == "Ioc" and q.cloid for q in batch)
     assert not by["BTC"].is_buy and by["ETH"].is_buy
     assert by["BTC"].size == Decimal("0.25")
-    recs = [t for t in sink.traces if t.kind == "recovery"]
+    findings = [t for t in sink.traces if t.kind == "recovery" and t.decision == "finding"]
+    recs = [t for t in sink.traces if t.kind == "recovery" and t.decision != "finding"]
     assert {t.symbol for t in recs} == {"BTC", "ETH"}
     assert all("over the $50,000 limit" in t.reason and t.decision == "REDUCE" for t in recs)
     assert recs[0].payload["cloid"].startswith("0x")
+    # each cut's story starts at its finding, traced before the order went out
+    assert [t.symbol for t in findings] == [t.symbol for t in recs]
+    assert all(f.story is not None and f.story is r.story for f, r in zip(findings, recs, strict=True))
+    assert sink.traces.index(findings[-1]) < sink.traces.index(recs[0])
 
 
 async def test_at_most_max_attempts_per_position_then_a_critical_alert():

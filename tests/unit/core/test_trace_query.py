@@ -7,7 +7,7 @@ from dataclasses import fields, replace
 from perps_desktop.core.models import TraceQuery
 
 OTHER = {"symbol": "ETH", "kind": "fill", "strategy": "s2", "bot": "b2", "text": "vwap", "since_ms": 5, "until_ms": 9,
-         "limit": 7, "offset": 3, "count_total": True, "with_payload": False}
+         "limit": 7, "offset": 3, "count_total": True, "with_payload": False, "chain": 4}
 
 
 def test_every_compared_field_is_in_the_hash():

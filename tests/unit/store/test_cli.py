@@ -10,7 +10,7 @@ import json
 import pytest
 
 from perps_desktop.cli import main
-from perps_desktop.core.models import Trace
+from perps_desktop.core.models import Story, Trace
 from perps_desktop.store import TraceStore, TraceStoreConfig
 from perps_desktop.store.cli import parse_since
 
@@ -52,11 +52,36 @@ def test_table_format_lines_up_columns(tmp_path, capsys):
     _make_db(db)
     assert main(["traces", "--db", str(db), "--since", str(NOW + 3000)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["id", "time", "kind", "symbol", "strategy", "side", "size", "price", "decision",
-                                "latency_ms", "reason"]
-    assert len(lines) == 4 and lines[1].split()[:4] == ["6", "2025-06-15T15:06:45.000Z", "risk", "ETH"]
+    assert lines[0].split() == ["id", "chain", "time", "kind", "symbol", "strategy", "side", "size", "price",
+                                "decision", "latency_ms", "reason"]
+    assert len(lines) == 4 and lines[1].split()[:5] == ["6", "6", "2025-06-15T15:06:45.000Z", "risk", "ETH"]
     assert lines[1].endswith("reason 5")
     assert lines[0].index("reason") == lines[1].index("reason 5")
+
+
+def test_chain_prints_the_whole_story_of_any_of_its_traces_oldest_first(tmp_path, capsys):
+    db = tmp_path / "t.sqlite3"
+
+    async def fill() -> None:
+        async with TraceStore(TraceStoreConfig(path=db, retention_delay_s=3600.0, batch_size=2)) as store:
+            story = Story()
+            for i, kind in enumerate(("signal", "alert", "risk", "order", "system", "fill")):
+                store.record(Trace(kind=kind, time_ms=NOW + i, symbol="BTC", reason=f"step {i}",
+                                   story=story if kind not in ("alert", "system") else None))
+    asyncio.run(fill())
+    for member in ("1", "3", "6"):
+        assert main(["traces", "--db", str(db), "--chain", member, "--format", "json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert [(r["id"], r["kind"], r["chain"]) for r in rows] == [(1, "signal", 1), (3, "risk", 1), (4, "order", 1),
+                                                                   (6, "fill", 1)]
+    assert main(["traces", "--db", str(db), "--chain", "2", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["id"], r["chain"], r["kind"]) for r in rows] == [("2", "2", "alert")]
+    assert main(["traces", "--db", str(db), "--chain", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:4:3] for line in lines[1:]] == [["1", "signal"], ["3", "risk"], ["4", "order"], ["6", "fill"]]
+    assert main(["traces", "--db", str(db), "--chain", "99"]) == 1
+    assert "no trace with id 99" in capsys.readouterr().err
 
 
 def test_a_missing_database_is_exit_1_and_a_bad_since_is_exit_2(tmp_path, capsys):

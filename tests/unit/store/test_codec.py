@@ -41,10 +41,11 @@ def test_rows_coerce_enums_and_decimals_so_binding_cannot_fail():
 
 
 def test_traces_from_rows_equal_the_dataclass_built_normally():
-    row = (7, 1000, "risk", "BTC", "s1", "A", 1.5, 65000.0, "reject", "too big", 0.25, "box/0xab..cd", b'{"x":1}')
+    row = (7, 1000, "risk", "BTC", "s1", "A", 1.5, 65000.0, "reject", "too big", 0.25, "box/0xab..cd", b'{"x":1}', 5)
     (built,) = traces_from_rows([row], decode=True)
     normal = Trace(id=7, time_ms=1000, kind="risk", symbol="BTC", strategy="s1", side="A", size=1.5, price=65000.0,
-                   decision="reject", reason="too big", latency_ms=0.25, bot="box/0xab..cd", payload={"x": 1})
+                   decision="reject", reason="too big", latency_ms=0.25, bot="box/0xab..cd", payload={"x": 1},
+                   chain=5)
     assert built == normal
     assert all(getattr(built, f.name) == getattr(normal, f.name) for f in dataclasses.fields(Trace))
     (lazy,) = traces_from_rows([row], decode=False)
@@ -54,7 +55,7 @@ def test_traces_from_rows_equal_the_dataclass_built_normally():
 
 def test_fast_row_path_builds_real_frozen_traces_like_the_descriptor_path():
     rows = [(i, 1000 + i, "risk", "BTC" if i % 2 else None, "s1", "A", 1.5 * i, None, "reject", f"r{i}", 0.25,
-             f"bot{i % 2}", b'{"x":1}' if i % 3 else None) for i in range(1, 7)]
+             f"bot{i % 2}", b'{"x":1}' if i % 3 else None, i // 2 or None) for i in range(1, 7)]
     assert codec._FAST                          # Trace's layout still allows the fast path
     for decode in (True, False):
         fast = traces_from_rows(rows, decode=decode)

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from perps_desktop.cli import main
-from perps_desktop.core.models import Alert, Trace, TraceQuery
+from perps_desktop.core.models import Alert, Story, Trace, TraceQuery
 from perps_desktop.errors import SchemaTooNew, StoreError
-from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.store import TraceStore, TraceStoreConfig, pg_schema
 from perps_desktop.store.codec import ZSTD_MAGIC
 from perps_desktop.store.pg_reader import tsquery_expression
 from perps_desktop.store.pg_schema import PG_SCHEMA_VERSION
@@ -53,7 +53,8 @@ async def test_traces_read_back_equal_payloads_compressed_over_the_threshold(pg_
             store.record(t)
         await store.flush()
         got = await store.get_many([1, 2, 3])
-        assert got == {i + 1: replace(t, id=i + 1, bot="box/0x12ab..cdef") for i, t in enumerate((small, big, empty))}
+        assert got == {i + 1: replace(t, id=i + 1, bot="box/0x12ab..cdef", chain=i + 1)
+                       for i, t in enumerate((small, big, empty))}
         assert await store.get(99) is None
         page = await store.query(TraceQuery(limit=10))
         assert [t.id for t in page.traces] == [3, 2, 1] and all(t.payload is None for t in page.traces)   # lazy
@@ -139,7 +140,43 @@ async def test_the_table_holds_every_column_the_codec_writes(pg_url, tmp_path):
         pass
     columns = {r[0] for r in await asyncio.to_thread(
         _sql, pg_url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'traces'")}
-    assert set(INSERT_COLUMNS.split(", ")) | {"id", "reason_tsv"} == columns
+    assert set(INSERT_COLUMNS.split(", ")) | {"id", "chain", "reason_tsv"} == columns
+
+
+async def test_stories_chain_on_postgresql_as_on_sqlite(pg_url, tmp_path):
+    async with TraceStore(_config(pg_url, tmp_path)) as store:
+        story = Story()
+        store.record(_trace(0, story=story))
+        store.record(_trace(1))                                  # a chain of its own
+        store.record(_trace(2, story=story))
+        await store.flush()
+        store.record(_trace(3, story=story))                      # a later batch joins it
+        await store.flush()
+        chain = await store.chain_of(4)
+        assert [(t.id, t.chain) for t in chain] == [(1, 1), (3, 1), (4, 1)] and story.id == 1
+        assert [t.chain for t in await store.chain_of(2)] == [2]
+        assert [t.id for t in (await store.query(TraceQuery(chain=1))).traces] == [4, 3, 1]
+
+
+async def test_a_version_1_database_migrates_to_chains_its_old_traces_keep_none(pg_url, tmp_path):
+    def make_v1() -> None:
+        with psycopg.connect(pg_url) as conn:
+            for statement in pg_schema._V1:
+                conn.execute(statement)
+            conn.execute("CREATE TABLE perps_desktop_schema (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO perps_desktop_schema VALUES (1)")
+            conn.execute("INSERT INTO traces (time_ms, kind, reason) VALUES (1, 'signal', 'old')")
+    await asyncio.to_thread(make_v1)
+    async with TraceStore(_config(pg_url, tmp_path, read_only=True)) as old:       # read as it is
+        assert [(t.reason, t.chain) for t in await old.chain_of(1)] == [("old", None)]
+    async with TraceStore(_config(pg_url, tmp_path)) as store:
+        assert store.stats().schema_version == PG_SCHEMA_VERSION == 2
+        (t,) = (await store.query(TraceQuery())).traces
+        assert t.reason == "old" and t.chain is None
+        store.record(_trace(0, story=Story()))
+        await store.flush()
+        (new,) = (await store.query(TraceQuery(kind="signal", text="breakout"))).traces
+        assert new.chain == new.id == 2
 
 
 async def test_two_stores_opening_together_migrate_once(pg_url, tmp_path):

@@ -31,7 +31,7 @@ def _cfg(path, **kw) -> TraceStoreConfig:
 
 
 async def test_a_version_1_file_is_migrated_and_keeps_its_traces(tmp_path):
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     path = tmp_path / "v1.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.executescript(V1)
@@ -40,7 +40,7 @@ async def test_a_version_1_file_is_migrated_and_keeps_its_traces(tmp_path):
     conn.close()
     async with TraceStore(_cfg(path)) as store:
         stats = store.stats()
-        assert stats.schema_version == 3 and stats.full_text
+        assert stats.schema_version == 4 and stats.full_text
         assert (await store.get(3)).payload == {"v": 1}
         hits = await store.query(TraceQuery(text="reason", limit=100))
         assert len(hits.traces) == 20                              # the FTS index was built from the old rows
@@ -48,7 +48,7 @@ async def test_a_version_1_file_is_migrated_and_keeps_its_traces(tmp_path):
         await store.flush()
         assert len((await store.query(TraceQuery(text="new"))).traces) == 1
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
     indices = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"traces_symbol_time", "traces_kind_time", "traces_strategy_time", "traces_time",
             "traces_bot_time"} <= indices

@@ -39,7 +39,7 @@ def _page_count(path: Path) -> int:
 
 
 def _stored(t: Trace, trace_id: int) -> Trace:
-    return replace(t, id=trace_id)
+    return replace(t, id=trace_id, chain=trace_id)      # recorded with no story: a chain of its own
 
 
 async def test_traces_read_back_equal_with_payloads_under_and_over_1kb(tmp_path):
