@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from perps_desktop import __version__
 from perps_desktop.config import Settings, load_settings, log_dir
 from perps_desktop.errors import ConfigError, StartRefused
-from perps_desktop.logs import setup_logging
+from perps_desktop.logs import enable_crash_stacks, setup_logging
 
 __all__ = ["build_parser", "main"]
 
@@ -109,7 +109,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"perps-desktop: {exc}", file=sys.stderr)
         return 2
     log_file = None if args.command in ("traces", "bench") else log_dir() / "perps-desktop.log"
-    setup_logging(settings.log_level if args.command != "traces" else "WARNING", log_file)
+    log_file = setup_logging(settings.log_level if args.command != "traces" else "WARNING", log_file)
+    undo_crash_stacks = enable_crash_stacks(log_file) if args.command in ("gui", "headless", "simulate") else None
+    try:
+        return _dispatch(args, settings)
+    finally:
+        if undo_crash_stacks is not None:
+            undo_crash_stacks()
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     try:
         module = importlib.import_module(_RUNNERS[args.command])
     except ModuleNotFoundError as exc:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import logging
 import logging.handlers
 import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["KEY_PATTERN", "RedactingFilter", "redact", "setup_logging"]
+__all__ = ["KEY_PATTERN", "RedactingFilter", "enable_crash_stacks", "redact", "setup_logging"]
 
 # 0x + 64 hex digits is the shape of a secp256k1 private key (and of a tx hash, which we accept
 # losing from logs rather than risk a key).
@@ -64,3 +70,35 @@ def setup_logging(level: str = "INFO", log_file: Path | None = None) -> Path | N
         root.addHandler(h)
     logging.captureWarnings(True)
     return log_file
+
+
+def enable_crash_stacks(log_file: Path | None) -> Callable[[], None]:
+    """faulthandler on: a crash in native code (SIGSEGV, SIGBUS, SIGABRT ...) leaves every thread's
+    Python stack on stderr and in the log file, instead of nothing at all.
+
+    faulthandler writes to one descriptor from inside the signal handler, so to reach both places
+    it writes into a `tee -a LOG` process of its own session (a Ctrl-C to the terminal does not
+    stop it; it ends when this process does). Without `tee` (Windows) or a log file: stderr only.
+    A stack written after the log rotated lands in the rotated file. Returns the undo.
+    """
+    tee: subprocess.Popen[bytes] | None = None
+    target = None
+    if log_file is not None and shutil.which("tee"):
+        with contextlib.suppress(OSError, ValueError):
+            tee = subprocess.Popen(["tee", "-a", str(log_file)], stdin=subprocess.PIPE, stdout=2,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
+            target = tee.stdin
+    if target is None:
+        target = sys.__stderr__
+    if target is None:                  # a windowed build without a console
+        return lambda: None
+    faulthandler.enable(file=target, all_threads=True)
+
+    def undo() -> None:
+        faulthandler.disable()
+        if tee is not None:
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                if tee.stdin is not None:
+                    tee.stdin.close()
+                tee.wait(timeout=5)
+    return undo

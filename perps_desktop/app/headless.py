@@ -2,7 +2,8 @@
 
 Runs the same `App` as the window on a plain asyncio loop. SIGINT/SIGTERM (or `--duration`)
 stop it cleanly: every service closes in reverse order, the trace store commits every queued
-trace, and the last line on stdout is `stopped traces_recorded=N traces_flushed=N`.
+trace, and the last line on stdout is `stopped traces_recorded=N traces_flushed=N`. A signal
+during that stop ends the process at once (exit 128+signal), saying how many traces were lost.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -45,6 +47,23 @@ def format_status(snap: CoreSnapshot) -> str:
             f"traces {t.recorded} recorded, {t.flushed} flushed, {t.per_second:.1f}/s | loop lag p99 {lag} ms")
 
 
+def _on_signal(sig: int, stop: asyncio.Event, app: App, out: Any) -> None:
+    """The first SIGINT/SIGTERM stops cleanly (every trace flushed); one during the stop ends the
+    process at once, after saying how many traces were not flushed (a stop that hangs on a venue
+    or a disk must not leave SIGKILL as the operator's only way out)."""
+    if not stop.is_set():
+        stop.set()
+        print("perps-desktop: stopping, flushing traces (Ctrl-C or SIGTERM again ends it at once)",
+              file=sys.stderr, flush=True)
+        return
+    c = app.trace_counters()
+    print(f"perps-desktop: {signal.Signals(sig).name} during the stop: ending now, "
+          f"{max(0, c.recorded - c.flushed)} trace(s) not flushed", file=sys.stderr, flush=True)
+    print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", file=out, flush=True)
+    logging.shutdown()
+    os._exit(128 + sig)
+
+
 async def _ask_on_terminal(text: str) -> bool:
     if not sys.stdin.isatty():
         print(f"{text}\nNo terminal to confirm on: run with --yes to confirm live trading.", file=sys.stderr)
@@ -56,11 +75,11 @@ async def _ask_on_terminal(text: str) -> bool:
 async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):     # not on Windows' loop
-            loop.add_signal_handler(sig, stop.set)
     yes = bool(getattr(args, "yes", False))
     app = App(settings, confirm=(lambda text: True) if yes else _ask_on_terminal)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):     # not on Windows' loop
+            loop.add_signal_handler(sig, _on_signal, sig, stop, app, out)
     metrics: MetricsServer | None = None
     try:
         await app.start()
@@ -89,6 +108,7 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
         print(f"perps-desktop headless: {exc}", file=sys.stderr)
         return 1
     finally:
+        stop.set()                      # from here on, a signal ends the stop at once
         if metrics is not None:
             await metrics.aclose()
         await app.aclose()
