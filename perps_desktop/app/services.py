@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +170,11 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
                                address=identity.address, observer=freshness)
     await stack.enter_async_context(client)
+
+    def on_skipped(label: str, reasons: Sequence[str]) -> None:
+        alerts.warning(f"malformed:{label}", "exchange", f"{label}: {len(reasons)} malformed row(s) left out, "
+                       f"the rest shown (first: {reasons[0]})")
+    client.info.skipped_listeners.append(on_skipped)
     check_symbols(settings, await fetch_meta(client, base_url, settings), base_url)
     if simulator is not None:
         await simulator.fund(identity.address, usdc=settings.paper_funding_usd)

@@ -48,6 +48,7 @@ from perps_desktop.core.models import (
     Trace,
     TraceKind,
 )
+from perps_desktop.core.reconciliation import PartialReconcile
 from perps_desktop.core.stops import StopLossManager, StopSync, is_own_stop
 from perps_desktop.errors import PerpsError
 
@@ -100,6 +101,7 @@ class TradingEngine:
                                       on_filled=self._protect_filled, chains=self.chains)
         self._stops_due = True              # at start: adopt our stops, protect what is open
         self.reconciled: ReconcileReport | None = None
+        self._parts: PartialReconcile | None = None
         self.paused = False
         self.pause_reason = ""
         self.connected = False
@@ -156,10 +158,14 @@ class TradingEngine:
 
     # --- reconciliation --------------------------------------------------------------------
     async def reconcile(self) -> ReconcileReport:
-        """Read positions, open orders and fills; make them the engine's state."""
+        """Read positions, open orders and fills; make them the engine's state. Each part is shown as
+        soon as it arrives; a failed part is named in the status and read again on the next call."""
         t0 = time.perf_counter()
-        account, orders, fills = await gather_all(self._ex.user_state(), self._ex.open_orders(),
-                                                  self._ex.user_fills())
+        if self._parts is None:
+            self._parts = PartialReconcile({"account": self._ex.user_state, "orders": self._ex.open_orders,
+                                            "fills": self._ex.user_fills}, self._take_part)
+        account, orders, fills = await self._parts.run()
+        self._parts = None
         self.view.reset(account, orders, fills)
         self.risk.update_portfolio(account)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
@@ -193,6 +199,17 @@ class TradingEngine:
         except (PerpsError, TimeoutError) as exc:
             log.warning("refresh after an action failed: %s", exc)
         self._emit("engine.refreshed", None)
+
+    def _take_part(self, name: str, value: Any) -> None:
+        """One part of the start-up reconciliation arrived: show it now (nothing in it is news)."""
+        if name == "account":
+            self._take_account(value)
+        elif name == "orders":
+            self.view.take_orders(value)
+        else:
+            self.view.take_fills(value)
+        self.freshness.touch(name)
+        self._emit("engine.reconcile_part", name)
 
     def _take_account(self, account: AccountState) -> None:
         self.view.account = account
@@ -445,7 +462,8 @@ class TradingEngine:
 
     def status_text(self) -> str:
         if self.reconciled is None:
-            return "starting: reconciling with the exchange"
+            parts = self._parts
+            return "starting: reconciling with the exchange" + (f": {parts.describe()}" if parts else "")
         if self.paused:
             return f"paused: {self.pause_reason}"
         if not self.config.trade:

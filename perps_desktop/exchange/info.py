@@ -3,13 +3,15 @@
 Reads are safe to repeat, so a transport failure is retried with `backoff_s` up to
 `max_retries` times and a 429 up to `rate_limit_max_retries` times (holding the whole rate
 budget back meanwhile). A reply of the wrong shape is not retried: it raises `MalformedReply`
-at once, for the caller's circuit breaker to count.
+at once, for the caller's circuit breaker to count. In the account's row lists (positions, open
+orders, fills) a malformed row is left out instead, counted in `skipped_rows` and told to every
+`skipped_listeners` callback (the app alerts), so one bad row never hides the others.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -43,6 +45,7 @@ class InfoApi:
         self.user = user.lower() if user else None
         self._assets: dict[str, Asset] = {}
         self._meta: tuple[Asset, ...] = ()
+        self.skipped_listeners: list[Callable[[str, Sequence[str]], None]] = []
 
     # --- the request path ----------------------------------------------------------------------
 
@@ -58,6 +61,16 @@ class InfoApi:
         if extra_per and isinstance(reply, list) and len(reply) >= extra_per:
             self._budget.charge(len(reply) // extra_per)  # venue adds weight per returned items
         return parse_reply(reply)
+
+    def _row_by_row(self, label: str, parse_with: Callable[[list[str]], T]) -> T:
+        """Parse a reply of rows, leaving malformed ones out: counted, and told to the listeners."""
+        skipped: list[str] = []
+        out = parse_with(skipped)
+        if skipped:
+            self._counters.skipped_rows[label] += len(skipped)
+            for listener in tuple(self.skipped_listeners):
+                listener(label, tuple(skipped))
+        return out
 
     def _user(self, address: str | None) -> str:
         user = (address or self.user or "").lower()
@@ -123,7 +136,9 @@ class InfoApi:
     async def user_state(self, address: str | None = None, *, fresh: bool = False) -> AccountState:
         user = self._user(address)
         body = {"type": "clearinghouseState", "user": user, "dex": ""}
-        load = lambda: self._load(body, lambda r: parse.parse_user_state(r, user))  # noqa: E731
+        label = "info:clearinghouseState"
+        load = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
+            label, lambda skipped: parse.parse_user_state(r, user, label, skipped)))
         return await load() if fresh else await self.caches.user(self.caches.account, ("state", user), load)
 
     async def open_orders(self, address: str | None = None, *, fresh: bool = False) -> list[Order]:
@@ -131,13 +146,17 @@ class InfoApi:
         (triggerPx, orderType, reduceOnly), which position recovery and the stop-loss keeper need."""
         user = self._user(address)
         body = {"type": "frontendOpenOrders", "user": user, "dex": ""}
-        load = lambda: self._load(body, lambda r: parse.parse_open_orders(r, "info:frontendOpenOrders"))  # noqa: E731
+        label = "info:frontendOpenOrders"
+        load = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
+            label, lambda skipped: parse.parse_open_orders(r, label, skipped)))
         orders = await load() if fresh else await self.caches.user(self.caches.orders, ("open", user), load)
         return list(orders)
 
     async def user_fills(self, address: str | None = None, *, fresh: bool = False) -> list[Fill]:
         user = self._user(address)
-        load = lambda: self._load({"type": "userFills", "user": user}, parse.parse_fills, extra_per=20)  # noqa: E731
+        label = "info:userFills"
+        load = lambda: self._load({"type": "userFills", "user": user}, lambda r: self._row_by_row(  # noqa: E731
+            label, lambda skipped: parse.parse_fills(r, label, skipped)), extra_per=20)
         fills = await load() if fresh else await self.caches.user(self.caches.account, ("fills", user), load)
         return list(fills)
 

@@ -3,6 +3,10 @@
 Wire dicts stop here (house rule 5). Any reply without the promised shape raises
 `MalformedReply` naming the endpoint and quoting the reply's start; `{"status":"err"}` from
 /exchange raises `ExchangeRejected` with the venue's message. Numbers become `Decimal`.
+
+Replies that are lists of independent rows (positions, open orders, fills, candles) can be read
+row by row: given a `skipped` list, a row of the wrong shape (a fill without `tid`, as the venue
+sent them in 2023) is left out and its reason appended there, and the rest of the reply stands.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ __all__ = [
 
 T = TypeVar("T")
 _ZERO = Decimal(0)
+_SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, InvalidOperation)
 
 
 @contextmanager
@@ -58,7 +63,7 @@ def shaped(endpoint: str, body: object) -> Iterator[None]:
     """Turn the errors a wrong shape causes while reading `body` into one MalformedReply."""
     try:
         yield
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
+    except _SHAPE_ERRORS as exc:
         reason = f"unexpected shape ({type(exc).__name__}: {exc})"
         raise MalformedReply(endpoint, reason, body) from exc
 
@@ -86,8 +91,21 @@ def _side(value: Any) -> Side:
     return Side(value)
 
 
-def _rows(body: object, endpoint: str, parse_row: Callable[[Any], T]) -> list[T]:
+def _each(rows: Sequence[Any], parse_row: Callable[[Any], T], skipped: list[str]) -> list[T]:
+    """Every row that parses; each one that does not is reported in `skipped` and left out."""
+    out: list[T] = []
+    for i, row in enumerate(rows):
+        try:
+            out.append(parse_row(row))
+        except _SHAPE_ERRORS as exc:
+            skipped.append(f"row {i}: {type(exc).__name__}: {exc}")
+    return out
+
+
+def _rows(body: object, endpoint: str, parse_row: Callable[[Any], T], skipped: list[str] | None = None) -> list[T]:
     rows = _expect(body, list, endpoint)
+    if skipped is not None:
+        return _each(rows, parse_row, skipped)
     with shaped(endpoint, body):
         return [parse_row(r) for r in rows]
 
@@ -122,13 +140,16 @@ def _position(p: dict[str, Any], time_ms: int) -> Position:
     )
 
 
-def parse_user_state(body: object, address: str, endpoint: str = "info:clearinghouseState") -> AccountState:
+def parse_user_state(body: object, address: str, endpoint: str = "info:clearinghouseState",
+                     skipped: list[str] | None = None) -> AccountState:
     _expect(body, dict, endpoint)
     with shaped(endpoint, body):
         b: dict[str, Any] = body  # type: ignore[assignment]
         summary = b["marginSummary"]
         time_ms = int(b.get("time") or time.time() * 1000)
-        positions = tuple(_position(ap["position"], time_ms) for ap in b["assetPositions"])
+        rows = b["assetPositions"]
+        row: Callable[[Any], Position] = lambda ap: _position(ap["position"], time_ms)  # noqa: E731
+        positions = tuple(_each(rows, row, skipped) if skipped is not None else map(row, rows))
         return AccountState(
             address=address.lower(), equity=_dec(summary["accountValue"]),
             total_notional=_dec(summary["totalNtlPos"]), margin_used=_dec(summary["totalMarginUsed"]),
@@ -150,8 +171,8 @@ def parse_order(o: dict[str, Any]) -> Order:
     )
 
 
-def parse_open_orders(body: object, endpoint: str = "info:openOrders") -> list[Order]:
-    return _rows(body, endpoint, parse_order)
+def parse_open_orders(body: object, endpoint: str = "info:openOrders", skipped: list[str] | None = None) -> list[Order]:
+    return _rows(body, endpoint, parse_order, skipped)
 
 
 def parse_fill(f: dict[str, Any]) -> Fill:
@@ -163,8 +184,8 @@ def parse_fill(f: dict[str, Any]) -> Fill:
     )
 
 
-def parse_fills(body: object, endpoint: str = "info:userFills") -> list[Fill]:
-    return _rows(body, endpoint, parse_fill)
+def parse_fills(body: object, endpoint: str = "info:userFills", skipped: list[str] | None = None) -> list[Fill]:
+    return _rows(body, endpoint, parse_fill, skipped)
 
 
 def parse_order_state(body: object, endpoint: str = "info:orderStatus") -> OrderState:

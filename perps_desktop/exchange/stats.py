@@ -69,6 +69,7 @@ class ClientCounters:
     order_batches: int = 0              # order actions sent
     orders_sent: int = 0                # orders inside them
     latency: dict[str, LatencyHistogram] = field(default_factory=dict)  # by request label
+    skipped_rows: Counter[str] = field(default_factory=Counter)  # malformed rows left out, by request label
 
     def observe(self, label: str, seconds: float, ok: bool) -> None:
         """One round trip of `label` took `seconds` (Transport calls this once per request sent)."""
