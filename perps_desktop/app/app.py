@@ -276,6 +276,10 @@ class App:
         """The whole story trace `trace_id` belongs to, oldest first (what is recorded so far)."""
         return await self._svc().store.chain_of(trace_id)
 
+    async def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
+        """(time_ms, px) of `symbol`'s recorded mid samples in [since_ms, until_ms), oldest first."""
+        return await self._svc().store.mids(symbol, since_ms, until_ms)
+
     def api_requests(self) -> dict[str, int]:
         """Exchange requests sent, by "endpoint:type" (the metrics' labels)."""
         return dict(self.services.client.counters.requests) if self.services is not None else {}

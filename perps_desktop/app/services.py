@@ -33,6 +33,7 @@ from perps_desktop.core import (
     HealthChecker,
     HealthConfig,
     InFlight,
+    MidSampler,
     MomentumStrategy,
     MonitorConfig,
     PerformanceMonitor,
@@ -49,7 +50,7 @@ from perps_desktop.core import (
     ping_check,
 )
 from perps_desktop.core.caching import CacheRegistry
-from perps_desktop.core.models import Alert, Trace, TraceKind
+from perps_desktop.core.models import Alert, StreamEvent, StreamEventKind, Trace, TraceKind
 from perps_desktop.errors import ConfigError, StartRefused, StoreError
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 from perps_desktop.store import TraceStore, TraceStoreConfig
@@ -110,6 +111,19 @@ async def _fund_remote(base_url: str, address: str, usdc: float) -> None:
     if status != 200:
         what = f"HTTP {status}" if isinstance(status, int) else status
         raise ConfigError("PERPS_BASE_URL", base_url, f"a simulator that answers POST /sim (got {what})")
+
+
+def _sample_mids(store: TraceStore, strategy: MomentumStrategy, engine: TradingEngine, bus: EventBus,
+                 client: HyperliquidClient) -> None:
+    """Keep a mid sample per second of the symbols traded, held or ordered (the timeline's price)."""
+    sampler = MidSampler(store, lambda: {*strategy.symbols, *(p.symbol for p in engine.positions),
+                                         *(o.symbol for o in engine.orders)})
+    bus.subscribe("engine.tick", lambda _topic, _event: sampler.sample(engine.mids, _now_ms()))
+
+    def on_stream(event: StreamEvent) -> None:
+        if event.kind is StreamEventKind.MIDS and event.mids:
+            sampler.sample(event.mids, _now_ms())
+    client.stream.subscribe(on_stream)
 
 
 async def build_services(settings: Settings, identity: Identity, stack: contextlib.AsyncExitStack, *,
@@ -203,6 +217,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
                            monitor=monitor, sink=store, bus=bus, freshness=freshness, inflight=inflight,
                            config=EngineConfig.from_settings(settings, trade=trade), chains=chains)
     client.stream.subscribe(engine.on_stream)
+    _sample_mids(store, strategy, engine, bus, client)
     freshness.stream_connected = lambda: client.stream.connected
     await client.stream.start()
     await stack.enter_async_context(engine)

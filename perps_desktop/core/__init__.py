@@ -25,6 +25,7 @@ from perps_desktop.core.health import (
 )
 from perps_desktop.core.inflight import InFlight, TrackedExchange
 from perps_desktop.core.lanes import Lane, current_lane, in_lane, runs_in
+from perps_desktop.core.mid_sampler import MidSampler
 from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor, format_snapshot
 from perps_desktop.core.recovery import PositionRecovery
 from perps_desktop.core.recovery_rules import PositionContext, RecoveryConfig, analyse_position, new_cloid
@@ -54,6 +55,7 @@ __all__ = [
     "HealthResult",
     "InFlight",
     "Lane",
+    "MidSampler",
     "MomentumStrategy",
     "MonitorConfig",
     "OrderExecutor",

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from perps_desktop.core.models import AccountState, Fill, L2Book, Order, OrderRequest, OrderResult, OrderState, Trace
 
-__all__ = ["AssetInfo", "ExchangePort", "RequestObserver", "TraceSink"]
+__all__ = ["AssetInfo", "ExchangePort", "MidSink", "RequestObserver", "TraceSink"]
 
 
 class AssetInfo(Protocol):
@@ -70,6 +70,12 @@ class ExchangePort(Protocol):
 class TraceSink(Protocol):
     def record(self, trace: Trace) -> None:
         """Queue one trace without blocking (microseconds); never raises on a full queue."""
+        ...
+
+
+class MidSink(Protocol):
+    def record_mids(self, samples: Sequence[tuple[str, int, float]]) -> None:
+        """Queue mid samples (symbol, epoch second, price) without blocking."""
         ...
 
 

@@ -22,6 +22,7 @@ import psycopg
 from perps_desktop.core.models import Trace, TracePage, TraceQuery
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import traces_from_rows
+from perps_desktop.store.mid_samples import read_mids
 from perps_desktop.store.pg_schema import connect, identify, pg_errors
 from perps_desktop.store.reader import Dialect, query_sql, search_terms
 from perps_desktop.store.schema import SCHEMA_VERSION, SchemaInfo, select_columns
@@ -105,6 +106,12 @@ class PgTraceReader:
         sql = _BY_IDS.format(select_columns(self.version))
         return self._read(lambda conn: traces_from_rows(conn.execute(sql, (wanted,), binary=True),  # type: ignore[arg-type]
                                                         decode=True))
+
+    def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
+        """(time_ms, px) of `symbol`'s mid samples in [since_ms, until_ms), oldest first."""
+        if self.version < 4:
+            return []
+        return self._read(lambda conn: read_mids(conn, symbol, since_ms, until_ms, mark="%s"))
 
     def chain_of(self, trace_id: int, limit: int) -> list[Trace]:
         """The whole chain `trace_id` belongs to, oldest first (see `reader.TraceReader.chain_of`)."""

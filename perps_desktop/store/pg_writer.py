@@ -24,6 +24,7 @@ import psycopg
 
 from perps_desktop.core.models import Story
 from perps_desktop.errors import StoreError
+from perps_desktop.store.mid_samples import MID_INSERT_SQL_PG, MidSample
 from perps_desktop.store.pg_schema import connect, migrate, pg_errors, unreachable
 from perps_desktop.store.schema import INSERT_COLUMNS, SchemaInfo
 from perps_desktop.store.writer import TraceWriter, with_chains
@@ -83,6 +84,12 @@ class PgTraceWriter(TraceWriter):
                     write(row)
             conn.commit()
 
+    def _insert_mids(self, rows: list[MidSample]) -> None:
+        conn = self._connection()
+        with conn.cursor() as cur:
+            cur.executemany(MID_INSERT_SQL_PG, rows)
+        conn.commit()
+
     def _rollback(self) -> None:
         conn = self._pg
         if conn is None or conn.closed:
@@ -113,6 +120,8 @@ class PgTraceWriter(TraceWriter):
                     total += deleted
                     self.generation += 1
                     self._write(everything=False)
+                conn.execute("DELETE FROM mid_samples WHERE time_s < %s", (cutoff // 1000,))
+                conn.commit()
         except StoreError:
             self._rollback()
             raise

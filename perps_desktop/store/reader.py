@@ -19,6 +19,7 @@ import orjson
 
 from perps_desktop.core.models import Trace, TracePage, TraceQuery
 from perps_desktop.store.codec import traces_from_rows
+from perps_desktop.store.mid_samples import read_mids
 from perps_desktop.store.schema import SCHEMA_VERSION, SchemaInfo, open_reader, select_columns, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
@@ -167,6 +168,11 @@ class TraceReader:
         with store_errors(self._config.path):
             sql = _BY_IDS.format(select_columns(self.version))
             return traces_from_rows(self._conn().execute(sql, (wanted,)), decode=True)
+
+    def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
+        """(time_ms, px) of `symbol`'s mid samples in [since_ms, until_ms), oldest first."""
+        with store_errors(self._config.path):
+            return read_mids(self._conn(), symbol, since_ms, until_ms)
 
     def chain_of(self, trace_id: int, limit: int) -> list[Trace]:
         """The whole chain `trace_id` belongs to, oldest first, payloads decoded; [] when no such

@@ -23,8 +23,8 @@ from perps_desktop import __version__
 from perps_desktop.errors import SchemaTooNew, StoreCorrupt, StoreError
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_COLUMNS", "INSERT_SQL", "MID_INSERT_SQL",
-           "SCHEMA_VERSION", "SchemaInfo", "migrate", "open_reader", "open_writer", "select_columns", "store_errors"]
+__all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_COLUMNS", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo",
+           "migrate", "open_reader", "open_writer", "select_columns", "store_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,6 @@ COLUMNS = "id, time_ms, kind, symbol, strategy, side, size, price, decision, rea
 INSERT_COLUMNS = "time_ms, kind, symbol, strategy, side, size, price, decision, reason, latency_ms, bot, payload"
 # the writer gives every row its id and chain first (so a row's chain can name a row of the same batch)
 INSERT_SQL = f"INSERT INTO traces (id, chain, {INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# a second's sample taken again (a restart within it) keeps the first
-MID_INSERT_SQL = "INSERT OR IGNORE INTO mid_samples (symbol, time_s, px) VALUES (?, ?, ?)"
 # the full-text index is brought up to date by the writer while idle, not inside the commits
 # that add the rows (writer.py `_index_text`): the rows with ids in (?, ?]
 FTS_INDEX_SQL = "INSERT INTO traces_fts (rowid, reason) SELECT id, reason FROM traces WHERE id > ? AND id <= ?"

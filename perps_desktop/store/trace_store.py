@@ -185,6 +185,12 @@ class TraceStore:
         else:
             self._refused += 1
 
+    def record_mids(self, samples: Sequence[tuple[str, int, float]]) -> None:
+        """Queue mid samples (symbol, epoch second, price) for `mid_samples` (core.ports.MidSink);
+        never blocks; written with the next timed flush."""
+        if self._writer is not None:
+            self._writer.record_mids(samples)
+
     async def flush(self) -> None:
         """Wait until every trace recorded before this call is committed."""
         if self._writer is not None and self._state is StoreState.OPEN:
@@ -241,6 +247,10 @@ class TraceStore:
         """The whole story `trace_id` belongs to (every trace of its chain), oldest first, payloads
         decoded; () when there is no such trace. A trace from before chains is a story of its own."""
         return tuple(await self._read(lambda reader: reader.chain_of(trace_id, limit), self._reader))
+
+    async def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
+        """(time_ms, px) of the mid samples of `symbol` in [since_ms, until_ms), oldest first."""
+        return await self._read(lambda reader: reader.mids(symbol, since_ms, until_ms), self._reader)
 
     async def query(self, query: TraceQuery) -> TracePage:
         """One page of traces, newest first. Payloads stay bytes unless lazy_payload is off:

@@ -27,6 +27,7 @@ from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import Alert, Severity, Story, Trace
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import PayloadEncoder
+from perps_desktop.store.mid_samples import MID_INSERT_SQL, MidSample, prune_mids
 from perps_desktop.store.schema import FTS_INDEX_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
@@ -123,6 +124,7 @@ class TraceWriter:
         self._on_alert = on_alert
         self._on_pruned = on_pruned
         self._queue: deque[Trace] = deque()
+        self._mids: deque[MidSample] = deque()      # written with each timed flush (mid_samples.py)
         self._cmds: deque[_Command] = deque()
         self._wake = threading.Event()
         self._ready: Future[SchemaInfo] = Future()
@@ -178,6 +180,11 @@ class TraceWriter:
         self.recorded += 1
         if n + 1 >= self._batch_size and not self._wake.is_set():
             self._wake.set()
+
+    def record_mids(self, samples: Sequence[MidSample]) -> None:
+        """Queue mid samples (symbol, second, price); never blocks. Beyond queue_max they are dropped."""
+        if not self._closing and len(self._mids) < self._queue_max:
+            self._mids.extend(samples)
 
     def command(self, kind: str, arg: Any = None) -> Future[Any]:
         """Ask the writer thread to flush / index / maintain / prune / close; the future resolves when done."""
@@ -322,8 +329,26 @@ class TraceWriter:
             k = min(size, n)
             self._commit([q.popleft() for _ in range(k)])
             n -= k
+        if everything and self._mids:
+            self._write_mids()
         if self._drop_alerted and len(q) < self._config.queue_max // 2 and not self._closing:
             self._drop_alerted = False
+
+    def _write_mids(self) -> None:
+        rows = list(self._mids)
+        self._mids.clear()
+        try:
+            self._insert_mids(rows)
+        except self._WRITE_ERRORS as exc:
+            self._rollback()
+            log.debug("trace store: %d mid samples dropped: %s", len(rows), exc)
+
+    def _insert_mids(self, rows: list[MidSample]) -> None:
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(MID_INSERT_SQL, rows)
+        conn.execute("COMMIT")
 
     def _commit(self, batch: list[Trace]) -> None:
         row = self._encoder.row
@@ -469,7 +494,8 @@ class TraceWriter:
                 total += len(ids)
                 self.generation += 1
                 self._write(everything=False)
-            if total and conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+            mids = prune_mids(conn, cutoff // 1000)
+            if (total or mids) and conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
                 for _ in range(100_000):
                     if not conn.execute("PRAGMA freelist_count").fetchone()[0]:
                         break

@@ -97,3 +97,19 @@ async def test_a_recovery_cut_is_a_story_from_its_finding_to_its_fill(tmp_path, 
         assert steps[:2] == [("recovery", "finding"), ("recovery", "REDUCE")], steps
         assert "oversize" in chain[0].reason and ("fill", None) in steps
         assert all(t.chain == chain[0].id for t in chain)
+
+
+async def test_a_session_keeps_one_mid_sample_per_traded_symbol_per_second(tmp_path, sim_server):
+    sim = await sim_server(rate_limit_per_min=0)
+    async with App(fast_settings(tmp_path, sim, strategy_threshold_pct=QUIET, symbols="BTC,ETH")) as app:
+        engine = app.services.engine
+        await wait_until(lambda: engine.ticks >= 1, timeout=20)
+        start = engine.last_tick_ms
+        await wait_until(lambda: engine.last_tick_ms >= start + 2500, timeout=20)       # ticks over 3+ seconds
+        await app.services.store.flush()
+        btc = await app.mids("BTC", 0, 2**62)
+        assert len(btc) >= 2
+        seconds = [t // 1000 for t, _ in btc]
+        assert len(set(seconds)) == len(seconds) and all(t % 1000 == 0 for t, _ in btc)
+        assert abs(btc[-1][1] - float(sim.mid("BTC"))) / btc[-1][1] < 0.05
+        assert await app.mids("SOL", 0, 2**62) == []                    # not traded, held or ordered
