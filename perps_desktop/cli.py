@@ -36,7 +36,8 @@ def _add_core_options(p: argparse.ArgumentParser) -> None:
                    "in paper mode, the venue in watch/live)")
     p.add_argument("--address", help="0x… account to show (watch mode)")
     p.add_argument("--network", choices=["mainnet", "testnet"], help="which venue (default testnet)")
-    p.add_argument("--db", dest="db_path", help="trace database path (default: user data directory)")
+    p.add_argument("--db", dest="db_path", help="trace database: a file path (default: in the user data "
+                   "directory) or postgresql://user@host:port/dbname")
     p.add_argument("--symbols", help="comma-separated coins the paper strategy trades (default BTC,ETH,SOL)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 

@@ -7,6 +7,7 @@ of `trace_insert_100` / `trace_read_100` run the same code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,13 +19,18 @@ if TYPE_CHECKING:
 __all__ = ["TraceStoreConfig", "redact_url"]
 
 
+_QUERY_PASSWORD = re.compile(r"(password=)[^&]*")
+
+
 def redact_url(url: str) -> str:
     """A database URL fit for a log line or a window: any password replaced by ***."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    if "password=" in parts.query:
+        parts = parts._replace(query=_QUERY_PASSWORD.sub(r"\1***", parts.query))
+    return urlunsplit(parts)
 
 JournalMode = Literal["wal", "delete"]
 Synchronous = Literal["normal", "full"]

@@ -243,3 +243,5 @@ async def test_alerts_name_the_database_without_its_password(pg_server, tmp_path
     assert "s3cret" not in cfg.where and ":***@" in cfg.where
     async with TraceStore(cfg) as store:       # trust auth: the password is not checked
         assert "s3cret" not in store.stats().path
+    in_query = _config(pg_server.url() + "?sslmode=disable&password=s3cret", tmp_path)
+    assert "s3cret" not in in_query.where and "sslmode=disable" in in_query.where
