@@ -26,9 +26,15 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["LocalPostgres", "bench_database", "pgserver_bin"]
+from perps_desktop.store import TraceStoreConfig
+
+if TYPE_CHECKING:
+    from perps_desktop.bench.case import BenchContext
+
+__all__ = ["LocalPostgres", "bench_config", "bench_database", "pgserver_bin", "server_label"]
 
 _USER = "pgserver"
 
@@ -148,3 +154,16 @@ async def bench_database(row: str) -> AsyncIterator[str]:
         else:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(_drop, server_url, name)
+
+
+def bench_config(ctx: BenchContext, url: str) -> TraceStoreConfig:
+    """A `_pg` row's store: the app's settings (when the run has them) on the row's database."""
+    path = ctx.workdir / "unused.sqlite3"
+    if ctx.settings is not None:
+        return TraceStoreConfig.from_settings(ctx.settings, path=path, url=url, retention_delay_s=3600.0)
+    return TraceStoreConfig(path=path, url=url, retention_delay_s=3600.0)
+
+
+def server_label() -> str:
+    """Which server a `_pg` row measured, for its `extra`."""
+    return "PERPS_BENCH_PG_URL" if os.environ.get("PERPS_BENCH_PG_URL") else "local (pgserver wheel, fsync off)"

@@ -11,7 +11,6 @@ the store, not a disk), started for the row (`bench/pg_server.py`).
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -19,17 +18,15 @@ from typing import Any
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.cases._trace_data import make_traces
 from perps_desktop.bench.cases.trace_insert_100 import BATCH, _insert, _prefill
-from perps_desktop.bench.pg_server import bench_database
-from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.bench.pg_server import bench_config, bench_database, server_label
+from perps_desktop.store import TraceStore
 
 __all__ = ["CASE"]
 
 
 async def _run(ctx: BenchContext) -> Measurement:
     async with bench_database("insert") as url:
-        base = TraceStoreConfig(path=ctx.workdir / "unused.sqlite3", url=url, retention_delay_s=3600.0)
-        if ctx.settings is not None:
-            base = TraceStoreConfig.from_settings(ctx.settings, path=base.path, url=url, retention_delay_s=3600.0)
+        base = bench_config(ctx, url)
         after_cfg = replace(base, batch_size=max(BATCH, base.batch_size))
         before_cfg = base.unoptimised()
         await _prefill(after_cfg, 500 if ctx.smoke else ctx.size(10_000, 2_000))
@@ -51,8 +48,7 @@ async def _run(ctx: BenchContext) -> Measurement:
                 "traces_per_sample": BATCH,
                 "commits_per_sample_after": (after.stats().batches - commits["after"]) / samples,
                 "commits_per_sample_before": (before.stats().batches - commits["before"]) / samples,
-                "server": "PERPS_BENCH_PG_URL" if os.environ.get("PERPS_BENCH_PG_URL")
-                          else "local (pgserver wheel, fsync off)",
+                "server": server_label(),
                 "before_config": "batch 1 (a COPY and a COMMIT per trace), no caches",
             }
     return Measurement(after=m.after, before=m.before, extra=extra)

@@ -11,7 +11,6 @@ rounds). The server: PERPS_BENCH_PG_URL's, else a local one from the pgserver wh
 from __future__ import annotations
 
 import gc
-import os
 import random
 import statistics
 import time
@@ -20,9 +19,9 @@ from typing import Any
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.cases._trace_data import SYMBOLS
 from perps_desktop.bench.cases.trace_read_100 import _build
-from perps_desktop.bench.pg_server import bench_database
+from perps_desktop.bench.pg_server import bench_config, bench_database, server_label
 from perps_desktop.core.models import TraceQuery
-from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.store import TraceStore
 
 __all__ = ["CASE"]
 
@@ -30,9 +29,7 @@ __all__ = ["CASE"]
 async def _run(ctx: BenchContext) -> Measurement:
     rows = 5_000 if ctx.smoke else ctx.size(100_000, 20_000)
     async with bench_database("read") as url:
-        base = TraceStoreConfig(path=ctx.workdir / "unused.sqlite3", url=url, retention_delay_s=3600.0)
-        if ctx.settings is not None:
-            base = TraceStoreConfig.from_settings(ctx.settings, path=base.path, url=url, retention_delay_s=3600.0)
+        base = bench_config(ctx, url)
         t0 = time.perf_counter()
         await _build(base, rows)
         build_s = time.perf_counter() - t0
@@ -67,7 +64,7 @@ async def _run(ctx: BenchContext) -> Measurement:
         "rows": rows,
         "fixture_build_s": round(build_s, 2),
         "warm_after_ms": round(statistics.median(warm.after), 4),
-        "server": "PERPS_BENCH_PG_URL" if os.environ.get("PERPS_BENCH_PG_URL") else "local (pgserver wheel)",
+        "server": server_label(),
         "before_config": "no LRU, payloads decoded eagerly",
     }
     return Measurement(after=m.after, before=m.before, extra=extra)

@@ -26,6 +26,14 @@ def _config(tmp_path: Path, **kw) -> TraceStoreConfig:
     return TraceStoreConfig(**base)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def config_of(request, tmp_path):
+    """`config_of(**kw)`: `_config` for the SQLite file or (a fresh database on the session's)
+    PostgreSQL: the tests taking it hold both backends to the same behaviour."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    return lambda **kw: _config(tmp_path, url=url, **kw)
+
+
 def _trace(i: int, **kw) -> Trace:
     values = {"kind": ("signal", "risk", "order")[i % 3], "time_ms": NOW + i, "symbol": ("BTC", "ETH")[i % 2],
               "strategy": f"s{i % 4}", "side": "B", "size": 0.5 + i, "price": 65000.0 + i, "decision": "approve",
@@ -82,8 +90,8 @@ async def test_eager_payloads_when_lazy_is_off(tmp_path):
     assert page.traces[0].payload == {"i": 0} and page.traces[0].payload_blob is None
 
 
-async def test_close_commits_every_queued_trace(tmp_path):
-    cfg = _config(tmp_path, batch_size=1000)          # nothing reaches a full batch or the 60 s timer
+async def test_close_commits_every_queued_trace(config_of):
+    cfg = config_of(batch_size=5000)                  # nothing reaches a full batch or the 60 s timer
     store = TraceStore(cfg)
     await store.open()
     for i in range(2345):
@@ -92,22 +100,23 @@ async def test_close_commits_every_queued_trace(tmp_path):
     await store.aclose()
     stats = store.stats()
     assert (stats.recorded, stats.flushed, stats.queued, stats.dropped) == (2345, 2345, 0, 0)
-    assert sqlite3.connect(cfg.path).execute("SELECT count(*) FROM traces").fetchone()[0] == 2345
+    async with TraceStore(replace(cfg, read_only=True)) as reader:
+        assert (await reader.query(TraceQuery(limit=1, count_total=True))).total == 2345
     await store.aclose()                               # idempotent
     assert store.state is StoreState.CLOSED
 
 
-async def test_full_batches_commit_without_a_flush_and_partial_ones_on_the_timer(tmp_path):
-    async with TraceStore(_config(tmp_path, batch_size=10, batch_flush_ms=50)) as store:
+async def test_full_batches_commit_without_a_flush_and_partial_ones_on_the_timer(config_of):
+    async with TraceStore(config_of(batch_size=10, batch_flush_ms=50)) as store:
         for i in range(25):
             store.record(_trace(i))
         await wait_until(lambda: store.stats().flushed == 25)
         assert store.stats().batches == 3                # 10 + 10 by size, 5 by the timer
 
 
-async def test_a_full_queue_counts_drops_and_alerts_once(tmp_path):
+async def test_a_full_queue_counts_drops_and_alerts_once(config_of):
     alerts: list[Alert] = []
-    async with TraceStore(_config(tmp_path, queue_max=10, batch_size=1000), on_alert=alerts.append) as store:
+    async with TraceStore(config_of(queue_max=10, batch_size=1000), on_alert=alerts.append) as store:
         for i in range(25):
             store.record(_trace(i))
         stats = store.stats()
@@ -140,8 +149,8 @@ async def test_a_locked_database_is_retried_with_backoff_and_alerts(tmp_path):
         assert alerts[-1].key == "trace_store.write_recovered"
 
 
-async def test_queries_filter_by_symbol_kind_strategy_time_and_text_with_paging(tmp_path):
-    async with TraceStore(_config(tmp_path)) as store:
+async def test_queries_filter_by_symbol_kind_strategy_time_and_text_with_paging(config_of):
+    async with TraceStore(config_of()) as store:
         for i in range(60):
             store.record(_trace(i))
         store.record(_trace(60, reason="funding spike on ETH-PERP", symbol="ETH"))
