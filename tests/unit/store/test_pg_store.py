@@ -155,7 +155,7 @@ async def test_two_stores_opening_together_migrate_once(pg_url, tmp_path):
 
 
 async def test_a_newer_schema_and_a_foreign_traces_table_are_refused(pg_server, tmp_path):
-    newer = pg_server.create_database("newer_schema")
+    newer = await asyncio.to_thread(pg_server.create_database, "newer_schema")
     async with TraceStore(_config(newer, tmp_path)):
         pass
     await asyncio.to_thread(_sql, newer, "UPDATE perps_desktop_schema SET version = version + 1")
@@ -163,7 +163,7 @@ async def test_a_newer_schema_and_a_foreign_traces_table_are_refused(pg_server, 
         with pytest.raises(SchemaTooNew, match="newer perps-desktop"):
             async with TraceStore(_config(newer, tmp_path, read_only=read_only)):
                 pass
-    foreign = pg_server.create_database("foreign_traces")
+    foreign = await asyncio.to_thread(pg_server.create_database, "foreign_traces")
     await asyncio.to_thread(_sql, foreign, "CREATE TABLE traces (x int)")
     with pytest.raises(StoreError, match="did not make"):
         async with TraceStore(_config(foreign, tmp_path)):
