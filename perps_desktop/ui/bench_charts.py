@@ -52,6 +52,11 @@ def times(value: float | None) -> str:
     return f"{value:.2f}×" if value < 10 else f"{value:.1f}×" if value < 100 else f"{value:.0f}×"
 
 
+def _short(peer: str) -> str:
+    """A peer's name short enough to follow its bar: the official SDK is "SDK"."""
+    return "SDK" if peer.endswith("-sdk") else peer
+
+
 def _one_sided(row: dict[str, Any]) -> str:
     """A row without a before side (loop lag, throughput, memory): its value against its target."""
     target = (row.get("target") or {}).get("summary") or "–"
@@ -97,7 +102,7 @@ def _peer(row: dict[str, Any]) -> tuple[float | None, float | None, bool | None]
 
 METRICS = (
     (_Metric(key="speedup", title="Speed-up over before (×, | = target)", line=None,
-             ticks=(0.5, 1, 3, 10, 30, 100, 300, 1000), stretch=5), _speedup),
+             ticks=(0.5, 1, 3, 10, 30, 100, 1000), stretch=5), _speedup),
     (_Metric(key="floor", title="Time ÷ floor (×, ≤ 1.6 wins)", line=1.6, ticks=(0.5, 1, 1.6, 3, 5, 10, 30),
              stretch=3), _floor),
     (_Metric(key="peer", title="Lead over best peer (×, > 1 wins)", line=1.0, ticks=(0.3, 0.5, 1, 2, 5, 10, 30),
@@ -183,14 +188,17 @@ class RatioChart:
                 bar = pg.BarGraphItem(x0=[0.0], x1=[x], y=[i], height=0.62, brush=pg.mkBrush(color),
                                       pen=pg.mkPen(color))
                 self._add(plot, bar)
-                self._text(plot, times(value), x, i, colors.foreground, font, left=x < 0)
+                text = times(value) + (f" vs {_short(row['best_peer'])}" if metric.key == "peer"
+                                       and row.get("best_peer") else "")
+                self._text(plot, text, x, i, colors.foreground, font, left=x < 0)
             if metric.line is not None:
                 line = pg.InfiniteLine(pos=math.log10(metric.line), angle=90,
                                        pen=pg.mkPen(colors.foreground, width=1, style=Qt.PenStyle.DashLine))
                 self._add(plot, line)
             self._values[metric.key] = values
-            lo, hi = min(min(logs), 0.0) - 0.05, max(logs)
-            hi += 0.35 * max(hi - lo, 0.5)           # room for the value written after the bar
+            lo, hi = min(min(logs), 0.0), max(logs)
+            span = max(hi - lo, 0.5)
+            lo, hi = lo - 0.1 * span, hi + (0.65 if metric.key == "peer" else 0.45) * span   # the 1× label, the value
             plot.setXRange(lo, hi, padding=0)
             plot.getAxis("bottom").setTicks([[(math.log10(t), f"{t:g}×") for t in metric.ticks
                                               if lo <= math.log10(t) <= hi]])

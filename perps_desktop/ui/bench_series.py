@@ -106,8 +106,9 @@ class LiveChart:
         lo, hi = min(logs), max(logs)
         span = max(hi - lo, 0.3)
         lo, hi = lo - span * 0.08, hi + span * 0.35
+        steps = (1, 2, 5) if hi - lo > 1.0 else (1, 1.5, 2, 3, 5, 7)    # a narrow range gets finer labels
         ticks = [(math.log10(m * 10.0 ** k), format_value(m * 10.0 ** k, self.unit))
-                 for k in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 2, 5)
+                 for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
                  if lo <= math.log10(m * 10.0 ** k) <= hi]
         plot = self.widget.getPlotItem()
         plot.getAxis("left").setTicks([ticks])

@@ -130,6 +130,7 @@ async def _run(ctx: BenchContext) -> Measurement:
         extra.update(await _loop_share(after, make_traces(1000, seed=5), rate=1000,
                                        seconds=0.3 if ctx.smoke else (1.0 if ctx.quick else 3.0)))
     extra["loop_share_target_pct"] = 2.0
+    extra["floor_left_out_encoding_ms_per_100"] = round(floor.encode_ms_per_trace * BATCH, 3)
     extra["before_config"] = "batch 1, journal DELETE, synchronous FULL, no statement cache"
     return Measurement(after=m.after, before=m.before, floor=m.floor, extra=extra)
 
