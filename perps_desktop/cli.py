@@ -42,6 +42,15 @@ def _add_core_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """`--size 1280x720` -> (1280, 720); anything else is refused with what is allowed."""
+    w, sep, h = text.lower().partition("x")
+    if not (sep and w.isdigit() and h.isdigit() and 320 <= int(w) <= 16384 and 240 <= int(h) <= 16384):
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: WIDTHxHEIGHT in pixels, e.g. 1280x720 "
+                                         "(at least 320x240)")
+    return int(w), int(h)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perps-desktop", description="A trader's desktop console "
                                      "and trading core for a Hyperliquid perpetual-futures bot.")
@@ -52,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_core_options(gui)
     gui.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
     gui.add_argument("--exit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
+    gui.add_argument("--size", type=_window_size, metavar="WxH",
+                     help="the window's first size, e.g. 1280x720 (the screenshot takes it)")
 
     headless = sub.add_parser("headless", help="the core without a window; a status line every few seconds")
     _add_core_options(headless)

@@ -32,6 +32,8 @@ from perps_desktop.core.models import (
     TraceQuery,
     TradingState,
 )
+from perps_desktop.core.position_facts import PositionFacts, position_facts, trigger_kind
+from perps_desktop.core.stops import is_own_stop
 
 __all__ = [
     "AccountState",
@@ -50,6 +52,7 @@ __all__ = [
     "Order",
     "OrderRequest",
     "Position",
+    "PositionFacts",
     "RecoveryAction",
     "RecoveryFinding",
     "RiskSnapshot",
@@ -62,4 +65,7 @@ __all__ = [
     "TracePage",
     "TraceQuery",
     "TradingState",
+    "is_own_stop",
+    "position_facts",
+    "trigger_kind",
 ]

@@ -27,6 +27,7 @@ from perps_desktop.core.inflight import InFlight, TrackedExchange
 from perps_desktop.core.lanes import Lane, current_lane, in_lane, runs_in
 from perps_desktop.core.mid_sampler import MidSampler
 from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor, format_snapshot
+from perps_desktop.core.position_facts import PositionFacts, position_facts
 from perps_desktop.core.recovery import PositionRecovery
 from perps_desktop.core.recovery_rules import PositionContext, RecoveryConfig, analyse_position, new_cloid
 from perps_desktop.core.risk import RiskManager, TradingStateChanged
@@ -63,6 +64,7 @@ __all__ = [
     "Portfolio",
     "PortfolioRisk",
     "PositionContext",
+    "PositionFacts",
     "PositionRecovery",
     "PositionRisk",
     "ReconcileReport",
@@ -85,5 +87,6 @@ __all__ = [
     "loop_lag_check",
     "new_cloid",
     "ping_check",
+    "position_facts",
     "runs_in",
 ]

@@ -102,6 +102,7 @@ class Position:
     margin_used: Decimal = Decimal(0)
     position_value: Decimal = Decimal(0)
     updated_ms: int = 0
+    funding_since_open: Decimal | None = None   # cumFunding.sinceOpen: > 0 paid, < 0 received
 
     @property
     def side(self) -> Side:
@@ -117,6 +118,13 @@ class Position:
         if self.liquidation_px is None or self.mark_px <= 0:
             return None
         return abs(float(self.mark_px) - float(self.liquidation_px)) / float(self.mark_px) * 100.0
+
+    @property
+    def roe_pct(self) -> float | None:
+        """Return on the margin put up: uPnL / (entry value / leverage), in percent (the venue's
+        returnOnEquity); what a trader compares, where uPnL / value hides the leverage."""
+        margin = abs(float(self.size)) * float(self.entry_px) / max(1, self.leverage)
+        return float(self.unrealized_pnl) / margin * 100.0 if margin else None
 
 
 @dataclass(**FROZEN)

@@ -131,12 +131,13 @@ def _position(p: dict[str, Any], time_ms: int) -> Position:
     size = _dec(p["szi"])
     value = _dec(p.get("positionValue", "0"))
     lev = p.get("leverage") or {}
+    funding = (p.get("cumFunding") or {}).get("sinceOpen")
     return Position(
         symbol=str(p["coin"]), size=size, entry_px=_opt_dec(p.get("entryPx")) or _ZERO,
         mark_px=(value / abs(size)) if size else _ZERO, unrealized_pnl=_dec(p.get("unrealizedPnl", "0")),
         leverage=int(lev.get("value", 1)), leverage_type=str(lev.get("type", "cross")),
         liquidation_px=_opt_dec(p.get("liquidationPx")), margin_used=_dec(p.get("marginUsed", "0")),
-        position_value=value, updated_ms=time_ms,
+        position_value=value, updated_ms=time_ms, funding_since_open=_opt_dec(funding),
     )
 
 
@@ -166,7 +167,8 @@ def parse_order(o: dict[str, Any]) -> Order:
         oid=int(o["oid"]), symbol=str(o["coin"]), side=_side(o["side"]), limit_px=_dec(o["limitPx"]),
         size=size, orig_size=_dec(o.get("origSz", o["sz"])), timestamp_ms=int(o["timestamp"]),
         cloid=o.get("cloid") or None, reduce_only=bool(o.get("reduceOnly", False)),
-        order_type=str(o.get("orderType", "Limit")), tif=o.get("tif", "Gtc"),
+        # a pushed/basic row does not say its type: "" (unknown), not a made-up "Limit Gtc"
+        order_type=str(o.get("orderType", "")), tif=o.get("tif") if "orderType" in o else None,
         trigger_px=trigger if trigger else None,
     )
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "DASH", "fmt_age", "fmt_bytes", "fmt_count", "fmt_ms", "fmt_pct", "fmt_px", "fmt_size",
+    "DASH", "fmt_age", "fmt_bytes", "fmt_count", "fmt_datetime", "fmt_ms", "fmt_pct", "fmt_px", "fmt_size",
     "fmt_time", "fmt_usd", "short_address", "to_float",
 ]
 
@@ -25,19 +25,34 @@ def to_float(v: Any) -> float | None:
     return float(v)
 
 
+def _as_decimal(v: Any) -> Decimal:
+    """A Decimal as given; a float by its shortest repr (1.03483 stays 1.03483, not 1.0348299...)."""
+    return v if isinstance(v, Decimal) else Decimal(repr(float(v)))
+
+
 def fmt_px(v: Any) -> str:
-    """A price with as many decimals as its size asks for: 65,012.50 / 3.2145 / 0.001234."""
-    f = to_float(v)
-    if f is None:
+    """A price with the venue's own digits: 65,012.5 / 1.03483 / 0.001234.
+
+    The venue sends prices with at most 5-6 significant figures, and that is what it shows; a
+    value with more than `_EXACT_DIGITS` (a ratio we computed, a liquidation price, a float's
+    17 digits) is cut to the venue's 5 significant figures, never dropping integer digits.
+    """
+    if v is None:
         return DASH
-    a = abs(f)
-    if a >= 1000:
-        return f"{f:,.2f}"
-    if a >= 1:
-        return f"{f:,.4f}".rstrip("0").rstrip(".") if a < 100 else f"{f:,.3f}"
-    if a == 0:
+    d = _as_decimal(v)
+    if not d.is_finite():
+        return str(v)
+    if d == 0:
         return "0"
-    return f"{f:.6f}".rstrip("0")
+    digits = d.normalize().as_tuple().digits
+    if len(digits) > _EXACT_DIGITS:
+        d = round(d, max(0, _VENUE_SIG_FIGS - 1 - d.adjusted()))   # integer digits are kept
+    text = format(d.normalize(), ",f")
+    return text[:-2] if text.endswith(".0") else text
+
+
+_EXACT_DIGITS = 8
+_VENUE_SIG_FIGS = 5
 
 
 def fmt_size(v: Any) -> str:
@@ -85,6 +100,16 @@ def fmt_time(ms: int | None, *, with_ms: bool = False) -> str:
     t = time.localtime(ms / 1000)
     text = time.strftime("%H:%M:%S", t)
     return f"{text}.{int(ms) % 1000:03d}" if with_ms else text
+
+
+def fmt_datetime(ms: int | None, *, with_ms: bool = False) -> str:
+    """Local date, time and zone of an epoch-ms stamp: 2026-12-05 14:03:27 CET (the CLI prints UTC,
+    so a time without its zone would be ambiguous)."""
+    if not ms:
+        return DASH
+    t = time.localtime(ms / 1000)
+    clock = time.strftime("%Y-%m-%d %H:%M:%S", t) + (f".{int(ms) % 1000:03d}" if with_ms else "")
+    return f"{clock} {time.strftime('%Z', t) or time.strftime('%z', t)}"
 
 
 def fmt_age(seconds: float | None) -> str:

@@ -59,8 +59,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     qapp = _make_qapp(offscreen)
     import qasync
 
+    size: tuple[int, int] | None = getattr(args, "size", None)
     try:
-        return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after)) or 0)
+        return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after, size=size)) or 0)
     except KeyboardInterrupt:
         return 130
 
@@ -83,7 +84,7 @@ def _make_qapp(offscreen: bool) -> QApplication:
 
 
 async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | None,
-                 exit_after: float | None) -> int:
+                 exit_after: float | None, size: tuple[int, int] | None = None) -> int:
     from perps_desktop.app import App
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
@@ -104,7 +105,7 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
     try:
         options = WindowOptions(liq_crit_pct=settings.min_liquidation_distance_pct,
                                 liq_warn_pct=2 * settings.min_liquidation_distance_pct,
-                                restore_layout=screenshot is None)
+                                restore_layout=screenshot is None, first_size=size)
         window = MainWindow(app, options)
         window.hold_close = True
         stop = asyncio.Event()

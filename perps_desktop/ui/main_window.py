@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from perps_desktop.app import Alert, CoreControl, CoreSnapshot
 from perps_desktop.ui.controller import ActionController, Confirmer
+from perps_desktop.ui.dock_layout import arrange_docks, size_docks
 from perps_desktop.ui.layout import LayoutStore
 from perps_desktop.ui.menus import build_menus
 from perps_desktop.ui.names import ACTION_PROPERTY, DOCKS
@@ -81,6 +82,7 @@ class WindowOptions:
     liq_crit_pct: float = 5.0
     notify_critical: bool = True
     chart_history_s: float = 300.0      # what the performance charts keep (bounded)
+    first_size: tuple[int, int] | None = None   # `--size WxH`: wins over the saved geometry
 
 
 class MainWindow(QMainWindow):
@@ -112,6 +114,7 @@ class MainWindow(QMainWindow):
         self._read_only: bool | None = None
         self._snapshot: CoreSnapshot | None = None
         self.bench_panel: QWidget | None = None
+        self._sized = False
 
         self.panels: dict[str, Any] = {
             "positions": PositionsPanel(liq_warn_pct=self.options.liq_warn_pct, liq_crit_pct=self.options.liq_crit_pct),
@@ -146,9 +149,12 @@ class MainWindow(QMainWindow):
         self.layout_store = LayoutStore(self.options.layout_path)
         self.theme = self.layout_store.theme(self.options.theme) if self.options.restore_layout else self.options.theme
         self.apply_theme(self.theme if self.theme in THEMES else "dark")
+        self.first_size = self.options.first_size or FIRST_SIZE
+        self.resize(*self.first_size)
         self.default_layout()
-        if not (self.options.restore_layout and self.layout_store.restore(self, self.tables())):
-            self.resize(*FIRST_SIZE)
+        self._restored = bool(self.options.restore_layout and self.layout_store.restore(self, self.tables()))
+        if self._restored and self.options.first_size is not None:
+            self.resize(*self.first_size)
 
         self.timer = QTimer(self)
         self.timer.setObjectName("renderTimer")
@@ -156,6 +162,12 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.render)
         self.timer.start()
         self.render()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._restored and not self._sized:      # the default layout's shares, now that Qt has sizes
+            self._sized = True
+            QTimer.singleShot(0, lambda: size_docks(self, self.docks, self.width(), self.height()))
 
     # --- building -----------------------------------------------------------------------
     def _bench_widget(self) -> QWidget:
@@ -181,35 +193,20 @@ class MainWindow(QMainWindow):
         return tray
 
     def default_layout(self) -> None:
-        """Positions + Risk on top, Performance + Breakers in the middle, the rest tabbed."""
-        d = self.docks
-        for dock in d.values():
-            self.removeDockWidget(dock)
-        top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        self.addDockWidget(top, d["positions"])
-        self.splitDockWidget(d["positions"], d["risk"], Qt.Orientation.Horizontal)
-        self.addDockWidget(bottom, d["performance"])
-        self.splitDockWidget(d["performance"], d["breakers"], Qt.Orientation.Horizontal)
-        for a, b in (("positions", "orders"), ("orders", "fills"), ("fills", "alerts"), ("alerts", "traces"),
-                     ("performance", "benchmarks"), ("breakers", "recovery"), ("recovery", "caches")):
-            self.tabifyDockWidget(d[a], d[b])
-        for dock in d.values():
-            dock.setFloating(False)
-            dock.show()
-        for key in ("positions", "performance", "breakers"):
-            d[key].raise_()
-        self.resizeDocks([d["positions"], d["risk"]], [1040, 400], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["performance"], d["breakers"]], [640, 800], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["positions"], d["performance"]], [420, 380], Qt.Orientation.Vertical)
+        """The arrangement for the window's current size (`ui.dock_layout`)."""
+        size = self.size() if self.isVisible() else None
+        width, height = (size.width(), size.height()) if size is not None else self.first_size
+        arrange_docks(self, self.docks, width, height)
 
     def reset_layout(self) -> None:
         self.layout_store.clear()
+        self.showNormal()
+        self.resize(*self.first_size)
         self.default_layout()
+        QTimer.singleShot(0, lambda: size_docks(self, self.docks, self.width(), self.height()))
         for t in self.tables():
             if isinstance(t, DataTable):
                 t.reset_columns()
-        self.showNormal()
-        self.resize(*FIRST_SIZE)
 
     def tables(self) -> list[QTableView]:
         return sorted(self.findChildren(QTableView), key=lambda t: t.objectName())

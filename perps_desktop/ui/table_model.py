@@ -18,7 +18,8 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-__all__ = ["KEY_ROLE", "SORT_ROLE", "SPARK_ROLE", "TONE_ROLE", "Column", "RowSortProxy", "SnapshotTableModel"]
+__all__ = ["CHIP_ROLE", "KEY_ROLE", "SORT_ROLE", "SPARK_ROLE", "TONE_ROLE", "Column", "RowSortProxy",
+           "SnapshotTableModel"]
 
 R = TypeVar("R")
 
@@ -26,6 +27,7 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1     # the row's key (symbol, (symbol, oi
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2    # the raw value a column sorts by
 TONE_ROLE = Qt.ItemDataRole.UserRole + 3    # "pos" | "neg" | "warn" | "crit" | "ok" | "muted" | "*-bg" | None
 SPARK_ROLE = Qt.ItemDataRole.UserRole + 4   # a tuple of floats for sparkline cells
+CHIP_ROLE = Qt.ItemDataRole.UserRole + 5    # a tuple of short words drawn as chips ("reduce-only", "GTC")
 
 _ALIGN = {
     "left": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -36,6 +38,10 @@ _ALIGN = {
 
 def _str(v: Any) -> str:
     return "–" if v is None else str(v)
+
+
+def _chips_text(v: Any) -> str:
+    return " · ".join(v) if v else ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,7 +57,13 @@ class Column(Generic[R]):
     align: str = "left"
     width: int = 90
     spark: bool = False                             # value is a tuple of floats drawn as a sparkline
+    chips: bool = False                             # value is a tuple of words drawn as chips
     header_tip: str = ""
+
+    @property
+    def painted(self) -> bool:
+        """Drawn by the delegate (sparkline, chips), not as display text."""
+        return self.spark or self.chips
 
 
 @dataclass(slots=True)
@@ -87,8 +99,8 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
         col = self.columns[index.column()]
         text, sort_value, tone = row.cells[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return "" if col.spark else text
-        if role in (SORT_ROLE, SPARK_ROLE):
+            return "" if col.painted else text
+        if role in (SORT_ROLE, SPARK_ROLE, CHIP_ROLE):
             return sort_value
         if role == TONE_ROLE:
             return tone
@@ -146,7 +158,7 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
         out = []
         for col in self.columns:
             v = col.value(item)
-            text = "" if col.spark else col.fmt(v)
+            text = "" if col.spark else (_chips_text(v) if col.chips else col.fmt(v))
             out.append((text, v, col.tone(item) if col.tone else None))
         return out
 

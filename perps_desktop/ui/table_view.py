@@ -1,9 +1,12 @@
-"""DataTable: the one table view, with toned cells, sparklines and per-row action buttons.
+"""DataTable: the one table view, with toned cells, sparklines, chips and per-row actions.
 
 Colours come from the QSS through Qt properties (`qproperty-positiveColor: #3fb950;`), so the
 delegate can paint a cell green or red without a colour in the code. Per-row actions (Close,
-Reduce 50%, Cancel, Reset ...) are small buttons in the last column that carry a stable
-objectName and an accessibleName naming their row; clicking one emits `row_action(name, key)`.
+Reduce 50%, Cancel, Reset ...) are compact icon buttons in one narrow column (words cut off at
+1280x720), each with a stable objectName, a tooltip and an accessibleName naming its row; the
+same actions, spelled out, head the right-click menu (`ui.table_menu`), which also copies rows,
+exports the selection to CSV and chooses columns. Either way the table emits
+`row_action(name, key)`.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Property, QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPolygonF
+from PySide6.QtCore import Property, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QFontMetrics, QPainter, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QMenu,
     QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -26,9 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 from perps_desktop.ui.names import ACTION_PROPERTY
-from perps_desktop.ui.table_model import KEY_ROLE, SPARK_ROLE, TONE_ROLE, RowSortProxy, SnapshotTableModel
+from perps_desktop.ui.table_menu import column_menu, row_menu
+from perps_desktop.ui.table_model import (
+    CHIP_ROLE,
+    KEY_ROLE,
+    SPARK_ROLE,
+    TONE_ROLE,
+    RowSortProxy,
+    SnapshotTableModel,
+)
 
-__all__ = ["DataTable", "RowAction"]
+__all__ = ["DataTable", "RowAction", "chips_width"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,7 +48,8 @@ class RowAction:
     """A button shown in every row's action cell."""
 
     name: str               # what `row_action` carries: "close", "reduce", "cancel" ...
-    text: str               # the button's label
+    text: str               # the words, in the right-click menu and the tooltip
+    icon: str               # the button's glyph: "✕", "½", "↺" ...
     object_name: str        # the contract name, e.g. closePositionButton
     accessible: str         # "{label}" is replaced by the row's label, e.g. "Close {label} position"
     tip: str = ""
@@ -80,19 +93,60 @@ class ToneDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        series = index.data(SPARK_ROLE) if index.model() is not None else None
-        if not isinstance(series, (tuple, list)) or not _is_spark(index):
-            super().paint(painter, option, index)
-            return
         super().paint(painter, option, index)
-        _draw_sparkline(painter, QRectF(option.rect).adjusted(4, 4, -4, -4), series,
-                        self._table._colors["sparklineColor"])
+        col = _column(index)
+        if col is None or not col.painted:
+            return
+        value = index.data(CHIP_ROLE if col.chips else SPARK_ROLE)
+        if not isinstance(value, (tuple, list)):
+            return
+        if col.spark:
+            _draw_sparkline(painter, QRectF(option.rect).adjusted(4, 4, -4, -4), value,
+                            self._table._colors["sparklineColor"])
+        else:
+            _draw_chips(painter, QRectF(option.rect), value, self._table._colors["mutedColor"], option.font)
 
 
-def _is_spark(index: QModelIndex | QPersistentModelIndex) -> bool:
+def _column(index: QModelIndex | QPersistentModelIndex) -> Any:
     model = index.model()
     source = model.sourceModel() if isinstance(model, RowSortProxy) else model
-    return isinstance(source, SnapshotTableModel) and source.columns[index.column()].spark
+    return source.columns[index.column()] if isinstance(source, SnapshotTableModel) else None
+
+
+CHIP_PAD = 5            # inside a chip, each side
+CHIP_GAP = 4            # between chips
+CELL_PAD = 4            # from the cell's edge
+
+
+def chips_width(words: Sequence[str], metrics: QFontMetrics) -> int:
+    """The width `words` take as chips (the elided-text test and the column widths use it)."""
+    if not words:
+        return 0
+    return (sum(metrics.horizontalAdvance(w) + 2 * CHIP_PAD for w in words) + CHIP_GAP * (len(words) - 1)
+            + 2 * CELL_PAD)
+
+
+def _draw_chips(painter: QPainter, rect: QRectF, words: Sequence[str], color: QColor, font: QFont) -> None:
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    small = QFont(font)
+    painter.setFont(small)
+    fm = QFontMetrics(small)
+    h = min(rect.height() - 6, fm.height() + 2)
+    x = rect.left() + CELL_PAD
+    y = rect.center().y() - h / 2
+    for w in words:
+        width = fm.horizontalAdvance(w) + 2 * CHIP_PAD
+        chip = QRectF(x, y, width, h)
+        tint = QColor(color)
+        tint.setAlpha(60)
+        painter.setPen(QPen(tint, 1))
+        painter.setBrush(tint)
+        painter.drawRoundedRect(chip, h / 2, h / 2)
+        painter.setPen(color.lighter(150))
+        painter.drawText(chip, int(Qt.AlignmentFlag.AlignCenter), w)
+        x += width + CHIP_GAP
+    painter.restore()
 
 
 def _draw_sparkline(painter: QPainter, rect: QRectF, series: Sequence[float], color: QColor) -> None:
@@ -117,6 +171,14 @@ _TONES = {
     "pos": "positiveColor", "ok": "positiveColor", "neg": "negativeColor", "crit": "criticalColor",
     "warn": "warningColor", "muted": "mutedColor", "accent": "accentColor",
 }
+
+
+ACTION_BUTTON_W = 24
+
+
+def action_column_width(n_actions: int) -> int:
+    """The icon column's width for `n_actions` buttons."""
+    return n_actions * (ACTION_BUTTON_W + 2) + 6
 
 
 class DataTable(QTableView):
@@ -146,10 +208,11 @@ class DataTable(QTableView):
         self.setObjectName(object_name)
         self.setAccessibleName(accessible_name)
         self.source_model = model
-        self._actions = tuple(actions)
+        self.row_actions = tuple(actions)
         self._row_label = row_label or (lambda key: str(key))
-        self._actions_enabled = True
-        self._action_col = next((i for i, c in enumerate(model.columns) if c.key == action_column), None)
+        self.actions_enabled = True
+        self.action_col = next((i for i, c in enumerate(model.columns) if c.key == action_column), None)
+        self.export_task: Any = None            # the last CSV export (tests await it)
         if sortable:
             self._proxy: RowSortProxy | None = RowSortProxy(self)
             self._proxy.setSourceModel(model)
@@ -161,7 +224,7 @@ class DataTable(QTableView):
             self.setModel(model)
         self.setItemDelegate(ToneDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)   # copy / export a selection
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
@@ -175,8 +238,10 @@ class DataTable(QTableView):
         header.setStretchLastSection(True)
         header.setSectionsMovable(True)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         self.reset_columns()
-        if self._actions:
+        if self.row_actions:
             model.rowsInserted.connect(self._sync_row_widgets)
             model.modelReset.connect(self._sync_row_widgets)
             model.layoutChanged.connect(self._sync_row_widgets)
@@ -191,7 +256,23 @@ class DataTable(QTableView):
             visual = header.visualIndex(logical)
             if visual != logical:
                 header.moveSection(visual, logical)
-            header.resizeSection(logical, col.width)
+            header.setSectionHidden(logical, False)
+            header.resizeSection(logical, action_column_width(len(self.row_actions))
+                                 if logical == self.action_col else col.width)
+
+    def row_label(self, key: Hashable) -> str:
+        return str(self._row_label(key))
+
+    # --- the right-click menus ----------------------------------------------------------------
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        row_menu(self, self.viewport().mapFrom(self, event.pos())).popup(event.globalPos())
+        event.accept()
+
+    def _header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.setObjectName("columnsMenu")
+        column_menu(self, menu)
+        menu.popup(self.horizontalHeader().mapToGlobal(pos))
 
     # --- rows -----------------------------------------------------------------------------
     def key_at(self, view_row: int) -> Hashable | None:
@@ -211,7 +292,7 @@ class DataTable(QTableView):
 
     # --- per-row actions ------------------------------------------------------------------
     def set_actions_enabled(self, enabled: bool) -> None:
-        self._actions_enabled = enabled
+        self.actions_enabled = enabled
         for button in self.action_buttons():
             button.setEnabled(enabled)
 
@@ -226,11 +307,11 @@ class DataTable(QTableView):
         return None
 
     def _sync_row_widgets(self, *_: Any) -> None:
-        if self._action_col is None:
+        if self.action_col is None:
             return
         m = self.model()
         for r in range(m.rowCount()):
-            index = m.index(r, self._action_col)
+            index = m.index(r, self.action_col)
             key = index.data(KEY_ROLE)
             cell = self.indexWidget(index)
             if cell is not None and getattr(cell, "row_key", None) == key:
@@ -243,20 +324,21 @@ class DataTable(QTableView):
         cell.row_key = key  # type: ignore[attr-defined]
         lay = QHBoxLayout(cell)
         lay.setContentsMargins(2, 1, 2, 1)
-        lay.setSpacing(4)
+        lay.setSpacing(2)
         label = self._row_label(key)
-        for act in self._actions:
-            b = QPushButton(act.text, cell)
+        for act in self.row_actions:
+            b = QPushButton(act.icon, cell)
             b.setObjectName(act.object_name)
             b.setAccessibleName(act.accessible.format(label=label))
-            b.setToolTip(act.tip or b.accessibleName())
+            b.setToolTip(f"{b.accessibleName()}" + (f" — {act.tip}" if act.tip else "") + " (or right-click the row)")
+            b.setFixedWidth(ACTION_BUTTON_W)
             b.setProperty("rowAction", True)
             b.setProperty(ACTION_PROPERTY, True)
             b.setProperty("danger", act.danger)
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             b.row_key = key  # type: ignore[attr-defined]
-            b.setEnabled(self._actions_enabled)
+            b.setEnabled(self.actions_enabled)
             b.clicked.connect(lambda _=False, n=act.name, b=b: self.row_action.emit(n, b.row_key))
             lay.addWidget(b)
         lay.addStretch(1)

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from perps_desktop.ui.format import fmt_age, fmt_pct, fmt_px, fmt_size, fmt_usd, short_address
+from perps_desktop.ui.format import fmt_age, fmt_datetime, fmt_pct, fmt_px, fmt_size, fmt_usd, short_address
 
 
-def test_prices_get_the_decimals_their_size_needs():
-    assert fmt_px(Decimal("65012.5")) == "65,012.50"
-    assert fmt_px(3.21456) == "3.2146"
-    assert fmt_px(0.0012345) == "0.001234" or fmt_px(0.0012345) == "0.001235"
+def test_prices_keep_the_digits_the_venue_sent():
+    assert fmt_px(Decimal("65012.5")) == "65,012.5"
+    assert fmt_px(Decimal("1.03483")) == "1.03483"          # was cut to 1.0348
+    assert fmt_px(1.03483) == "1.03483"                     # a float by its shortest repr
+    assert fmt_px(Decimal("65000.0")) == "65,000"
+    assert fmt_px(Decimal("0.0012345")) == "0.0012345"
     assert fmt_px(None) == "–"
+
+
+def test_computed_prices_are_cut_to_the_venues_five_significant_figures():
+    assert fmt_px(Decimal("996.12") / Decimal("6.66")) == "149.57"      # value / size
+    assert fmt_px(Decimal("173198.69592357")) == "173,199"             # integer digits are kept
+    assert fmt_px(0.1 + 0.2) == "0.3"
+    assert fmt_px(Decimal("0.00001234567891")) == "0.000012346"
+
+
+def test_date_times_name_the_date_and_the_zone():
+    text = fmt_datetime(1_764_930_207_123, with_ms=True)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.123 \S+", text), text
 
 
 def test_sizes_drop_trailing_zeros():

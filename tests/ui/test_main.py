@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
+from perps_desktop.cli import build_parser
 from perps_desktop.config import Settings
 from perps_desktop.ui import MainWindow
 from perps_desktop.ui import main as gui_main
@@ -29,21 +30,30 @@ def test_without_a_display_it_says_how_to_get_one_and_exits_2(monkeypatch, capsy
 
 
 @pytest.mark.slow
-def test_screenshot_renders_the_window_offscreen_and_exits_0(tmp_path):
+def test_screenshot_renders_the_window_offscreen_at_the_size_asked_and_exits_0(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PERPS_DATA_DIR"] = str(tmp_path / "data")
     env["PERPS_LOG_DIR"] = str(tmp_path / "logs")
     shot = tmp_path / "shot.png"
     proc = subprocess.run([sys.executable, "-m", "perps_desktop", "gui", "--screenshot", str(shot),
-                           "--exit-after", "4"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
+                           "--exit-after", "4", "--size", "1280x720"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr[-2000:]
     image = QImage(str(shot))
-    assert (image.width(), image.height()) == (1440, 900)
-    colours = {image.pixel(x, y) for x in range(0, 1440, 6) for y in range(0, 900, 6)}
+    assert (image.width(), image.height()) == (1280, 720)
+    colours = {image.pixel(x, y) for x in range(0, 1280, 6) for y in range(0, 720, 6)}
     assert len(colours) > 60                    # tables, badges, charts and text: not a blank frame
     last = proc.stdout.strip().splitlines()[-1]
     m = re.fullmatch(r"stopped traces_recorded=(\d+) traces_flushed=(\d+)", last)
     assert m and int(m[1]) > 0 and m[1] == m[2], last
+
+
+def test_a_bad_size_is_refused_with_what_is_allowed(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["gui", "--size", "1280by720"])
+    assert exc.value.code == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+    assert build_parser().parse_args(["gui", "--size", "1920x1080"]).size == (1920, 1080)
 
 
 async def test_closing_the_window_stops_the_core_first_and_flushes_traces(sim_server, capsys):

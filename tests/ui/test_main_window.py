@@ -71,7 +71,7 @@ def test_snapshot_is_drawn_only_when_its_version_changes(make_window):
     w.render()
     assert w.renders == renders + 1
     model = w.panels["positions"].model
-    assert model.text("BTC", "mark") == "66,000.00"
+    assert model.text("BTC", "mark") == "66,000"
     assert model.text("BTC", "upnl") == "+$500.00"
     # only BTC's mark-dependent cells changed: mark, uPnL, uPnL %, value, margin, liq distance
     assert model.cells_changed - changed <= 6

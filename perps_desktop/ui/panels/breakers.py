@@ -26,6 +26,15 @@ _STATE_TONE = {
 }
 
 
+def _short_error(error: str | None) -> str:
+    """The error's kind ("TransportError"), not its sentence: the cell stays readable; the tooltip
+    keeps the rest."""
+    if not error:
+        return ""
+    head = error.split(":", 1)[0].strip()
+    return head if len(head) <= 22 else head[:21] + "…"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Row:
     b: BreakerSnapshot
@@ -47,8 +56,8 @@ class BreakersPanel(QWidget):
         columns: tuple[Column[_Row], ...] = (
             Column(key="name", title="Breaker", value=lambda r: r.b.name, width=118),
             Column(key="state", title="State", value=lambda r: STATE_TEXT.get(r.b.state, str(r.b.state)),
-                   tone=lambda r: _STATE_TONE.get(r.b.state), align="center", width=90),
-            Column(key="failures", title="Fails", value=lambda r: r.b.consecutive_failures, align="right", width=44,
+                   tone=lambda r: _STATE_TONE.get(r.b.state), align="center", width=100),
+            Column(key="failures", title="Fails", value=lambda r: r.b.consecutive_failures, align="right", width=50,
                    fmt=fmt_count, header_tip="Consecutive failures",
                    tooltip=lambda r: f"{r.b.consecutive_failures} in a row, {r.b.failures} in the window",
                    tone=lambda r: "warn" if r.b.consecutive_failures else None),
@@ -63,8 +72,8 @@ class BreakersPanel(QWidget):
                    width=44, tone=lambda r: "warn" if r.b.rejected else "muted",
                    header_tip="Calls refused while open"),
             Column(key="avg", title="Avg", value=lambda r: r.b.avg_response_ms, fmt=fmt_ms, align="right", width=60),
-            Column(key="actions", title="", value=lambda r: None, fmt=lambda v: "", width=142),
-            Column(key="error", title="Last error", value=lambda r: r.b.last_error or "", width=120,
+            Column(key="actions", title="", value=lambda r: None, fmt=lambda v: "", width=58),
+            Column(key="error", title="Last error", value=lambda r: _short_error(r.b.last_error), width=120,
                    tone=lambda r: "neg" if r.b.last_error and r.b.state != BreakerState.CLOSED else "muted",
                    tooltip=lambda r: r.b.last_error or "no error"),
         )
@@ -72,10 +81,10 @@ class BreakersPanel(QWidget):
         self.table = DataTable(
             self.model, object_name="breakersTable", accessible_name="Circuit breakers", action_column="actions",
             actions=(
-                RowAction(name="reset", text="Reset", object_name="resetBreakerButton",
-                          accessible="Reset breaker {label}", tip="Close the breaker and clear its failures"),
-                RowAction(name="force_open", text="Force open", object_name="forceOpenBreakerButton",
-                          accessible="Force open breaker {label}", tip="Block every call through it until reset",
+                RowAction(name="reset", text="Reset", icon="↺", object_name="resetBreakerButton",
+                          accessible="Reset breaker {label}", tip="close the breaker and clear its failures"),
+                RowAction(name="force_open", text="Force open", icon="⊘", object_name="forceOpenBreakerButton",
+                          accessible="Force open breaker {label}", tip="block every call through it until reset",
                           danger=True),
             ),
             parent=self,

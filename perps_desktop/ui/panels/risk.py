@@ -51,8 +51,9 @@ class RiskPanel(QWidget):
             self.state_buttons[state] = b
             buttons.addWidget(b)
         top = QHBoxLayout()
+        top.setSpacing(8)
         top.addWidget(self.state_badge)
-        top.addLayout(buttons, 1)
+        top.addWidget(self.state_reason, 1)
 
         self.gauges = {
             "equity": Gauge("Equity (vs peak)", object_name="equityGauge", warn_at=2.0, crit_at=3.0),
@@ -65,17 +66,18 @@ class RiskPanel(QWidget):
         }
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
-        grid.setVerticalSpacing(6)
+        grid.setVerticalSpacing(2)
         for n, g in enumerate(self.gauges.values()):
             g.setParent(self)
             grid.addWidget(g, n, 0)
         self.decisions = QLabel("", self)
         self.decisions.setObjectName("riskDecisions")
+        self.decisions.setWordWrap(True)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 8, 10, 8)
-        lay.setSpacing(8)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.setSpacing(6)
         lay.addLayout(top)
-        lay.addWidget(self.state_reason)
+        lay.addLayout(buttons)
         lay.addLayout(grid)
         lay.addWidget(self.decisions)
         lay.addStretch(1)
