@@ -173,7 +173,7 @@ async def test_a_restart_restores_a_moved_dock(sim_server, make_window, tmp_path
     async with venue(sim_server) as sim, running_app(sim) as app:
         layout = tmp_path / "layout.ini"
         first = make_window(app, layout_path=layout)
-        assert first.dockWidgetArea(first.docks["risk"]) == Qt.DockWidgetArea.TopDockWidgetArea
+        assert first.dockWidgetArea(first.docks["risk"]) != Qt.DockWidgetArea.LeftDockWidgetArea
         first.removeDockWidget(first.docks["risk"])
         first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.docks["risk"])
         first.docks["risk"].show()
