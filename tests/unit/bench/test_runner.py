@@ -29,8 +29,10 @@ from perps_desktop.config import load_settings
 
 ONE_SIDED = {"ui_loop_lag", "sim_throughput", "memory_bounded"}
 # rows judged against a floor measured in the same run, and rows measured against peers (issue #20)
-FLOORED = {"trace_insert_100", "trace_read_100", "risk_signal_1000", "portfolio_risk_1000", "order_sign"}
-PEERED = {"api_calls_10": {"hyperliquid-python-sdk", "ccxt"}, "order_sign": {"hyperliquid-python-sdk"}}
+FLOORED = {"trace_insert_100", "trace_read_100", "risk_signal_1000", "portfolio_risk_1000", "order_sign",
+           "trace_insert_100_pg"}
+PEERED = {"api_calls_10": {"hyperliquid-python-sdk", "ccxt"}, "order_sign": {"hyperliquid-python-sdk"},
+          "trace_insert_100_pg": {"asyncpg"}}
 # rows cheap enough for a subprocess run of the CLI in a unit test; memory_bounded is always there
 CHEAP = ("risk_signal_1000", "portfolio_risk_1000", "order_sign", "breaker_health_50")
 
