@@ -21,6 +21,7 @@ from pathlib import Path
 
 from perps_desktop import __version__
 from perps_desktop.errors import SchemaTooNew, StoreCorrupt, StoreError
+from perps_desktop.store.file_guard import cannot_succeed, probe_writable
 from perps_desktop.store.store_config import TraceStoreConfig
 
 __all__ = ["COLUMNS", "FTS_INDEX_SQL", "FTS_MERGE_SQL", "INSERT_COLUMNS", "INSERT_SQL", "SCHEMA_VERSION", "SchemaInfo",
@@ -146,6 +147,8 @@ def store_errors(path: Path) -> Iterator[None]:
         text = str(exc)
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "not a database" in text or "malformed" in text:
             raise StoreCorrupt(str(path), text) from exc
+        if (why := cannot_succeed(exc)) is not None:
+            raise StoreError(f"trace database {path} cannot be written: {why}") from exc
         raise StoreError(f"trace database {path}: {text}") from exc
 
 
@@ -227,7 +230,9 @@ def open_writer(config: TraceStoreConfig) -> tuple[sqlite3.Connection, SchemaInf
     try:
         with store_errors(path):
             found, tables = _identify(conn, path, quick_check=config.check_on_open)
-            if not tables:   # a new file: before anything writes its header (journal_mode does)
+            if tables:       # SQLite opened a file it may not write read-only, silently: refuse it now
+                probe_writable(conn, path)
+            else:            # a new file: before anything writes its header (journal_mode does)
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             _apply_pragmas(conn, config, cache_kib=config.writer_cache_kib)
             mode = conn.execute(f"PRAGMA journal_mode = {config.journal_mode}").fetchone()[0]

@@ -27,6 +27,7 @@ from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import Alert, Severity, Story, Trace
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import PayloadEncoder
+from perps_desktop.store.file_guard import FileWatch, cannot_succeed
 from perps_desktop.store.mid_samples import MID_INSERT_SQL, MidSample, prune_mids
 from perps_desktop.store.schema import FTS_INDEX_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
@@ -146,6 +147,8 @@ class TraceWriter:
         self.generation = 0            # +1 per commit: cached query pages older than this are stale
         self.failing = False
         self.last_error: str | None = None
+        self._watch = FileWatch(config.path)   # the SQLite file opened is still the one at the path
+        self._reopen = False                    # it went, and a new one is not open yet
 
     # --- any thread (the loop) ---------------------------------------------------------------
 
@@ -242,6 +245,7 @@ class TraceWriter:
         self._fts = info.fts
         with store_errors(self._config.path):
             self._last_id, self._fts_upto = self._text_state()
+        self._watch.opened()
         return info
 
     def _run_open(self) -> None:
@@ -323,6 +327,8 @@ class TraceWriter:
         q = self._queue
         size = self._config.batch_size
         n = len(q)
+        if (everything or n >= size) and not self._same_file():
+            return
         if not everything:
             n -= n % size
         while n > 0:
@@ -361,6 +367,11 @@ class TraceWriter:
                 break
             except self._WRITE_ERRORS as exc:
                 self._rollback()
+                if (why := cannot_succeed(exc)) is not None:
+                    if self._watch.change() is not None and self._same_file():
+                        continue          # SQLite saw the file go before we did: into the new one
+                    self._refused(len(rows), exc, why)
+                    return
                 if self._give_up_at is not None and time.monotonic() > self._give_up_at:
                     self.lost += len(rows)
                     log.error("trace store closing: %d traces could not be written: %s", len(rows), exc)
@@ -369,8 +380,9 @@ class TraceWriter:
                 self._write_failed(exc, attempt, delay)
                 time.sleep(delay)
                 attempt += 1
+        self._watch.written += len(rows)
+        self.failing = False
         if attempt:
-            self.failing = False
             log.info("trace writes work again after %d retries", attempt)
             self._alert("trace_store.write_recovered", Severity.INFO,
                         f"trace writes work again after {attempt} retries; nothing was lost")
@@ -460,6 +472,50 @@ class TraceWriter:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
 
+    def _same_file(self) -> bool:
+        """Whether the file at the path is the one open (~2 µs). If it went (removed, or another
+        file in its place), say so loudly, count the traces that went with it as not saved, and
+        open a new file there for the queued ones; False while that cannot be done (they wait,
+        and at close, past the give-up time, they are counted as not saved)."""
+        if not self._reopen:
+            why = self._watch.change()
+            if why is None:
+                return True
+            gone, path = self._watch.written, self._config.path
+            self.flushed -= gone                # not at the path any more: not saved
+            self.lost += gone
+            self.generation += 1
+            self._reopen = True
+            self._close_connection()
+            self._watch.forget_old_journal()
+            log.critical("trace database %s: %s; the %d traces written to it are not there any more; "
+                         "opening a new file at the path", path, why, gone)
+            self._alert("trace_store.file_gone", Severity.CRITICAL,
+                        f"trace database {path}: {why}; the {gone:,} traces written to it are not there any "
+                        f"more; a new file is opened at the path for the {len(self._queue):,} queued ones")
+        try:
+            self._open()
+        except StoreError as exc:
+            self.failing, self.last_error = True, str(exc)
+            if self._give_up_at is not None and time.monotonic() > self._give_up_at:
+                self.lost += len(self._queue)
+                self._queue.clear()
+            elif self._closing:
+                time.sleep(self._config.retry_base_s)
+            return False
+        self._reopen = False
+        log.warning("trace database %s opened anew; %d queued traces go there", self._config.path, len(self._queue))
+        return True
+
+    def _refused(self, n: int, exc: Exception, why: str) -> None:
+        """A batch the database can never take (read-only): counted as not saved, not retried."""
+        self.lost += n
+        self.failing, self.last_error = True, f"{why}: {exc}"
+        log.error("trace store: %d traces not written, and not retried: %s (%s)", n, why, exc)
+        self._alert("trace_store.write_refused", Severity.CRITICAL,
+                    f"trace database {self._config.path} cannot be written ({why}); {n:,} traces were not "
+                    "saved, and are not retried")
+
     def _write_failed(self, exc: Exception, attempt: int, delay: float) -> None:
         self.failing = True
         self.retries += 1
@@ -474,7 +530,8 @@ class TraceWriter:
     def _prune(self, now_ms: int | None) -> int:
         """Delete traces older than the retention, then hand the freed pages back (incremental vacuum)."""
         conn = self._conn
-        assert conn is not None
+        if conn is None:                     # the file went and no new one is open yet
+            return 0
         self._index_text()
         cutoff = (now_ms if now_ms is not None else _now_ms()) - self._config.retention_days * _DAY_MS
         total = 0
