@@ -59,6 +59,7 @@ class BenchCase:
     target_floor_ratio: float | None = None     # after/floor medians must be <= this
     plain: str = ""                             # what the row measures, in plain words (the window's line)
     floor_text: str = ""                        # what the floor leaves out
+    peers: tuple[str, ...] = ()                 # the peers it is measured against (dev dependencies)
     needs_qt: bool = False                      # run in a child process on a QApplication + qasync loop
     higher_is_better: bool = False              # e.g. a throughput row: target_after is then a floor
     timeout_s: float = 180.0                    # the row is failed (not the suite) past this

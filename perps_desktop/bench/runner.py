@@ -58,6 +58,7 @@ class RowResult:
     floor_text: str = ""
     floor: SideStats | None = None
     peers: dict[str, SideStats] = field(default_factory=dict)
+    peers_expected: tuple[str, ...] = ()     # the peers the row must be ahead of (a missing one is a miss)
     peer_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     higher_is_better: bool = False
     error: str | None = None
@@ -112,7 +113,7 @@ class RowResult:
             parts.append(f">= {self.target_ratio:g}x")
         if self.target_floor_ratio is not None:
             parts.append(f"<= {self.target_floor_ratio:g}x floor")
-        if self.peers:
+        if self.peers or self.peers_expected:
             parts.append("ahead of peers")
         return ", ".join(parts) or self.target_text or "-"
 
@@ -122,7 +123,7 @@ class RowResult:
         if self.error is not None or self.after is None:
             return False
         if self.smoke or (self.target_after is None and self.target_ratio is None
-                          and self.target_floor_ratio is None and not self.peers):
+                          and self.target_floor_ratio is None and not self.peers and not self.peers_expected):
             return None
         ok = True
         if self.target_after is not None:
@@ -136,9 +137,9 @@ class RowResult:
         if self.target_floor_ratio is not None:
             floor_ratio = self.floor_ratio
             ok &= floor_ratio is not None and floor_ratio <= self.target_floor_ratio
-        if self.peers:
+        if self.peers or self.peers_expected:
             margin = self.peer_margin
-            ok &= margin is not None and margin > 1.0
+            ok &= margin is not None and margin > 1.0 and set(self.peers_expected) <= set(self.peers)
         return ok
 
     def peers_json(self) -> dict[str, dict[str, Any]]:
@@ -160,6 +161,8 @@ class RowResult:
             "floor_ratio": self.floor_ratio,
             "floor_text": self.floor_text,
             "peers": self.peers_json(),
+            "peers_missing": {name: str(self.peer_info.get(name, {}).get("missing") or "not measured")
+                              for name in self.peers_expected if name not in self.peers},
             "best_peer": self.best_peer,
             "peer_margin": self.peer_margin,
             "plain": self.plain,
@@ -211,6 +214,7 @@ def _result(case: BenchCase, m: Measurement | None, error: str | None, elapsed: 
         floor=side_stats(m.floor) if m is not None else None, peers=peers,
         peer_info=_jsonable(m.peer_info) if m is not None else {},
         target_floor_ratio=case.target_floor_ratio, plain=case.plain, floor_text=case.floor_text,
+        peers_expected=case.peers,
         report_before_ms=case.report_before_ms, report_after_ms=case.report_after_ms,
         target_after=case.target_after, target_ratio=case.target_ratio, target_text=case.target_text,
         higher_is_better=case.higher_is_better, error=error, elapsed_s=elapsed,

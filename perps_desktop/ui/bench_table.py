@@ -28,6 +28,7 @@ def _peer_tip(row: dict[str, Any]) -> str:
     lines = [f"{name}: {format_value(p.get('median'), unit)}"
              + (f", weight {p['weight_per_tick']} a tick" if "weight_per_tick" in p else "")
              for name, p in peers.items()]
+    lines += [f"{name}: not measured ({why})" for name, why in (row.get("peers_missing") or {}).items()]
     return "\n".join(lines) or "no peer measured for this row"
 
 

@@ -85,6 +85,17 @@ def test_floor_and_peer_targets_join_the_verdict():
     assert _row(None, 400.0, peers=fast_peer, higher_is_better=True).passed is False
 
 
+def test_a_missing_peer_is_named_and_misses_the_peer_target(monkeypatch):
+    monkeypatch.setitem(sys.modules, "hyperliquid.utils.signing", None)   # the SDK not installed
+    (entry,) = discover(["order_sign"])
+    row = run_entry(entry, quick=True, settings=load_settings())
+    assert row.error is None, row.error
+    assert row.after is not None and row.floor is not None and row.peers == {}   # the row still ran
+    doc = row.to_json()
+    assert "pip install -e '.[dev]'" in doc["peers_missing"]["hyperliquid-python-sdk"]
+    assert row.passed is False and "ahead of peers" in row.target_summary
+
+
 def test_json_row_carries_floor_and_peers():
     row = _row(10.0, 1.5, floor=SideStats(median=1.0, p95=1.25, n=3), target_floor_ratio=1.6,
                peers={"sdk": SideStats(median=3.0, p95=4.0, n=3)}, peer_info={"sdk": {"weight_per_tick": 74}},
