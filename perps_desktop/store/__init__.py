@@ -1,4 +1,5 @@
-"""The trace store: every decision the bot makes, recorded to SQLite off the loop and read back fast.
+"""The trace store: every decision the bot makes, recorded off the loop and read back fast, in an
+SQLite file or (a URL: `TraceStoreConfig.url`) a PostgreSQL database several cores share.
 
 `TraceStore` implements `core.ports.TraceSink`; `app/` builds it from `TraceStoreConfig.from_settings`
 and closes it at exit (which commits every queued trace). `perps-desktop traces` is `store.cli`.

@@ -10,6 +10,7 @@ Writes: one writer thread owns the write connection (`writer.py`). Reads: `read_
 threads (`read_threads.py`: one cheap hop per call, a batch of lookups in one call), each with its
 own read-only connection (`reader.py`), results cached on the loop side in
 `core.caching.TTLCache`s ("traces.by_id", and "traces.pages" which each commit makes stale).
+The writer and reader are SQLite's, or PostgreSQL's when the config has a URL (`backend.py`).
 """
 
 from __future__ import annotations
