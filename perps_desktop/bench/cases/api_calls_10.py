@@ -123,6 +123,8 @@ async def _run(ctx: BenchContext) -> Measurement:
                         peers[name] = await stack.enter_async_context(make(url, built.address))
                     except ImportError as exc:   # a dev dependency not installed: the row still runs
                         missing[name] = {"missing": f"{exc}: pip install -e '.[dev]'"}
+                for name, peer in peers.items():    # what each client costs itself, on loopback
+                    extra[f"zero_latency_{name}_ms"] = round(await _median_ms(peer, n), 3)
                 await sim_control(control, url, {"type": "fault", "kind": "latency", "rate": 1.0,
                                                  "latencyMs": LATENCY_MS, "target": "info"})
                 one_call = await _median_ms(naive.ping, 3 if ctx.smoke else 5)
