@@ -1,4 +1,8 @@
-"""ConfirmDialog: "are you sure?" that names what will happen, awaited without a nested event loop.
+"""ConfirmDialog: "are you sure?" that names what will happen, where, and on which account.
+
+Every confirmation opens with the venue and the shortened account ("LIVE · mainnet · account
+0x1234…abcd"), in the mode badge's colours, so a trader never confirms on the wrong one. It is
+awaited without a nested event loop.
 
 `await ask(...)` opens the dialog window-modally with `open()` (not `exec()`, whose nested loop
 would re-enter the qasync loop) and resolves when it closes. Tests find it by objectName
@@ -20,7 +24,8 @@ class ConfirmDialog(QDialog):
     """A title, a sentence, the list of what will be touched, and Confirm / Cancel."""
 
     def __init__(self, parent: QWidget | None, *, title: str, text: str, items: Sequence[str] = (),
-                 confirm_text: str = "Confirm", danger: bool = False) -> None:
+                 confirm_text: str = "Confirm", danger: bool = False, venue: str = "",
+                 venue_state: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("confirmDialog")
         self.setAccessibleName(title)
@@ -35,6 +40,14 @@ class ConfirmDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(18, 16, 18, 14)
         lay.setSpacing(10)
+        self.venue = venue
+        if venue:                       # which venue and account this acts on, above everything else
+            where = QLabel(venue, self)
+            where.setObjectName("confirmVenue")
+            where.setAccessibleName("Venue and account")
+            where.setProperty("badge", True)
+            where.setProperty("state", venue_state)
+            lay.addWidget(where)
         lay.addWidget(heading)
         lay.addWidget(body)
         self.items = list(items)
@@ -63,9 +76,11 @@ class ConfirmDialog(QDialog):
 
 
 async def ask(parent: QWidget | None, *, title: str, text: str, items: Sequence[str] = (),
-              confirm_text: str = "Confirm", danger: bool = False, style_sheet: str | None = None) -> bool:
+              confirm_text: str = "Confirm", danger: bool = False, venue: str = "", venue_state: str = "",
+              style_sheet: str | None = None) -> bool:
     """Show a ConfirmDialog and wait for the answer (True only when confirmed)."""
-    dialog = ConfirmDialog(parent, title=title, text=text, items=items, confirm_text=confirm_text, danger=danger)
+    dialog = ConfirmDialog(parent, title=title, text=text, items=items, confirm_text=confirm_text, danger=danger,
+                           venue=venue, venue_state=venue_state)
     if style_sheet is not None:         # a dialog without a parent window does not inherit its theme
         dialog.setStyleSheet(style_sheet)
     answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import QWidget
 from perps_desktop.app import ActionReport, CoreControl, TraceQuery, TradingState
 from perps_desktop.ui import confirm
 from perps_desktop.ui.format import fmt_px, fmt_size, fmt_usd
+from perps_desktop.ui.status import venue_badge, venue_line
 
 __all__ = ["ActionController", "Confirmer"]
 
 log = logging.getLogger(__name__)
 
 Confirmer = Callable[..., Awaitable[bool]]
-"""async (title=, text=, items=, confirm_text=, danger=) -> bool"""
+"""async (title=, text=, items=, confirm_text=, danger=, venue=, venue_state=) -> bool"""
 
 
 class ActionController(QObject):
@@ -76,6 +77,14 @@ class ActionController(QObject):
         task.add_done_callback(forget)
         return task
 
+    def _venue(self) -> tuple[str, str]:
+        """("LIVE · mainnet · account 0x1234…abcd", badge state) for the confirmation's first line."""
+        try:
+            snap = self.control.snapshot()
+        except Exception:  # no snapshot: say so rather than name no venue at all
+            return "venue unknown (no snapshot)", "unknown"
+        return venue_line(snap.mode, snap.network, snap.address), venue_badge(snap.mode, snap.network)[1]
+
     def _live(self) -> bool:
         try:
             return self.control.snapshot().mode == "live"
@@ -90,8 +99,10 @@ class ActionController(QObject):
                 self.action_failed.emit(label, "read-only: watch mode cannot act on the account")
                 return None
             if always_confirm or (confirm_title and self._live()):
+                venue, venue_state = self._venue()
                 ok = await self._confirm(title=confirm_title or label, text=confirm_text or f"{label}?",
-                                         items=items, confirm_text=confirm_button, danger=True)
+                                         items=items, confirm_text=confirm_button, danger=True, venue=venue,
+                                         venue_state=venue_state)
                 if not ok:
                     self.action_failed.emit(label, "cancelled")
                     return None

@@ -46,7 +46,7 @@ from perps_desktop.ui.panels import (
     RiskPanel,
     TracesPanel,
 )
-from perps_desktop.ui.status import StatusStrip, SummaryBar
+from perps_desktop.ui.status import StatusStrip, SummaryBar, venue_badge
 from perps_desktop.ui.table_view import DataTable
 from perps_desktop.ui.theme import THEMES, app_icon, load_qss
 
@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
                     log.exception("panel %s failed to draw snapshot %d", key, snap.version)
         self.summary.set_snapshot(snap)
         self.status.set_snapshot(snap)
-        title = f"perps-desktop — {snap.mode} · {snap.network}" + (" · read-only" if read_only else "")
+        title = f"perps-desktop — {venue_badge(snap.mode, snap.network)[0]}" + (" · read-only" if read_only else "")
         if self.windowTitle() != title:
             self.setWindowTitle(title)
 

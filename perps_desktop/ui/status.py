@@ -10,11 +10,42 @@ from perps_desktop.ui.format import fmt_count, fmt_ms, fmt_usd, short_address
 from perps_desktop.ui.theme import set_state
 from perps_desktop.ui.widgets import Badge, Stat
 
-__all__ = ["StatusStrip", "SummaryBar"]
+__all__ = ["StatusStrip", "SummaryBar", "trading_status", "venue_badge", "venue_line"]
 
 
 def _tone(v: float) -> str:
     return "" if abs(v) < 0.005 else ("pos" if v > 0 else "neg")
+
+
+def venue_badge(mode: str, network: str) -> tuple[str, str]:
+    """(text, state) of the mode badge: which venue the orders go to, in words.
+
+    Paper mode trades a simulator (embedded, or one at --base-url), whatever PERPS_NETWORK says,
+    so it says "simulator", not "testnet"; live says its network in a colour nobody misses.
+    """
+    if mode == "paper":
+        return "PAPER · simulator", "paper"
+    if mode == "live":
+        return f"LIVE · {network}", f"live-{network}"
+    return f"{mode.upper()} · {network}", mode
+
+
+def venue_line(mode: str, network: str, address: str | None) -> str:
+    """One line naming venue and account, e.g. "LIVE · mainnet · account 0x1234…abcd" (confirmations)."""
+    return f"{venue_badge(mode, network)[0]} · account {short_address(address)}"
+
+
+def trading_status(snap: CoreSnapshot) -> tuple[str, str]:
+    """(text, state) of whether orders can go out now — one answer for the summary badge and the
+    status bar, so they never disagree (no green TRADING beside HALTED)."""
+    if snap.read_only:
+        return "READ-ONLY", "readonly"
+    if snap.risk is None:
+        return "NO RISK DATA", "unknown"
+    state = snap.risk.trading_state.value
+    if state == "ACTIVE":
+        return "TRADING", "active"
+    return ("REDUCING ONLY", "reducing") if state == "REDUCING" else (f"{state}", state.lower())
 
 
 class SummaryBar(QToolBar):
@@ -48,7 +79,11 @@ class SummaryBar(QToolBar):
         self.addWidget(self.state)
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:
-        self.mode.set(snap.mode.upper(), snap.mode)
+        self.mode.set(*venue_badge(snap.mode, snap.network))
+        tip = f"{snap.base_url or 'no venue'}\naccount {snap.address or 'none'}"
+        if self.mode.toolTip() != tip:
+            self.mode.setToolTip(tip)
+        self.state.set(*trading_status(snap))
         acct = snap.account
         upnl = sum(float(p.unrealized_pnl) for p in snap.positions)
         st = self.stats
@@ -57,7 +92,6 @@ class SummaryBar(QToolBar):
         if snap.risk is not None:
             st["daily"].set(fmt_usd(snap.risk.daily_pnl, signed=True), _tone(snap.risk.daily_pnl))
             st["exposure"].set(fmt_usd(snap.risk.exposure, decimals=0))
-            self.state.set(snap.risk.trading_state.value, snap.risk.trading_state.value.lower())
         else:
             st["exposure"].set(fmt_usd(sum(p.notional for p in snap.positions), decimals=0))
         st["margin"].set(fmt_usd(acct.margin_used, decimals=0) if acct else "–")
@@ -88,7 +122,9 @@ class StatusStrip:
         self.access = label("accessLabel", "Read-only or trading")
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:
-        self._set(self.mode, f"{snap.mode.upper()} · {snap.network}")
+        text, state = venue_badge(snap.mode, snap.network)
+        self._set(self.mode, text)
+        set_state(self.mode, "state", state)
         self._set(self.address, short_address(snap.address))
         self.address.setToolTip(f"{snap.address or 'no address'}\n{snap.base_url}")
         self._set(self.connection, "● connected" if snap.connected else "● disconnected")
@@ -101,8 +137,9 @@ class StatusStrip:
         t = snap.traces
         self._set(self.traces, f"traces {t.recorded:,} ({t.per_second:.0f}/s)"
                   + (f" · {t.dropped:,} dropped" if t.dropped else ""))
-        self._set(self.access, "READ-ONLY" if snap.read_only else "TRADING")
-        set_state(self.access, "state", "readonly" if snap.read_only else "trading")
+        text, state = trading_status(snap)
+        self._set(self.access, text)
+        set_state(self.access, "state", state)
 
     @staticmethod
     def _set(lab: QLabel, text: str) -> None:

@@ -1,0 +1,75 @@
+"""Which venue, which account: the mode badge, the status bar and every confirmation say so alike."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from perps_desktop.app import TradingState
+from perps_desktop.ui.confirm import ConfirmDialog
+from perps_desktop.ui.controller import ActionController
+from tests import stubs
+
+SHORT = "0xab12…ab12"
+
+
+@pytest.mark.parametrize(("mode", "network", "text", "state"), [
+    ("paper", "testnet", "PAPER · simulator", "paper"),          # paper trades a simulator, whatever the network
+    ("watch", "mainnet", "WATCH · mainnet", "watch"),
+    ("live", "mainnet", "LIVE · mainnet", "live-mainnet"),
+    ("live", "testnet", "LIVE · testnet", "live-testnet"),
+])
+def test_the_mode_badge_names_the_venue(make_window, mode, network, text, state):
+    control = stubs.StubControl(stubs.snapshot(mode=mode, network=network, read_only=mode == "watch",
+                                               base_url="http://127.0.0.1:8787"))
+    w = make_window(control)
+    assert w.summary.mode.text() == text and w.summary.mode.property("state") == state
+    assert w.status.mode.text() == text and w.status.mode.property("state") == state
+    assert text in w.windowTitle()
+    assert "http://127.0.0.1:8787" in w.summary.mode.toolTip() and stubs.ADDRESS in w.summary.mode.toolTip()
+
+
+@pytest.mark.parametrize(("state", "read_only", "text"), [
+    (TradingState.ACTIVE, False, "TRADING"),
+    (TradingState.REDUCING, False, "REDUCING ONLY"),
+    (TradingState.HALTED, False, "HALTED"),
+    (TradingState.ACTIVE, True, "READ-ONLY"),
+])
+def test_the_trading_badge_and_the_status_bar_never_disagree(make_window, state, read_only, text):
+    control = stubs.StubControl(stubs.snapshot(risk=stubs.risk(trading_state=state), read_only=read_only))
+    w = make_window(control)
+    assert w.summary.state.text() == w.status.access.text() == text
+    assert w.summary.state.property("state") == w.status.access.property("state")
+
+
+async def test_every_confirmation_names_the_network_and_the_shortened_account(qtbot):
+    asked: list[dict] = []
+
+    async def refuse(**kw) -> bool:
+        asked.append(kw)
+        return False
+
+    live = stubs.StubControl(stubs.snapshot(mode="live", network="mainnet",
+                                            positions=(stubs.position("BTC", 0.5),)))
+    c = ActionController(live, confirmer=refuse)
+    for task in (c.close_position("BTC"), c.reduce_position("BTC", 0.5), c.cancel_order("BTC", 7), c.cancel_all(),
+                 c.flatten_all(), c.run_recovery()):
+        await task
+    assert len(asked) == 6
+    assert all(kw["venue"] == f"LIVE · mainnet · account {SHORT}" for kw in asked), [kw["venue"] for kw in asked]
+    assert all(kw["venue_state"] == "live-mainnet" for kw in asked)
+    assert live.calls == []                             # refused: nothing sent
+
+    paper = stubs.StubControl(stubs.snapshot(mode="paper", network="testnet"))
+    asked.clear()
+    await ActionController(paper, confirmer=refuse).flatten_all()        # paper asks for flatten all only
+    assert [kw["venue"] for kw in asked] == [f"PAPER · simulator · account {SHORT}"]
+
+
+def test_the_dialog_shows_the_venue_above_everything(qtbot):
+    d = ConfirmDialog(None, title="Close BTC?", text="…", venue=f"LIVE · mainnet · account {SHORT}",
+                      venue_state="live-mainnet")
+    qtbot.addWidget(d)
+    label = d.findChild(QLabel, "confirmVenue")
+    assert label is not None and label.text() == f"LIVE · mainnet · account {SHORT}"
+    assert label.property("state") == "live-mainnet"
