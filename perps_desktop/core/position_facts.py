@@ -56,8 +56,8 @@ def position_facts(position: Position, fills: Iterable[Fill], orders: Iterable[O
     oldest: int | None = None
     sign = 1 if position.size > 0 else -1
     for f in fills:
-        if f.symbol != position.symbol:
-            continue
+        if f.symbol != position.symbol or f.time_ms > position.updated_ms > 0:
+            continue                # another coin, or newer than the position row (its read lags the stream)
         oldest = f.time_ms
         start = f.start_position
         fees += f.fee

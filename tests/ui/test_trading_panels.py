@@ -37,8 +37,16 @@ def test_a_stop_shows_its_trigger_and_market_not_its_slippage_limit(qtbot):
 def test_a_pushed_order_without_its_type_is_not_called_a_limit(qtbot):
     panel = OrdersPanel()
     qtbot.addWidget(panel)
-    panel.set_snapshot(stubs.snapshot(orders=(_stop(order_type="", trigger_px=None, reduce_only=False),)))
+    panel.set_snapshot(stubs.snapshot(orders=(_stop(order_type="", trigger_px=None, reduce_only=False, cloid=None),)))
     assert panel.model.text(("BTC", 7), "type") == "Order"
+
+
+def test_the_bots_own_stop_pushed_before_its_type_is_a_stop_market_not_a_limit(qtbot):
+    panel = OrdersPanel()
+    qtbot.addWidget(panel)
+    panel.set_snapshot(stubs.snapshot(orders=(_stop(order_type="", trigger_px=None, reduce_only=False),)))
+    m = panel.model
+    assert (m.text(("BTC", 7), "type"), m.text(("BTC", 7), "px")) == ("Stop Market", "Market")
 
 
 def test_positions_show_roe_tpsl_funding_and_hide_a_far_liquidation(qtbot):

@@ -41,14 +41,22 @@ def _kind(o: Order) -> str | None:
     return trigger_kind(o)
 
 
+def _untyped_bot_stop(o: Order) -> bool:
+    """A pushed row of the bot's own stop (its cloid says so): a stop-market whose type and
+    trigger arrive with the next full read."""
+    return not o.order_type and is_own_stop(o)
+
+
 def _type_text(o: Order) -> str:
     """The venue's own words ("Stop Market", "Take Profit Limit", "Limit"); a pushed row that has
     not said its type yet (the next full read does) shows "Order"."""
+    if _untyped_bot_stop(o):
+        return "Stop Market"
     return o.order_type or ("Stop" if o.trigger_px is not None else "Order")
 
 
 def _is_market_trigger(o: Order) -> bool:
-    return o.trigger_px is not None and "limit" not in o.order_type.lower()
+    return (o.trigger_px is not None or _untyped_bot_stop(o)) and "limit" not in o.order_type.lower()
 
 
 def _fires_above(o: Order) -> bool:
@@ -59,13 +67,15 @@ def _fires_above(o: Order) -> bool:
 def _trigger_text(r: _Row) -> str:
     o = r.o
     if o.trigger_px is None:
-        return ""
+        return "…" if _untyped_bot_stop(o) else ""
     mark = f" ({fmt_pct(abs(float(o.trigger_px) - r.mid) / r.mid * 100.0)})" if r.mid else ""
     return f"{'≥' if _fires_above(o) else '≤'} {fmt_px(o.trigger_px)}{mark}"
 
 
 def _trigger_tip(r: _Row) -> str:
     o = r.o
+    if _untyped_bot_stop(o):
+        return "The bot's stop-loss, just placed: its trigger arrives with the next full read"
     if o.trigger_px is None:
         return "Not a trigger order: it rests on the book at its limit price"
     word = "rises to" if _fires_above(o) else "falls to"

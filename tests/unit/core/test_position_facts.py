@@ -57,3 +57,12 @@ def test_stops_and_take_profits_are_told_apart_by_type_or_by_where_they_sit():
 def test_roe_is_the_pnl_on_the_margin_put_up_not_on_the_value():
     pos = stubs.position("SOL", 10, entry=100, mark=101, leverage=20)   # uPnL +10 on $1,000 at 20x: $50 margin
     assert abs(pos.roe_pct - 20.0) < 1e-9
+
+
+def test_fills_newer_than_the_position_row_wait_for_it():
+    pos = stubs.position("BTC", -0.00769, entry=65000, updated_ms=5_000)
+    fills = [stubs.fill("BTC", 2, size=0.00769, time_ms=6_000, start_position=Decimal("-0.00769"),
+                        closed_pnl=Decimal("-0.64")),          # its close, streamed before the account re-read
+             stubs.fill("BTC", 1, side=Side.SELL, size=0.00769, time_ms=4_000, start_position=Decimal(0))]
+    f = position_facts(pos, fills, ())
+    assert (f.opened_ms, f.realized_pnl) == (4_000, 0)
