@@ -50,7 +50,9 @@ from perps_desktop.core import (
     ping_check,
 )
 from perps_desktop.core.caching import CacheRegistry
-from perps_desktop.core.models import Alert, StreamEvent, StreamEventKind, Trace, TraceKind
+from perps_desktop.core.health import HealthCheck
+from perps_desktop.core.lanes import Lane, in_lane
+from perps_desktop.core.models import Alert, BreakerState, StreamEvent, StreamEventKind, Trace, TraceKind
 from perps_desktop.errors import ConfigError, StartRefused, StoreError
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 from perps_desktop.store import TraceStore, TraceStoreConfig
@@ -124,6 +126,26 @@ def _sample_mids(store: TraceStore, strategy: MomentumStrategy, engine: TradingE
         if event.kind is StreamEventKind.MIDS and event.mids:
             sampler.sample(event.mids, _now_ms())
     client.stream.subscribe(on_stream)
+
+
+def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, timeout_s: float,
+                  every_s: float = 15.0) -> HealthCheck:
+    """The exchange check: while the stream is live and the breaker closed, a ping at most every
+    `every_s` (the venue's pushes show it is there; a ping costs budget); else every round. Pings go in
+    the protective lane: the breaker's trial call must not wait behind polls."""
+    ping = ping_check(client, timeout_s=timeout_s)
+    last = [0.0, ""]
+
+    async def check() -> str:
+        now = time.monotonic()
+        if client.stream.connected and breakers.get("exchange_info").state is BreakerState.CLOSED \
+                and now - float(last[0]) < every_s:
+            return f"stream live; {last[1]} at the last ping"
+        with in_lane(Lane.PROTECT):
+            detail = str(await ping())
+        last[:] = [now, detail]
+        return detail
+    return check
 
 
 async def build_services(settings: Settings, identity: Identity, stack: contextlib.AsyncExitStack, *,
@@ -212,10 +234,11 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     recovery = PositionRecovery(tracked, RecoveryConfig.from_settings(settings),
                                 guard=breakers.get("position_recovery"), alerts=alerts, sink=store,
                                 owners=strategy.owners, caches=caches, publish=bus.publish, auto_actions=trade,
-                                chains=chains)
+                                chains=chains, fills=lambda: engine.fills)
     engine = TradingEngine(tracked, strategy=strategy, risk=risk, breakers=breakers, recovery=recovery,
                            monitor=monitor, sink=store, bus=bus, freshness=freshness, inflight=inflight,
-                           config=EngineConfig.from_settings(settings, trade=trade), chains=chains)
+                           config=EngineConfig.from_settings(settings, trade=trade), chains=chains,
+                           budget_pressure=client.budget.pressure)
     client.stream.subscribe(engine.on_stream)
     _sample_mids(store, strategy, engine, bus, client)
     freshness.stream_connected = lambda: client.stream.connected
@@ -226,7 +249,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     health_cfg = HealthConfig.from_settings(settings)
     health = HealthChecker(health_cfg, breakers=breakers)
     # no breaker= here: the ping is a request like any other, and its attempt feeds exchange_info itself
-    health.add_check("exchange", ping_check(client, timeout_s=0.8 * health_cfg.timeout_ms / 1000.0))
+    health.add_check("exchange", _sparing_ping(client, breakers, timeout_s=0.8 * health_cfg.timeout_ms / 1000.0))
     health.add_check("loop_lag", loop_lag_check(monitor, 250.0))
 
     async def stream_check() -> str:

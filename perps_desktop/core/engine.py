@@ -6,6 +6,10 @@ every tick: market data -> strategy -> risk -> execution -> stop-losses -> trace
 timed by the monitor; every open position keeps a reduce-only stop (`StopLossManager`).
 Reads go through the `exchange_info` breaker and orders through `exchange_orders`; while either
 is open the engine pauses trading (and says why), and resumes when it closes.
+Push first: mids, the account, open orders and fills come from the venue's WebSocket (the client
+serves the account reads from it); REST is for the start-up reconciliation, a slow audit
+(`audit`, every `audit_interval_s`, slower while the rate budget is tight) that catches what a
+push missed, and the refill after a reconnect.
 Position recovery runs beside it on its own interval. Nothing here blocks the loop.
 
 Stopping is prompt whatever the venue does: reads in flight are cancelled at once; a write in
@@ -26,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.account_view import AccountView
+from perps_desktop.core.audit import AuditClock, AuditReport, compare_account
 from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import OrderExecutor
@@ -78,7 +83,8 @@ class TradingEngine:
                  breakers: BreakerRegistry, recovery: PositionRecovery, monitor: PerformanceMonitor,
                  sink: TraceSink | None = None, bus: EventBus | None = None,
                  config: EngineConfig | None = None, freshness: Freshness | None = None,
-                 inflight: InFlight | None = None, chains: ChainBook | None = None) -> None:
+                 inflight: InFlight | None = None, chains: ChainBook | None = None,
+                 budget_pressure: Callable[[], float] | None = None) -> None:
         self._ex = exchange
         self.freshness = freshness or Freshness()
         self.inflight = inflight or InFlight()
@@ -109,6 +115,7 @@ class TradingEngine:
         self.orders_sent = 0
         self.last_tick_ms = 0
         self._refresh_at = 0.0
+        self.audit_clock = AuditClock(self.config.audit_interval_s, budget_pressure)
         self.stream_live = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
@@ -169,6 +176,7 @@ class TradingEngine:
         self.view.reset(account, orders, fills)
         self.risk.update_portfolio(account)
         self._refresh_at = time.monotonic() + self.config.orders_refresh_s
+        self.audit_clock.schedule()
         self.recovery.invalidate()
         self._stops_due = True
         pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in account.positions) or "none"
@@ -191,11 +199,15 @@ class TradingEngine:
         return report
 
     async def refresh(self) -> None:
-        """Re-read the account, open orders and fills now (after a manual action); never raises."""
+        """Re-read the account and open orders now (after a manual action; served by the pushes while the
+        stream is live, which also brings the fills; without it the fills are read too); never raises."""
         try:
-            account, orders, fills = await self._read(self._ex.user_state, self._ex.open_orders, self._ex.user_fills)
-            self._take_account(account)
-            self._take_orders_and_fills(orders, fills)
+            reads: list[Callable[[], Awaitable[Any]]] = [self._ex.user_state, self._ex.open_orders]
+            if not self.stream_live:
+                reads.append(self._ex.user_fills)
+            got = await self._read(*reads)
+            self._take_account(got[0])
+            self._take_orders_and_fills(got[1], got[2] if len(got) > 2 else ())
         except (PerpsError, TimeoutError) as exc:
             log.warning("refresh after an action failed: %s", exc)
         self._emit("engine.refreshed", None)
@@ -210,6 +222,35 @@ class TradingEngine:
             self.view.take_fills(value)
         self.freshness.touch(name)
         self._emit("engine.reconcile_part", name)
+
+    async def audit(self) -> AuditReport | None:
+        """REST reads of the account, open orders and fills, compared with what the pushes said; a
+        difference is traced and the REST answer kept. None when the reads failed (tried next time)."""
+        self.audit_clock.schedule()
+        try:
+            with self.monitor.timer("engine.audit"):
+                account, orders, fills = await self._read(lambda: self._ex.user_state(fresh=True),
+                                                          lambda: self._ex.open_orders(fresh=True),
+                                                          lambda: self._ex.user_fills(fresh=True))
+        except (PerpsError, TimeoutError) as exc:
+            log.warning("audit failed: %s", exc)
+            return None
+        known = self.positions, self.orders
+        missed = self._take_fills(fills, note=" (found by the audit: never pushed)")
+        report = compare_account(*known, account.positions, orders, missed)
+        self._take_account(account)
+        self._take_orders_and_fills(orders, ())
+        self.freshness.touch("account", "orders", "fills")
+        self.audit_clock.runs += 1
+        if not report.clean:
+            log.warning("audit: %s", report.describe())
+            self._trace(TraceKind.SYSTEM, decision="audit", reason=f"audit: {report.describe()}",
+                        payload={"positions": list(report.positions), "orders_missing": list(report.orders_missing),
+                                 "orders_gone": list(report.orders_gone), "fills_missed": missed})
+            self.recovery.invalidate()
+            self._stops_due = True
+        self._emit("engine.audited", report)
+        return report
 
     def _take_account(self, account: AccountState) -> None:
         self.view.account = account
@@ -268,12 +309,14 @@ class TradingEngine:
             except (PerpsError, TimeoutError) as exc:
                 self._set_paused(True, f"waiting for the exchange: {exc}")
                 return
+        if self.audit_clock.due():
+            await self.audit()
         refresh = time.monotonic() >= self._refresh_at
         # the account first: while the breaker is not closed the first read is its trial, and the
         # mids may come from the stream's cache (no request, so no verdict)
         reads: list[Callable[[], Awaitable[Any]]] = [self._ex.user_state, self._ex.all_mids]
-        if refresh:
-            reads += [self._ex.open_orders, self._ex.user_fills]
+        if refresh:                                 # fills: pushed (and read by the audit) while the stream is live
+            reads += [self._ex.open_orders] if self.stream_live else [self._ex.open_orders, self._ex.user_fills]
         try:
             with mon.timer("engine.market_data"):
                 got = await self._read(*reads)
@@ -286,7 +329,7 @@ class TradingEngine:
         account, mids = got[0], got[1]
         self.freshness.touch("account", "mids")
         if refresh:
-            self._take_orders_and_fills(got[2], got[3])
+            self._take_orders_and_fills(got[2], got[3] if len(got) > 3 else ())
             self.freshness.touch("orders", "fills")
         elif self.stream_live:
             self.freshness.touch("orders")             # the stream pushes every order change
@@ -321,19 +364,20 @@ class TradingEngine:
         self.view.take_orders(orders)
         self._take_fills(fills)
 
-    def _take_fills(self, fills: Sequence[Fill]) -> None:
+    def _take_fills(self, fills: Sequence[Fill], note: str = "") -> int:
         new = self.view.take_fills(fills)
         for f in new:
             if not self.chains.hold(f):             # held: recorded after its order's trace
-                self._trace_fill(f)
+                self._trace_fill(f, note)
         if new:
             self.recovery.invalidate("account")          # positions moved; orders and fill ages keep
             self._emit("engine.fills", tuple(new))
+        return len(new)
 
-    def _trace_fill(self, f: Fill) -> None:
+    def _trace_fill(self, f: Fill, note: str = "") -> None:
         self._trace(TraceKind.FILL, symbol=f.symbol, side=f.side.value, size=float(f.size), price=float(f.px),
                     reason=f"{f.direction or f.side.name.lower()} {f.size.normalize():f} {f.symbol} "
-                           f"@ {f.px.normalize():f}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
+                           f"@ {f.px.normalize():f}{note}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
                                                                "fee": str(f.fee), "pnl": str(f.closed_pnl),
                                                                "stop": is_own_stop(f)},
                     story=self.chains.of_fill(f))

@@ -18,8 +18,10 @@ __all__ = ["EngineConfig", "ReconcileReport"]
 class EngineConfig:
     interval_s: float = 1.0                 # STRATEGY_INTERVAL_MS: one tick
     recovery_interval_s: float = 2.0        # RECOVERY_INTERVAL_MS
-    orders_refresh_s: float = 30.0          # open orders and fills are re-read at least this often (the
-                                            # stream pushes both; without it they are re-read after orders)
+    orders_refresh_s: float = 30.0          # open orders are re-read at least this often (served by the venue's
+                                            # openOrders pushes while the stream is live; else REST, weight 20)
+    audit_interval_s: float = 60.0          # REST audit of account, open orders and fills (weight ~45): catches
+                                            # what a push missed; slower while the rate budget is tight
     slippage_pct: float = 1.0               # ORDER_SLIPPAGE_PCT: IOC limit = mid x (1 +/- this)
     fills_kept: int = 200                   # FILLS_KEPT: newest fills held for the window
     stop_loss_pct: float = 2.0              # STOP_LOSS_PCT: each position's reduce-only stop, % from entry

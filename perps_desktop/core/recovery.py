@@ -101,13 +101,15 @@ class PositionRecovery:
                  guard: GuardPort | None = None, alerts: AlertPort | None = None, sink: TraceSink | None = None,
                  owners: Owners | None = None, caches: CacheRegistry | None = None,
                  publish: Publish | None = None, auto_actions: bool = True,
-                 execution_lock: asyncio.Lock | None = None, chains: ChainBook | None = None) -> None:
+                 execution_lock: asyncio.Lock | None = None, chains: ChainBook | None = None,
+                 fills: Callable[[], Iterable[Fill]] | None = None) -> None:
         self._ex = exchange
         self.config = cfg = config or RecoveryConfig()
         self._guard = guard
         self._alerts = alerts
         self._sink = sink
         self._owners = owners
+        self._fills = fills                 # the fills already known (the engine's, pushed): no REST read for them
         self._publish = publish
         self.auto_actions = auto_actions
         self.lock = execution_lock or asyncio.Lock()
@@ -132,7 +134,7 @@ class PositionRecovery:
 
     async def _last_fills(self) -> dict[str, int]:
         last: dict[str, int] = {}
-        fills: list[Fill] = await self._ex.user_fills()
+        fills: Iterable[Fill] = self._fills() if self._fills is not None else await self._ex.user_fills()
         for f in fills:
             if f.time_ms > last.get(f.symbol, 0):
                 last[f.symbol] = f.time_ms

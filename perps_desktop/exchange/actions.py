@@ -26,6 +26,7 @@ from perps_desktop.exchange.client_config import ClientConfig
 from perps_desktop.exchange.coalescer import Coalescer
 from perps_desktop.exchange.info import InfoApi
 from perps_desktop.exchange.nonce import NonceSource
+from perps_desktop.exchange.pushed import PushedAccount
 from perps_desktop.exchange.rate_budget import RateBudget
 from perps_desktop.exchange.signing import L1Signer
 from perps_desktop.exchange.stats import ClientCounters
@@ -57,8 +58,9 @@ class ActionApi:
 
     def __init__(self, transport: Transport, config: ClientConfig, info: InfoApi, budget: RateBudget,
                  counters: ClientCounters, signer: L1Signer | None, nonces: NonceSource,
-                 on_change: Callable[[], None]) -> None:
+                 on_change: Callable[[], None], pushed: PushedAccount | None = None) -> None:
         self._t = transport
+        self._pushed = pushed
         self._cfg = config
         self._info = info
         self._budget = budget
@@ -68,6 +70,8 @@ class ActionApi:
         self._on_change = on_change
         self.coalescer: Coalescer[tuple[OrderRequest, Lane | None], OrderResult] = Coalescer(
             self._place_coalesced, window_s=config.coalesce_ms / 1000.0, max_batch=config.order_batch_max)
+        self.cancels: Coalescer[tuple[tuple[str, int], Lane | None], bool] = Coalescer(
+            self._cancel_coalesced, window_s=config.coalesce_ms / 1000.0, max_batch=config.order_batch_max)
 
     # --- sending -----------------------------------------------------------------------------------
 
@@ -177,7 +181,10 @@ class ActionApi:
             for j, i in enumerate(chunk):  # some chunks went out: the failed ones become error results
                 results[i] = (outcome[j] if not isinstance(outcome, BaseException) else
                               OrderResult(status=OrderStatus.ERROR, cloid=cloids[i], error=str(outcome)))
-        return [r for r in results if r is not None]
+        done = [r for r in results if r is not None]
+        if self._pushed is not None:
+            self._pushed.expect(done)       # pushed reads wait until they show these
+        return done
 
     async def _send_orders(self, wires: list[dict[str, Any]], cloids: list[str]) -> list[OrderResult]:
         results: dict[str, OrderResult] = {}
@@ -242,7 +249,12 @@ class ActionApi:
             return parse.parse_order_results(reply, [cloid], endpoint="exchange:batchModify")[0]
 
         try:
-            return await self._unambiguous(send, check)
+            result: OrderResult = await self._unambiguous(send, check)
+            if self._pushed is not None:
+                self._pushed.expect([result])
+                if isinstance(ref, int):
+                    self._pushed.expect_gone([ref])
+            return result
         finally:
             self._changed()
 
@@ -267,7 +279,15 @@ class ActionApi:
     # --- cancels -------------------------------------------------------------------------------------
 
     async def cancel(self, symbol: str, oid: int) -> bool:
+        """One cancel; concurrent calls within `coalesce_ms` share one cancel action (weight 1 + n/40)."""
+        if self._cfg.coalesce_ms > 0:
+            return await self.cancels.submit(((symbol, oid), current_lane()))
         return (await self.cancel_many([(symbol, oid)]))[0]
+
+    async def _cancel_coalesced(self, items: list[tuple[tuple[str, int], Lane | None]]) -> list[bool]:
+        lanes = [lane for _, lane in items if lane is not None]
+        with in_lane(min(lanes), keep_higher=False) if lanes else contextlib.nullcontext():
+            return await self.cancel_many([target for target, _ in items])
 
     async def cancel_by_cloid(self, symbol: str, cloid: str) -> bool:
         return (await self.cancel_many([(symbol, wire.check_cloid(cloid))]))[0]
@@ -284,9 +304,13 @@ class ActionApi:
                 if not idx:
                     continue
                 pairs = [((await self._info.asset(targets[i][0])).asset_id, targets[i][1]) for i in idx]
+                oids = [targets[i][1] if not by_cloid_kind else
+                        (self._pushed.oid_of(str(targets[i][1])) if self._pushed is not None else None) for i in idx]
                 oks = await self._cancel_batch(pairs, by_cloid_kind)
                 for i, ok in zip(idx, oks, strict=True):
                     out[i] = ok
+                if self._pushed is not None:
+                    self._pushed.expect_gone(int(o) for o, ok in zip(oids, oks, strict=True) if ok and o is not None)
         finally:
             self._changed()
         return out

@@ -41,6 +41,7 @@ from perps_desktop.exchange.client_config import ClientConfig
 from perps_desktop.exchange.dead_man import DeadManSwitch
 from perps_desktop.exchange.info import InfoApi
 from perps_desktop.exchange.nonce import NonceSource
+from perps_desktop.exchange.pushed import PushedAccount
 from perps_desktop.exchange.rate_budget import RateBudget
 from perps_desktop.exchange.signing import L1Signer
 from perps_desktop.exchange.stats import ClientCounters, ClientStats, LatencySnapshot
@@ -79,10 +80,12 @@ class HyperliquidClient:
         self.budget = RateBudget(config.rate_limit_weight_per_min)
         self.transport = Transport(config.base_url, timeout_s=config.timeout_s, counters=self.counters,
                                    max_concurrency=config.max_concurrency, observer=observer)
-        self.info = InfoApi(self.transport, config, self.caches, self.budget, self.counters, user)
+        self.pushed = PushedAccount(settle_s=config.push_settle_s) if config.stream_account and user else None
+        self.info = InfoApi(self.transport, config, self.caches, self.budget, self.counters, user, self.pushed)
         self.actions = ActionApi(self.transport, config, self.info, self.budget, self.counters, self._signer,
-                                 nonces or NonceSource(), self.caches.invalidate_account)
-        self.stream = ExchangeStream(self.transport, config, self.info, self.caches, self.counters, user)
+                                 nonces or NonceSource(), self.caches.invalidate_account, self.pushed)
+        self.stream = ExchangeStream(self.transport, config, self.info, self.caches, self.counters, user,
+                                     self.pushed)
         self.dead_man: DeadManSwitch | None = None
         if config.dead_man_switch_s and self._signer is not None:
             self.dead_man = DeadManSwitch(self.actions.schedule_cancel, config.dead_man_switch_s)
@@ -116,6 +119,7 @@ class HyperliquidClient:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(_CLOSE_TALK_S):
                         await self.actions.coalescer.drain()
+                        await self.actions.cancels.drain()
                         if self.dead_man is not None:
                             await self.dead_man.aclose()
         finally:

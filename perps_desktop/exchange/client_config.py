@@ -43,6 +43,9 @@ class ClientConfig:
     ws_reconnect_base_s: float = 0.5
     ws_reconnect_cap_s: float = 30.0
     stream_mids: bool = True                # subscribe to allMids and feed the mids cache from it
+    stream_account: bool = True             # subscribe to clearinghouseState + openOrders; serve reads from them
+    push_settle_s: float = 2.0              # a pushed part our replies promised more than is dropped after this
+    push_wait_s: float = 0.5                # a read waits this long for a push that trails a reply, then REST
     cache_prefix: str = "api"               # cache names in the registry: <prefix>.mids, ...
 
     @property
@@ -94,7 +97,8 @@ class ClientConfig:
     def naive(self) -> ClientConfig:
         """The same client with every optimisation off: the benchmark's "before" side."""
         return dataclasses.replace(self, mids_ttl_s=0.0, account_ttl_s=0.0, orders_ttl_s=0.0, meta_ttl_s=0.0,
-                                   single_flight=False, coalesce_ms=0.0, max_concurrency=1, stream_mids=False)
+                                   single_flight=False, coalesce_ms=0.0, max_concurrency=1, stream_mids=False,
+                                   stream_account=False)
 
     def replace(self, **changes: Any) -> ClientConfig:
         return dataclasses.replace(self, **changes)

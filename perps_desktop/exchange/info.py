@@ -20,6 +20,7 @@ from perps_desktop.errors import ExchangeRejected
 from perps_desktop.exchange import parse
 from perps_desktop.exchange.api_cache import ApiCaches
 from perps_desktop.exchange.client_config import ClientConfig
+from perps_desktop.exchange.pushed import PushedAccount
 from perps_desktop.exchange.rate_budget import RateBudget
 from perps_desktop.exchange.sender import BudgetedSender
 from perps_desktop.exchange.stats import ClientCounters
@@ -35,8 +36,9 @@ class InfoApi:
     """The read side of the client. `user` is the account read when a call gets no address."""
 
     def __init__(self, transport: Transport, config: ClientConfig, caches: ApiCaches, budget: RateBudget,
-                 counters: ClientCounters, user: str | None) -> None:
+                 counters: ClientCounters, user: str | None, pushed: PushedAccount | None = None) -> None:
         self._t = transport
+        self.pushed = pushed
         self._cfg = config
         self.caches = caches
         self._budget = budget
@@ -71,6 +73,21 @@ class InfoApi:
             for listener in tuple(self.skipped_listeners):
                 listener(label, tuple(skipped))
         return out
+
+    async def _from_push(self, user: str, read: Callable[[], T | None]) -> T | None:
+        """The account's own state / open orders from the stream's pushes when they are current (waiting
+        `push_wait_s` for a push that trails our last reply); None: read it over REST."""
+        pushed = self.pushed
+        if pushed is None or user != self.user:
+            return None
+        got = read()
+        if got is None and pushed.pending and await pushed.settled(read, self._cfg.push_wait_s):
+            got = read()
+        if got is None:
+            pushed.misses += 1
+        else:
+            pushed.hits += 1
+        return got
 
     def _user(self, address: str | None) -> str:
         user = (address or self.user or "").lower()
@@ -135,6 +152,8 @@ class InfoApi:
 
     async def user_state(self, address: str | None = None, *, fresh: bool = False) -> AccountState:
         user = self._user(address)
+        if not fresh and self.pushed is not None and (state := await self._from_push(user, self.pushed.state)):
+            return state
         body = {"type": "clearinghouseState", "user": user, "dex": ""}
         label = "info:clearinghouseState"
         load = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
@@ -145,6 +164,9 @@ class InfoApi:
         """frontendOpenOrders (same weight as openOrders): its rows say which orders are stops
         (triggerPx, orderType, reduceOnly), which position recovery and the stop-loss keeper need."""
         user = self._user(address)
+        if not fresh and self.pushed is not None and (pushed := await self._from_push(user, self.pushed.orders)) \
+                is not None:
+            return pushed
         body = {"type": "frontendOpenOrders", "user": user, "dex": ""}
         label = "info:frontendOpenOrders"
         load = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731

@@ -1,7 +1,9 @@
 """The venue's WebSocket as a stream of `StreamEvent`s: mids, own fills, order updates, user events.
 
 One connection on the client's session subscribes to allMids, userFills, orderUpdates and
-userEvents. A ping goes out every `ws_heartbeat_s`; two heartbeats without any message mean the
+userEvents, and to the account's whole-state channels clearinghouseState and openOrders, which
+feed `PushedAccount` (the client then serves the account and its open orders without REST).
+A ping goes out every `ws_heartbeat_s`; two heartbeats without any message mean the
 link is dead. After a drop it reconnects with `backoff_s`, subscribes again, and reads the
 account's fills over REST, so fills made while it was away still reach the engine (marked
 `gap_fill`). Fills are deduplicated by trade id; every fill or order update invalidates the
@@ -31,6 +33,7 @@ from perps_desktop.exchange import parse
 from perps_desktop.exchange.api_cache import ApiCaches
 from perps_desktop.exchange.client_config import ClientConfig
 from perps_desktop.exchange.info import InfoApi
+from perps_desktop.exchange.pushed import PushedAccount
 from perps_desktop.exchange.stats import ClientCounters
 from perps_desktop.exchange.transport import Transport
 
@@ -53,8 +56,9 @@ class ExchangeStream:
     """Owned by the client (which closes it); `start()` once, `aclose()` idempotent."""
 
     def __init__(self, transport: Transport, config: ClientConfig, info: InfoApi, caches: ApiCaches,
-                 counters: ClientCounters, user: str | None) -> None:
+                 counters: ClientCounters, user: str | None, pushed: PushedAccount | None = None) -> None:
         self._t = transport
+        self._pushed = pushed
         self._cfg = config
         self._info = info
         self._caches = caches
@@ -141,6 +145,8 @@ class ExchangeStream:
         subs: list[dict[str, Any]] = [{"type": "allMids"}] if self._cfg.stream_mids else []
         if self.user:
             subs += [{"type": t, "user": self.user} for t in ("userFills", "orderUpdates", "userEvents")]
+            if self._pushed is not None:        # after userFills: a state snapshot follows the fills' snapshot
+                subs += [{"type": t, "user": self.user, "dex": ""} for t in ("clearinghouseState", "openOrders")]
         return subs
 
     async def _run(self) -> None:
@@ -171,6 +177,8 @@ class ExchangeStream:
                 log.info("exchange stream: %s: %s", type(exc).__name__, exc)
             finally:
                 self._ws = None
+                if self._pushed is not None:
+                    self._pushed.reset()
             if self._closed:
                 break
             was_connected, self.connected = self.connected, False
@@ -226,19 +234,34 @@ class ExchangeStream:
                 self._emit(StreamEvent(kind=StreamEventKind.MIDS, time_ms=_now_ms(), mids=mids))
             elif channel == "userFills":
                 fills = parse.parse_fills(data["fills"], endpoint="ws:userFills")
+                if self._pushed is not None:
+                    self._pushed.on_fills(fills)
                 self._new_fills(fills, gap=bool(data.get("isSnapshot")) and self.connections > 1)
             elif channel == "orderUpdates":
                 updates = parse.parse_order_updates(data)
+                if self._pushed is not None:
+                    self._pushed.on_order_updates(updates)
                 self._caches.invalidate_account()
                 self._emit(StreamEvent(kind=StreamEventKind.ORDERS, time_ms=_now_ms(), orders=tuple(updates)))
+            elif channel == "clearinghouseState" and self._pushed is not None and self._is_ours(data):
+                self._pushed.on_state(parse.parse_user_state(data["clearinghouseState"], str(self.user),
+                                                             endpoint="ws:clearinghouseState"))
+            elif channel == "openOrders" and self._pushed is not None and self._is_ours(data):
+                self._pushed.on_orders(parse.parse_open_orders(data["orders"], "ws:openOrders"))
             elif channel == "user":
                 if isinstance(data, dict) and "fills" in data:
-                    self._new_fills(parse.parse_fills(data["fills"], endpoint="ws:userEvents"), gap=False)
+                    fills = parse.parse_fills(data["fills"], endpoint="ws:userEvents")
+                    if self._pushed is not None:
+                        self._pushed.on_fills(fills)
+                    self._new_fills(fills, gap=False)
                 else:
                     self._emit(StreamEvent(kind=StreamEventKind.USER, time_ms=_now_ms(), data=data))
         except (ExchangeError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             self._counters.errors["StreamMessage"] += 1
             log.warning("unusable stream message (%s): %.200s", exc, text)
+
+    def _is_ours(self, data: Any) -> bool:
+        return str(data.get("user", "")).lower() == self.user and data.get("dex", "") == ""
 
     def _new_fills(self, fills: Iterable[Fill], *, gap: bool) -> None:
         """Emit the fills not seen before (by trade id) and made after `start()` (older ones are history)."""

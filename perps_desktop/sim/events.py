@@ -14,6 +14,7 @@ class EventSink(Protocol):
     def on_trades(self, coin: str, trades: list[dict]) -> None: ...
     def on_user_event(self, user: str, event: dict) -> None: ...
     def on_block(self, coins_changed: set[str]) -> None: ...
+    def on_accounts(self, users: set[str]) -> None: ...
 
 
 class NullSink:
@@ -32,6 +33,9 @@ class NullSink:
         pass
 
     def on_block(self, coins_changed: set[str]) -> None:
+        pass
+
+    def on_accounts(self, users: set[str]) -> None:
         pass
 
 
@@ -56,3 +60,6 @@ class EventBatch:
             sink.on_fills(user, fills)
         for user, event in self.user_events:
             sink.on_user_event(user, event)
+        touched = set(self.updates) | set(self.fills) | {user for user, _ in self.user_events}
+        if touched:
+            sink.on_accounts(touched)       # after the events: an account push never runs ahead of its fills

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from perps_desktop.sim.accounts import empty_state
 from perps_desktop.sim.info import candles
 from perps_desktop.sim.wire import WireError
 
 if TYPE_CHECKING:
     from perps_desktop.sim.server import Simulator
 
-__all__ = ["block_payload", "post", "snapshot"]
+__all__ = ["account_payload", "block_payload", "post", "snapshot"]
 
 
 def _now_ms() -> int:
@@ -48,6 +49,9 @@ def snapshot(sim: Simulator, key: tuple) -> list[str]:
     if kind in ("allMids", "l2Book", "bbo", "candle"):
         text = block_payload(sim, key)
         return [text] if text is not None else []
+    if kind in ("clearinghouseState", "openOrders"):
+        text = account_payload(sim, key)
+        return [text] if text is not None else []
     if kind == "userFills":
         acct = sim.venue.account(key[1])
         fills = acct.fills[-500:][::-1] if acct else []
@@ -80,3 +84,22 @@ def block_payload(sim: Simulator, key: tuple) -> str | None:
             return None
         return orjson.dumps({"channel": "candle", "data": rows[-1]}).decode() if rows else None
     return None
+
+
+def account_payload(sim: Simulator, key: tuple) -> str | None:
+    """A user's whole clearinghouse state or open orders, as the venue's `clearinghouseState` and
+    `openOrders` subscriptions push them: `{"dex", "user", "clearinghouseState": <the /info reply>}` and
+    `{"dex", "user", "orders": <frontendOpenOrders rows>}` (shapes as in nktkas/hyperliquid's
+    subscription schemas, which are checked against the real venue)."""
+    kind, user = key[0], key[1]
+    acct = sim.venue.account(user)
+    now = _now_ms()
+    if kind == "clearinghouseState":
+        state = acct.clearinghouse_state(sim.venue.marks(), sim.venue.max_lev, now) if acct else empty_state(now)
+        data: dict = {"dex": "", "user": user, "clearinghouseState": state}
+    elif kind == "openOrders":
+        rows = [o.frontend() for o in reversed(acct.open_orders.values())] if acct else []
+        data = {"dex": "", "user": user, "orders": rows}
+    else:
+        return None
+    return orjson.dumps({"channel": kind, "data": data}).decode()

@@ -14,11 +14,13 @@ class IpRateLimiter:
         self.weight_per_min = weight_per_min
         self._buckets: dict[str, tuple[float, float]] = {}
         self.rejected = 0
+        self.spent = 0                  # weight taken so far (also while unlimited): `/sim stats` "weight"
 
     def allow(self, ip: str, weight: int) -> bool:
         """Spend `weight` for `ip`; False (and nothing spent) when the budget is exhausted."""
         cap = self.weight_per_min
         if cap <= 0:
+            self.spent += weight
             return True
         now = time.monotonic()
         tokens, last = self._buckets.get(ip, (float(cap), now))
@@ -28,10 +30,13 @@ class IpRateLimiter:
             self.rejected += 1
             return False
         self._buckets[ip] = (tokens - weight, now)
+        self.spent += weight
         return True
 
     def charge(self, ip: str, weight: int) -> None:
         """Spend extra weight after the fact (per-item surcharges); may go negative."""
+        if weight > 0:
+            self.spent += weight
         if self.weight_per_min <= 0 or weight <= 0:
             return
         tokens, last = self._buckets.get(ip, (float(self.weight_per_min), time.monotonic()))
@@ -44,3 +49,4 @@ class IpRateLimiter:
     def reset(self) -> None:
         self._buckets.clear()
         self.rejected = 0
+        self.spent = 0

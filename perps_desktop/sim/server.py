@@ -88,6 +88,7 @@ class Simulator:
         self._history_handle: asyncio.TimerHandle | None = None
         self.hub = WsHub(faults=self.faults, snapshot=lambda key: feeds.snapshot(self, key),
                          block_payload=lambda key: feeds.block_payload(self, key),
+                         account_payload=lambda key: feeds.account_payload(self, key),
                          post=lambda kind, payload: feeds.post(self, kind, payload))
         self._build_venue()
 
@@ -211,8 +212,8 @@ class Simulator:
     def stats(self) -> dict[str, Any]:
         """What was asked: {"total": n, "requests": {"info:allMids": n, "exchange:order": n, ...}}."""
         return {"total": self._total, "requests": dict(self._requests), "faultsInjected": self.faults.injected,
-                "rateLimited": self.limiter.rejected, "wsConnections": len(self.hub.conns),
-                "wsDropped": self.hub.dropped, "blocks": self.venue.markets.steps,
+                "rateLimited": self.limiter.rejected, "weight": self.limiter.spent,
+                "wsConnections": len(self.hub.conns), "wsDropped": self.hub.dropped, "blocks": self.venue.markets.steps,
                 "liquidations": self.keeper.liquidations, "faults": self.faults_active()}
 
     async def reset(self) -> None:

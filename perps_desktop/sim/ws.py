@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 _QUEUE_MAX = 2000
 _USER_KINDS = ("userFills", "orderUpdates", "userEvents", "userFundings")
 _COIN_KINDS = ("l2Book", "trades", "bbo")
+_ACCOUNT_KINDS = ("clearinghouseState", "openOrders")   # whole-account pushes, main dex only
+_ACCOUNT_EVERY_S = 1.0                                   # clearinghouseState per block at most this often
 PostHandler = Callable[[str, object], Awaitable[dict]]
 
 
@@ -45,11 +48,14 @@ class WsHub:
     """Every open WebSocket and what it subscribed to; also the venue's event sink."""
 
     def __init__(self, *, faults: FaultInjector, snapshot: Callable[[tuple], list[str]],
-                 block_payload: Callable[[tuple], str | None], post: PostHandler) -> None:
+                 block_payload: Callable[[tuple], str | None], post: PostHandler,
+                 account_payload: Callable[[tuple], str | None] = lambda key: None) -> None:
         self.faults = faults
         self.snapshot = snapshot              # messages a new subscriber gets at once
         self.block_payload = block_payload    # the per-block push for a ("allMids",)/("l2Book", c) key
         self.post = post
+        self.account_payload = account_payload  # the push for a ("clearinghouseState"|"openOrders", user) key
+        self._account_due = 0.0
         self.conns: set[_Conn] = set()
         self.by_key: defaultdict[tuple, set[_Conn]] = defaultdict(set)
         self.dropped = 0
@@ -188,6 +194,13 @@ class WsHub:
             self._push(("userFundings", user), _dump({"channel": "userFundings", "data": {
                 "user": user, "fundings": [event["funding"]]}}))
 
+    def on_accounts(self, users: set[str]) -> None:
+        """Something of these users changed (an order, a fill, an event): push their account state and orders."""
+        for user in users:
+            for kind in _ACCOUNT_KINDS:
+                if self.by_key.get((kind, user)) and (text := self.account_payload((kind, user))) is not None:
+                    self._push((kind, user), text)
+
     def on_block(self, coins_changed: set[str]) -> None:
         if not self.conns:
             return
@@ -199,6 +212,12 @@ class WsHub:
             if conns and key[0] in ("allMids", "l2Book", "bbo", "candle"):
                 text = self.block_payload(key)
                 if text is not None:
+                    self._push(key, text)
+        now = time.monotonic()
+        if now >= self._account_due:            # marks moved: equity and uPnL with them
+            self._account_due = now + _ACCOUNT_EVERY_S
+            for key, conns in list(self.by_key.items()):
+                if conns and key[0] == "clearinghouseState" and (text := self.account_payload(key)) is not None:
                     self._push(key, text)
 
 
@@ -220,6 +239,10 @@ def subscription_key(sub: object) -> tuple:
             raise WireError("candle needs coin and interval")
         return ("candle", coin, interval)
     if kind in _USER_KINDS:
+        return (kind, norm_address(sub.get("user")))
+    if kind in _ACCOUNT_KINDS:
+        if sub.get("dex") not in (None, ""):
+            raise WireError(f"{kind}: only the main dex (\"\") is listed here")
         return (kind, norm_address(sub.get("user")))
     raise WireError(f"unknown subscription type {kind!r}")
 

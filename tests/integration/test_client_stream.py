@@ -16,9 +16,9 @@ FAST = {"ws_reconnect_base_s": 0.1, "ws_reconnect_cap_s": 0.5, "ws_heartbeat_s":
 
 
 @asynccontextmanager
-async def streaming_client(sim) -> AsyncIterator[tuple[HyperliquidClient, list[StreamEvent]]]:
+async def streaming_client(sim, **config) -> AsyncIterator[tuple[HyperliquidClient, list[StreamEvent]]]:
     """A funded client whose stream is connected, and the list every event it pushes lands in."""
-    async with funded_client(sim, **FAST) as client:
+    async with funded_client(sim, **{**FAST, **config}) as client:
         events: list[StreamEvent] = []
         client.stream.subscribe(events.append)
         await client.stream.start()
@@ -31,9 +31,9 @@ def _fill_oids(events: list[StreamEvent], *, gap: bool | None = None) -> set[int
             for f in e.fills}
 
 
-async def test_a_fill_on_the_stream_invalidates_the_caches(sim_server):
+async def test_without_account_pushes_a_fill_on_the_stream_invalidates_the_caches(sim_server):
     sim = await sim_server()
-    async with streaming_client(sim) as (client, events):
+    async with streaming_client(sim, stream_account=False) as (client, events):
         mid = await client.mid("BTC")
         order = await client.place_order(resting_buy("BTC", mid, offset="0.99"))
         assert (await client.user_state()).positions == ()  # cached now, 2 s TTL
@@ -44,6 +44,31 @@ async def test_a_fill_on_the_stream_invalidates_the_caches(sim_server):
         assert [p.symbol for p in state.positions] == ["BTC"]
         assert requests_to(sim, "info:clearinghouseState") == reads + 1
         assert any(e.kind is StreamEventKind.ORDERS for e in events)
+
+
+async def test_account_and_open_orders_are_served_from_the_pushes(sim_server):
+    """clearinghouseState / openOrders pushes: after our own order and the fill the market makes of it,
+    the reads show both with no REST request at all (the REST caches are still dropped)."""
+    sim = await sim_server()
+    async with streaming_client(sim) as (client, events):
+        await wait_until(lambda: client.pushed.state() is not None and client.pushed.orders() is not None)
+        mid = await client.mid("BTC")
+        await client.meta()                                                 # asset ids, cached for minutes
+        before = sim.stats()["weight"]
+        order = await client.place_order(resting_buy("BTC", mid, offset="0.99"))
+        assert [o.oid for o in await client.open_orders()] == [order.oid]   # waits for the push if need be
+        assert (await client.user_state()).positions == ()
+        invalidations = client.caches.invalidations
+        await sim.set_mid("BTC", mid * Decimal("0.97"))  # the market comes down through the order
+        await wait_until(lambda: order.oid in _fill_oids(events))
+        await wait_until(lambda: (s := client.pushed.state()) is not None and s.positions != ())
+        assert [p.symbol for p in (await client.user_state()).positions] == ["BTC"]
+        assert await client.open_orders() == []
+        assert client.caches.invalidations > invalidations
+        assert requests_to(sim, "info:clearinghouseState") == requests_to(sim, "info:frontendOpenOrders") == 0
+        assert sim.stats()["weight"] == before + 1                          # the order action alone
+        assert (await client.user_state(fresh=True)).positions[0].symbol == "BTC"    # the audit's REST read
+        assert requests_to(sim, "info:clearinghouseState") == 1
 
 
 async def test_a_dropped_stream_reconnects_and_the_gap_fills_show_up(sim_server):
@@ -135,8 +160,9 @@ async def test_a_silent_link_is_detected_by_the_heartbeat_and_resubscribed():
         async with HyperliquidClient(cfg, address="0x" + "3" * 40, registry=CacheRegistry()) as client:
             await client.stream.start()
             await wait_until(lambda: client.stream.connections >= 2)
-            await wait_until(lambda: len(subscribed) >= 2 and len(subscribed[1]) == 4)
-            assert sorted(subscribed[1]) == ["allMids", "orderUpdates", "userEvents", "userFills"]
+            await wait_until(lambda: len(subscribed) >= 2 and len(subscribed[1]) == 6)
+            assert sorted(subscribed[1]) == ["allMids", "clearinghouseState", "openOrders", "orderUpdates",
+                                             "userEvents", "userFills"]
             assert client.stats().reconnects >= 1
     finally:
         await runner.cleanup()

@@ -31,17 +31,17 @@ class MemoryVenue:
         finally:
             self.inflight -= 1
 
-    async def user_state(self, address=None) -> AccountState:
+    async def user_state(self, address=None, *, fresh=False) -> AccountState:
         await self._io("user_state")
         return AccountState(address=self.address, equity=self.equity, total_notional=Decimal(0),
                             margin_used=Decimal(0), withdrawable=self.equity, positions=tuple(self.positions),
                             time_ms=0)
 
-    async def open_orders(self, address=None) -> list[Order]:
+    async def open_orders(self, address=None, *, fresh=False) -> list[Order]:
         await self._io("open_orders")
         return []
 
-    async def user_fills(self, address=None) -> list[Fill]:
+    async def user_fills(self, address=None, *, fresh=False) -> list[Fill]:
         await self._io("user_fills")
         return []
 

@@ -26,6 +26,7 @@ class RecordingSink:
         self.trades: list[tuple[str, list[dict]]] = []
         self.user_events: list[tuple[str, dict]] = []
         self.blocks = 0
+        self.accounts_touched: list[set[str]] = []
 
     def on_fills(self, user, fills):
         self.fills.append((user, fills))
@@ -41,6 +42,9 @@ class RecordingSink:
 
     def on_block(self, coins_changed):
         self.blocks += 1
+
+    def on_accounts(self, users):
+        self.accounts_touched.append(set(users))
 
     def statuses(self, oid: int) -> list[str]:
         return [u["status"] for _, ups in self.updates for u in ups if u["order"]["oid"] == oid]

@@ -146,3 +146,45 @@ async def test_a_ws_drop_fault_cuts_connections(sim_server):
         await wait_until(lambda: fine.on("allMids"))
         assert not fine.closed and sim.stats()["wsDropped"] >= 2
         await fine.ws.close()
+
+
+async def test_account_channels_push_the_whole_state_and_open_orders(sim_server):
+    """`clearinghouseState` / `openOrders` (the venue's per-user pushes): a snapshot on subscribe, then
+    a push after every change of the user's orders or fills, after that change's fills."""
+    sim = await sim_server(seed=23)
+    wallet = eth_account.Account.create()
+    user = wallet.address.lower()
+    await sim.fund(user, 20_000)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        for kind in ("userFills", "clearinghouseState", "openOrders"):
+            await c.send({"method": "subscribe", "subscription": {"type": kind, "user": wallet.address}})
+        await wait_until(lambda: c.on("clearinghouseState") and c.on("openOrders"))
+        first = c.on("clearinghouseState")[0]
+        assert first["user"] == user and first["dex"] == ""
+        assert first["clearinghouseState"]["marginSummary"]["accountValue"].startswith("20000")
+        assert c.on("openOrders")[0] == {"dex": "", "user": user, "orders": []}
+
+        mid = float(sim.mid("SOL"))
+        rest = {"a": 2, "b": True, "p": str(round(mid * 0.9, 2)), "s": "1", "r": False, "t": {"limit": {"tif": "Gtc"}}}
+        take = {"a": 2, "b": True, "p": str(round(mid * 1.02, 2)), "s": "1", "r": False, "t": {"limit": {"tif": "Ioc"}}}
+        for i, order in enumerate((rest, take)):
+            action = {"type": "order", "orders": [order], "grouping": "na"}
+            nonce = int(time.time() * 1000) + i
+            body = {"action": action, "nonce": nonce, "vaultAddress": None, "expiresAfter": None,
+                    "signature": sign_l1_action(wallet, action, None, nonce, None, False)}
+            await c.send({"method": "post", "id": i, "request": {"type": "action", "payload": body}})
+        await wait_until(lambda: any(len(d["orders"]) == 1 for d in c.on("openOrders")))
+        resting = next(d for d in c.on("openOrders") if d["orders"])["orders"][0]
+        assert resting["coin"] == "SOL" and {"triggerPx", "orderType", "reduceOnly"} <= set(resting)
+        await wait_until(lambda: any(d["clearinghouseState"]["assetPositions"] for d in c.on("clearinghouseState")))
+        pushed = next(d for d in c.on("clearinghouseState") if d["clearinghouseState"]["assetPositions"])
+        assert pushed["clearinghouseState"]["assetPositions"][0]["position"]["coin"] == "SOL"
+        fill_at = next(i for i, t in enumerate(c.texts) if '"channel":"userFills"' in t and '"SOL"' in t)
+        state_at = next(i for i, t in enumerate(c.texts) if '"channel":"clearinghouseState"' in t and '"SOL"' in t)
+        assert fill_at < state_at                   # the state never runs ahead of the fill that made it
+
+        await c.send({"method": "subscribe", "subscription": {"type": "openOrders", "user": user, "dex": "xyz"}})
+        await wait_until(lambda: c.on("error"))
+        assert sim.stats()["weight"] == 0           # pushes and posts cost no REST weight
+        await c.ws.close()
