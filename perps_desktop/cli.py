@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from perps_desktop import __version__
 from perps_desktop.config import Settings, load_settings, log_dir
@@ -51,8 +53,39 @@ def _window_size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def _plain(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _number(lo: float, hi: float, *, integer: bool = False, above: bool = False) -> Callable[[str], float]:
+    """An argparse type for a bounded, finite number (no inf or nan), refused like a setting."""
+    kind = "an integer" if integer else "a number"
+    allowed = f"{kind} {'>' if above else '>='} {_plain(lo)} and <= {_plain(hi)}"
+
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value < lo or (above and value == lo) or value > hi:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed: {allowed}")
+        return value
+    return parse
+
+
+_PORT = _number(0, 65535, integer=True)
+_SECONDS = _number(0, 31_536_000)          # a year
+
+
+class _Parser(argparse.ArgumentParser):
+    """A bad flag is one line and exit 2, like a bad setting (argparse prints the usage as well)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (--help lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perps-desktop", description="A trader's desktop console "
+    parser = _Parser(prog="perps-desktop", description="A trader's desktop console "
                                      "and trading core for a Hyperliquid perpetual-futures bot.")
     parser.add_argument("--version", action="version", version=f"perps-desktop {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -60,23 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="the window (default), in paper mode on the embedded simulator")
     _add_core_options(gui)
     gui.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
-    gui.add_argument("--exit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
+    gui.add_argument("--exit-after", type=_SECONDS, metavar="SECONDS", help="quit after this many seconds")
     gui.add_argument("--size", type=_window_size, metavar="WxH",
                      help="the window's first size, e.g. 1280x720 (the screenshot takes it)")
 
     headless = sub.add_parser("headless", help="the core without a window; a status line every few seconds")
     _add_core_options(headless)
-    headless.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    headless.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
-    headless.add_argument("--status-interval", type=float, default=5.0, metavar="S",
+    headless.add_argument("--duration", type=_SECONDS, metavar="S", help="stop after S seconds")
+    headless.add_argument("--metrics-port", type=_PORT, metavar="N", help="serve Prometheus metrics on 127.0.0.1:N")
+    headless.add_argument("--status-interval", type=_number(0.2, 3600), default=5.0, metavar="S",
                           help="seconds between status lines")
     headless.add_argument("--yes", action="store_true",
                           help="live mode: confirm the network and address without asking (for services)")
 
     sim = sub.add_parser("simulate", help="the Hyperliquid-compatible exchange simulator alone")
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8787)
-    sim.add_argument("--seed", type=int, default=None)
+    sim.add_argument("--port", type=_PORT, default=8787)
+    sim.add_argument("--seed", type=_number(0, 4_294_967_295, integer=True), default=None)
 
     bench = sub.add_parser("bench", help="the before/after benchmark table of the report, measured here")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions: under a minute")
@@ -94,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     traces.add_argument("--kind")
     traces.add_argument("--bot", help="only the traces this core wrote (a database several cores share)")
     traces.add_argument("--since", help="ISO time, epoch ms, or an age like 15m / 2h / 1d")
-    traces.add_argument("--limit", type=int, default=50)
-    traces.add_argument("--chain", type=int, metavar="ID",
+    traces.add_argument("--limit", type=_number(0, 100_000, integer=True), default=50)
+    traces.add_argument("--chain", type=_number(1, 2**63 - 1, integer=True), metavar="ID",
                         help="the whole story trace ID belongs to (every trace of its chain), oldest first")
     traces.add_argument("--format", choices=["table", "csv", "json"], default="table")
     return parser
