@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import perps_desktop.bench as bench
 from perps_desktop.bench import ALL_ROWS, discover, row_names
 from perps_desktop.bench.registry import load
 
@@ -30,6 +29,3 @@ def test_a_row_that_cannot_be_imported_becomes_an_error_entry():
     assert entry.case is None and entry.error is not None and entry.error.startswith("import failed")
 
 
-def test_the_package_exports_a_sorted_all():
-    assert bench.__all__ == sorted(bench.__all__)
-    assert all(hasattr(bench, n) for n in bench.__all__)
