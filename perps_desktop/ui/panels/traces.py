@@ -12,37 +12,69 @@ Pages come without payloads (the table shows none); a selected trace's come with
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QWidget,
 )
 
 from perps_desktop.app import CoreSnapshot, Trace, TraceKind, TracePage, TraceQuery
-from perps_desktop.ui.format import DASH, fmt_ms, fmt_px, fmt_time
+from perps_desktop.ui.format import DASH, fmt_datetime, fmt_ms, fmt_px, fmt_size, fmt_time
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.trace_detail import TraceDetail
 from perps_desktop.ui.widgets import flush_column, on_screen
 
-__all__ = ["TracesPanel"]
+__all__ = ["TracesPanel", "with_session_separators"]
 
 _KIND_TONE = {"risk": "warn", "order": "accent", "fill": "pos", "breaker": "neg", "recovery": "warn",
               "alert": "neg", "action": "accent", "system": "muted"}
 
 
+SESSION = "session"          # the kind of a separator row (never stored; its id is the start trace's, negated)
+
+
 def _decision_tone(t: Trace) -> str | None:
     d = (t.decision or "").lower()
     return {"approve": "pos", "reject": "neg", "reduce": "warn"}.get(d)
+
+
+def _is_session_start(t: Trace) -> bool:
+    """The app's "started in paper mode on ..." trace: the oldest of a run's traces."""
+    return t.kind == "system" and t.strategy == "app" and t.reason.startswith("started")
+
+
+def with_session_separators(traces: Sequence[Trace]) -> list[Trace]:
+    """`traces` (newest first) with a separator row under each run's start trace, so the previous
+    session's traces never run on as if they were this one's."""
+    out: list[Trace] = []
+    for t in traces:
+        out.append(t)
+        if _is_session_start(t) and t.id > 0:
+            out.append(Trace(kind=SESSION, time_ms=t.time_ms, id=-t.id, bot=t.bot,
+                             reason=f"▲ session started {fmt_datetime(t.time_ms)} · ▼ earlier sessions"))
+    return out
+
+
+def _tone(tone: Callable[[Trace], str | None] | None = None) -> Callable[[Trace], str | None]:
+    """A column's tone, except on a separator row, which is tinted across."""
+    return lambda t: "accent-bg" if t.kind == SESSION else (tone(t) if tone else None)
+
+
+def _blank(fmt: Callable[[Any], str]) -> Callable[[Any], str]:
+    return lambda v: "" if v is None else fmt(v)
 
 
 class TracesPanel(QWidget):
@@ -64,6 +96,7 @@ class TracesPanel(QWidget):
         self._seen_counter = -1
         self.pending = False
         self._detail_id: int | None = None
+        self._filters: tuple[object, ...] | None = None
         self._bots: list[str] = []
 
         self.symbol_edit = QLineEdit(self)
@@ -111,33 +144,41 @@ class TracesPanel(QWidget):
         for w in (self.live_check, self.page_label, self.prev_button, self.next_button):
             bar.addWidget(w)
 
+        sep = lambda t: t.kind == SESSION  # noqa: E731
         columns: tuple[Column[Trace], ...] = (
-            Column(key="id", title="ID", value=lambda t: t.id, align="right", width=64, tone=lambda t: "muted"),
+            Column(key="id", title="ID", value=lambda t: None if sep(t) else t.id, fmt=_blank(str), align="right",
+                   width=64, tone=_tone(lambda t: "muted")),
             Column(key="time", title="Time", value=lambda t: t.time_ms, fmt=lambda v: fmt_time(v, with_ms=True),
-                   width=96),
-            Column(key="kind", title="Kind", value=lambda t: t.kind, width=70, tone=lambda t: _KIND_TONE.get(t.kind)),
-            Column(key="symbol", title="Symbol", value=lambda t: t.symbol or DASH, width=64),
-            Column(key="side", title="Side", width=50,
-                   value=lambda t: {"B": "BUY", "A": "SELL"}.get(t.side or "", t.side or DASH)),
-            Column(key="size", title="Size", value=lambda t: t.size, fmt=lambda v: DASH if v is None else f"{v:g}",
-                   align="right", width=70),
-            Column(key="price", title="Price", value=lambda t: t.price, fmt=fmt_px, align="right", width=84),
-            Column(key="decision", title="Decision", value=lambda t: t.decision or DASH, width=70, tone=_decision_tone),
-            Column(key="latency", title="Latency", value=lambda t: t.latency_ms, fmt=fmt_ms, align="right", width=70),
-            Column(key="reason", title="Reason", value=lambda t: t.reason, width=300),
+                   width=96, tone=_tone(), tooltip=lambda t: fmt_datetime(t.time_ms, with_ms=True)),
+            Column(key="kind", title="Kind", value=lambda t: "" if sep(t) else t.kind, width=70,
+                   tone=_tone(lambda t: _KIND_TONE.get(t.kind))),
+            Column(key="symbol", title="Symbol", value=lambda t: "" if sep(t) else (t.symbol or DASH), width=64,
+                   tone=_tone()),
+            Column(key="side", title="Side", width=50, tone=_tone(),
+                   value=lambda t: "" if sep(t) else {"B": "BUY", "A": "SELL"}.get(t.side or "", t.side or DASH)),
+            Column(key="size", title="Size", value=lambda t: None if sep(t) else t.size, fmt=_blank(fmt_size),
+                   align="right", width=78, tone=_tone()),
+            Column(key="price", title="Price", value=lambda t: None if sep(t) else t.price, fmt=_blank(fmt_px),
+                   align="right", width=84, tone=_tone()),
+            Column(key="decision", title="Decision", value=lambda t: "" if sep(t) else (t.decision or DASH),
+                   width=116, tone=_tone(_decision_tone)),
+            Column(key="latency", title="Latency", value=lambda t: None if sep(t) else t.latency_ms,
+                   fmt=_blank(fmt_ms), align="right", width=70, tone=_tone()),
+            Column(key="reason", title="Reason", value=lambda t: t.reason, width=300, tone=_tone()),
         )
         self.model: SnapshotTableModel[Trace] = SnapshotTableModel(columns, key=lambda t: t.id, parent=self)
         self.table = DataTable(self.model, object_name="tracesTable", accessible_name="Traces", sortable=False,
                                parent=self)
-        self.detail = QPlainTextEdit(self)
-        self.detail.setObjectName("traceDetail")
-        self.detail.setAccessibleName("Selected trace")
-        self.detail.setReadOnly(True)
-        self.detail.setPlaceholderText("Select a trace to see everything recorded with it.")
+        self.detail = TraceDetail(self)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.setObjectName("tracesSplitter")
         split.addWidget(self.table)
-        split.addWidget(self.detail)
+        detail_scroll = QScrollArea(split)          # its form never holds the dock taller than the table
+        detail_scroll.setObjectName("traceDetailScroll")
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        detail_scroll.setWidget(self.detail)
+        split.addWidget(detail_scroll)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         flush_column(self, bar, (split, 1))
@@ -166,6 +207,11 @@ class TracesPanel(QWidget):
 
     def request(self, offset: int | None = None) -> None:
         q = self.query(offset)
+        filters = (q.symbol, q.kind, q.bot, q.text)
+        if filters != self._filters:    # another question: the trace shown may not answer it
+            self._filters = filters
+            self._detail_id = None
+            self.detail.clear()
         self._last_query_at = time.monotonic()
         self.pending = True
         self.query_requested.emit(q)
@@ -178,7 +224,7 @@ class TracesPanel(QWidget):
         for bot in sorted({t.bot for t in page.traces if t.bot} - set(self._bots)):
             self._bots.append(bot)
             self.bot_combo.addItem(bot, bot)
-        self.model.set_rows(page.traces)
+        self.model.set_rows(with_session_separators(page.traces))
         if keep is not None and (row := self.table.view_row_of(keep)) is not None:
             self.table.selectRow(row)
         self._update_buttons(len(page.traces))
@@ -189,15 +235,9 @@ class TracesPanel(QWidget):
         self.page_label.setText(f"cannot read traces: {message}")
 
     def set_detail(self, trace: Trace | None) -> None:
-        if trace is None:
-            self.detail.setPlainText("This trace is no longer in the store.")
-            return
-        body = {k: getattr(trace, k) for k in ("id", "kind", "time_ms", "symbol", "strategy", "side", "size",
-                                               "price", "decision", "reason", "latency_ms", "bot")}
-        body["time"] = fmt_time(trace.time_ms, with_ms=True)
-        if trace.payload:
-            body["payload"] = trace.payload
-        self.detail.setPlainText(json.dumps(body, indent=2, default=str, ensure_ascii=False))
+        if trace is not None and trace.id != self._detail_id:
+            return                      # an answer for a selection since dropped (a filter changed)
+        self.detail.show_trace(trace)
 
     def _on_selection_changed(self, *_: object) -> None:
         key = self.table.selected_key()
