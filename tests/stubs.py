@@ -150,6 +150,7 @@ class StubControl:
         self.snap = snap or snapshot()
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.snapshot_calls = 0
+        self.reduce_sizes: list[Any] = []
 
     @property
     def read_only(self) -> bool:
@@ -175,8 +176,12 @@ class StubControl:
     async def close_position(self, symbol: str) -> Any:
         return await self._record("close_position", symbol)
 
-    async def reduce_position(self, symbol: str, fraction: float) -> Any:
+    async def reduce_position(self, symbol: str, fraction: float, size: Any = None) -> Any:
+        self.reduce_sizes.append(size)
         return await self._record("reduce_position", symbol, fraction)
+
+    def note_refused(self, what: str, reason: str) -> None:
+        self.calls.append(("note_refused", (what, reason)))
 
     async def cancel_order(self, symbol: str, oid: int) -> Any:
         return await self._record("cancel_order", symbol, oid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from perps_desktop.app.app import App, AppState
 from perps_desktop.app.control import CoreControl
+from perps_desktop.app.journal import ActionRecord
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 
 # The values a snapshot carries, re-exported so the window never imports `core` itself.
@@ -37,6 +38,7 @@ from perps_desktop.core.stops import is_own_stop
 
 __all__ = [
     "AccountState",
+    "ActionRecord",
     "ActionReport",
     "ActionStep",
     "Alert",

@@ -19,15 +19,18 @@ import enum
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from perps_desktop.app.identity import Confirm, Identity, confirm_live, resolve_identity
+from perps_desktop.app.journal import ActionJournal
 from perps_desktop.app.services import Services, build_services
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 from perps_desktop.config import Settings
 from perps_desktop.core.models import (
     ActionReport,
+    BreakerState,
     Trace,
     TraceKind,
     TracePage,
@@ -77,6 +80,7 @@ class App:
         self._dirty = True
         self._built_at = 0.0
         self._last_action: ActionReport | None = None
+        self.journal = ActionJournal(on_change=self._mark_dirty)
         self._final_traces: TraceCounters | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -97,6 +101,7 @@ class App:
             self.services = await build_services(self.settings, self.identity, self._stack,
                                                  before_start=self._confirm_live)
             self.services.bus.subscribe("", self._on_event)
+            self.journal.sink, self.journal.alerts = self.services.store, self.services.alerts
             self.state = AppState.RUNNING
             self._trace_system(f"started in {self.identity.mode} mode on {self.settings.network} "
                                f"({self.services.base_url}) as {self.identity.address}")
@@ -152,6 +157,9 @@ class App:
     def _on_event(self, topic: str, event: object) -> None:
         self._dirty = True
 
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
     def trace_counters(self) -> TraceCounters:
         if self._final_traces is not None:
             return self._final_traces
@@ -173,7 +181,7 @@ class App:
         s, ident = self.services, self.identity
         base = {"version": self._version, "time_ms": _now_ms(), "mode": self.settings.mode,
                 "network": self.settings.network, "address": ident.address if ident else self.settings.address,
-                "read_only": self.read_only, "last_action": self._last_action}
+                "read_only": self.read_only, "last_action": self._last_action, "actions": self.journal.records()}
         if s is None:
             return CoreSnapshot(base_url=self.settings.base_url or "", connected=False,
                                 status_text=self.state.value, **base)
@@ -184,6 +192,7 @@ class App:
             status = f"venue unreachable {fresh.unreachable_s:.0f} s; {status}"
         return CoreSnapshot(
             base_url=s.base_url, connected=fresh.connected, freshness=fresh, account=eng.account,
+            pause_reason=eng.pause_reason if eng.paused else "",
             positions=eng.positions,
             orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
             risk=s.risk.snapshot(), breakers=s.breakers.snapshots(), findings=s.recovery.findings,
@@ -196,14 +205,44 @@ class App:
     def read_only(self) -> bool:
         return self.identity is None or self.identity.read_only
 
-    def _refuse(self, action: str) -> ActionReport | None:
+    def _refuse(self, action: str, *, guard: str = "exchange_orders") -> ActionReport | None:
+        """Why `action` may not run now, or None. A breaker forced open by hand blocks the trader's
+        own actions through it too (the Force open tooltip says so): reset it to act."""
+        why = None
         if self.read_only:
-            return ActionReport(action=action, ok=False, time_ms=_now_ms(),
-                                message=f"{action} refused: read-only ({self.settings.mode} mode, no key)")
-        if self.state is not AppState.RUNNING:
-            return ActionReport(action=action, ok=False, time_ms=_now_ms(),
-                                message=f"{action} refused: the core is {self.state}")
-        return None
+            why = f"read-only ({self.settings.mode} mode, no key)"
+        elif self.state is not AppState.RUNNING:
+            why = f"the core is {self.state}"
+        elif self.services is not None and guard in self.services.breakers \
+                and self.services.breakers[guard].state is BreakerState.FORCED_OPEN:
+            why = f"breaker {guard} is forced open (reset it to act)"
+        if why is None:
+            return None
+        return ActionReport(action=action, ok=False, time_ms=_now_ms(), message=f"{action} refused: {why}")
+
+    async def _act(self, what: str, action: str, call: Callable[[], Awaitable[ActionReport]], *,
+                   guard: str = "exchange_orders", refresh: bool = True) -> ActionReport:
+        """Run one of the trader's actions and journal it: refused, done or failed, with its latency."""
+        started, t0 = _now_ms(), time.perf_counter()
+        refused = self._refuse(action, guard=guard)
+        if refused is not None:
+            self.journal.record(what, "refused", message=refused.message.partition(" refused: ")[2],
+                                started_ms=started)
+            return await self._done(refused, refresh=False)
+        try:
+            report = await call()
+        except BaseException as exc:            # cancelled (the app stopping) or a bug below: still a line
+            self.journal.record(what, "failed", latency_ms=(time.perf_counter() - t0) * 1000.0, started_ms=started,
+                                message=str(exc) or f"{type(exc).__name__} (interrupted)")
+            raise
+        self.journal.record(what, "done" if report.ok else "failed", latency_ms=(time.perf_counter() - t0) * 1000.0,
+                            message=report.message, started_ms=started)
+        return await self._done(report, refresh=refresh)
+
+    def note_refused(self, what: str, reason: str) -> None:
+        """The window refused an action before asking the core (e.g. a second click while the first
+        is in flight): a line in the journal and a trace all the same."""
+        self.journal.record(what, "refused", message=reason)
 
     async def _done(self, report: ActionReport, *, refresh: bool = True) -> ActionReport:
         """Keep the report for the snapshot and re-read the account so the window shows the result."""
@@ -214,57 +253,72 @@ class App:
         return report
 
     async def close_position(self, symbol: str) -> ActionReport:
-        return await self._done(self._refuse("close") or await self._svc().recovery.close(symbol))
+        return await self._act(f"close {symbol}", "close", lambda: self._svc().recovery.close(symbol))
 
-    async def reduce_position(self, symbol: str, fraction: float) -> ActionReport:
-        return await self._done(self._refuse("reduce") or await self._svc().recovery.reduce(symbol, fraction))
+    async def reduce_position(self, symbol: str, fraction: float, size: Decimal | None = None) -> ActionReport:
+        """Cut `fraction` of the position; with `size` (the window passes the size it showed when the
+        trader clicked) exactly that much, never more than is left."""
+        what = f"reduce {symbol} {fraction:.0%}" + (f" ({size.normalize():f})" if size is not None else "")
+        return await self._act(what, "reduce", lambda: self._svc().recovery.reduce(symbol, fraction, size=size))
 
     async def cancel_order(self, symbol: str, oid: int) -> ActionReport:
-        return await self._done(self._refuse("cancel") or await self._svc().recovery.cancel(symbol, oid))
+        return await self._act(f"cancel {symbol} #{oid}", "cancel", lambda: self._svc().recovery.cancel(symbol, oid))
 
     async def cancel_all(self) -> ActionReport:
-        return await self._done(self._refuse("cancel_all") or await self._svc().recovery.cancel_all())
+        return await self._act("cancel all", "cancel_all", lambda: self._svc().recovery.cancel_all())
 
     async def flatten_all(self) -> ActionReport:
         """Trading goes to REDUCING (nothing new opens), then every order is cancelled and every
         position closed reduce-only."""
-        refused = self._refuse("flatten_all")
-        if refused is not None:
-            return await self._done(refused, refresh=False)
-        s = self._svc()
-        if s.risk.trading_state is TradingState.ACTIVE:
-            s.risk.set_trading_state(TradingState.REDUCING, "flatten all by the trader")
-        report = await s.recovery.flatten_all()
-        note = f"{report.message}; trading is {s.risk.trading_state.value}"
-        return await self._done(ActionReport(action=report.action, ok=report.ok, steps=report.steps, message=note,
-                                             time_ms=report.time_ms))
+        async def run() -> ActionReport:
+            s = self._svc()
+            if s.risk.trading_state is TradingState.ACTIVE:
+                s.risk.set_trading_state(TradingState.REDUCING, "flatten all by the trader")
+            report = await s.recovery.flatten_all()
+            note = f"{report.message}; trading is {s.risk.trading_state.value}"
+            return ActionReport(action=report.action, ok=report.ok, steps=report.steps, message=note,
+                                time_ms=report.time_ms)
+        return await self._act("flatten all", "flatten_all", run)
 
     async def run_recovery_now(self) -> ActionReport:
+        async def run() -> ActionReport:
+            s = self._svc()
+            s.recovery.invalidate()
+            report = await s.recovery.run_once(act=not self.read_only)
+            if report is None:
+                n = len(s.recovery.findings)
+                report = ActionReport(action="recovery", ok=True, time_ms=_now_ms(),
+                                      message=f"{n} finding(s); no automatic action needed"
+                                      + (" (read-only)" if self.read_only else ""))
+            return report
         if self.state is not AppState.RUNNING:
-            return await self._done(ActionReport(action="recovery", ok=False, time_ms=_now_ms(),
-                                                 message=f"recovery refused: the core is {self.state}"),
-                                    refresh=False)
-        s = self._svc()
-        s.recovery.invalidate()
-        report = await s.recovery.run_once(act=not self.read_only)
-        if report is None:
-            n = len(s.recovery.findings)
-            report = ActionReport(action="recovery", ok=True, time_ms=_now_ms(),
-                                  message=f"{n} finding(s); no automatic action needed"
-                                  + (" (read-only)" if self.read_only else ""))
-        return await self._done(report, refresh=bool(report.steps))
+            return await self._act("run recovery", "recovery", run)
+        if self.read_only:            # reading and judging is allowed in watch mode; acting is not
+            return await self._done(await run(), refresh=False)
+        return await self._act("run recovery", "recovery", run, guard="position_recovery")
+
+    def _change(self, what: str, fn: Callable[[], object]) -> None:
+        """A state change by hand: journaled like an action (it is one), then done at once."""
+        if self.state is not AppState.RUNNING:
+            self.journal.record(what, "refused", message=f"the core is {self.state}")
+            raise RuntimeError(f"the core is not running (state {self.state})")
+        try:
+            fn()
+        except Exception as exc:
+            self.journal.record(what, "failed", message=str(exc))
+            raise
+        self.journal.record(what, "done")
+        self._dirty = True
 
     def set_trading_state(self, state: TradingState, reason: str) -> None:
-        self._svc().risk.set_trading_state(TradingState(state), reason)
-        self._dirty = True
+        state = TradingState(state)
+        self._change(f"trading state {state.value}", lambda: self._svc().risk.set_trading_state(state, reason))
 
     def reset_breaker(self, name: str) -> None:
-        self._svc().breakers.reset(name)
-        self._dirty = True
+        self._change(f"reset breaker {name}", lambda: self._svc().breakers.reset(name))
 
     def force_open_breaker(self, name: str) -> None:
-        self._svc().breakers.force_open(name)
-        self._dirty = True
+        self._change(f"force open breaker {name}", lambda: self._svc().breakers.force_open(name))
 
     async def query_traces(self, query: TraceQuery) -> TracePage:
         return await self._svc().store.query(query)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from perps_desktop.app.snapshot import CoreSnapshot
     from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
@@ -26,7 +28,14 @@ class CoreControl(Protocol):
 
     async def close_position(self, symbol: str) -> ActionReport: ...
 
-    async def reduce_position(self, symbol: str, fraction: float) -> ActionReport: ...
+    async def reduce_position(self, symbol: str, fraction: float, size: Decimal | None = None) -> ActionReport:
+        """Cut `fraction` of the position, or exactly `size` when given (the size the window showed
+        when the trader clicked), never more than is left."""
+        ...
+
+    def note_refused(self, what: str, reason: str) -> None:
+        """The window refused an action itself (a second click while the first is in flight)."""
+        ...
 
     async def cancel_order(self, symbol: str, oid: int) -> ActionReport: ...
 

@@ -329,8 +329,10 @@ class PositionRecovery:
         return await self.reduce(symbol, 1.0, _action="close")
 
     @runs_in(Lane.MANUAL)
-    async def reduce(self, symbol: str, fraction: float, *, _action: str = "reduce") -> ActionReport:
-        """Cut `fraction` (0..1] of one position with a reduce-only IOC."""
+    async def reduce(self, symbol: str, fraction: float, *, size: Decimal | None = None,
+                     _action: str = "reduce") -> ActionReport:
+        """Cut `fraction` (0..1] of one position with a reduce-only IOC; with `size`, exactly that much
+        (the size the trader saw when asking), so a repeated request never cuts a fraction of a fraction."""
         if not 0.0 < fraction <= 1.0:
             raise ValueError("fraction must be in (0, 1]")
         verb = "close" if _action == "close" else f"reduce {fraction:.0%}"
@@ -343,7 +345,7 @@ class PositionRecovery:
                 if p is None:
                     return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
                                                    message=f"no open {symbol} position"), symbol, story)
-                req = close_request(p, fraction, float(await self._ex.mid(symbol)), self.config.slippage)
+                req = close_request(p, fraction, float(await self._ex.mid(symbol)), self.config.slippage, size=size)
                 self.chains.sending((req.cloid,), story)
                 res: OrderResult | BaseException = await self._ex.place_order(req)
             except (PerpsError, TimeoutError) as exc:

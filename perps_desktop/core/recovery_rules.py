@@ -171,10 +171,14 @@ def strongest(findings: Iterable[RecoveryFinding]) -> dict[str, RecoveryFinding]
 
 
 def close_request(p: Position, fraction: float, mid: float | None, slippage: float,
-                  cloid: str | None = None) -> OrderRequest:
-    """A reduce-only IOC that cuts `fraction` of the position at mid +/- slippage (a market order)."""
+                  cloid: str | None = None, size: Decimal | None = None) -> OrderRequest:
+    """A reduce-only IOC that cuts `fraction` of the position (or exactly `size`, never more than the
+    position) at mid +/- slippage (a market order)."""
     fraction = min(1.0, max(0.0, fraction))
-    size = abs(p.size) if fraction >= 0.999 else abs(p.size) * Decimal(str(fraction))
+    if size is not None:
+        size = min(abs(p.size), abs(size))
+    else:
+        size = abs(p.size) if fraction >= 0.999 else abs(p.size) * Decimal(str(fraction))
     ref = mid if mid is not None and mid > 0 else float(p.mark_px)
     is_buy = p.size < 0
     px = ref * (1 + slippage) if is_buy else ref * (1 - slippage)

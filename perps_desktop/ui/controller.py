@@ -1,10 +1,14 @@
 """ActionController: turns the panels' intent signals into `CoreControl` calls, one task each.
 
 Panels never call the core. The window connects their signals to these slots; each slot starts
-one asyncio task (keyed by what it acts on) and cancels a still-running task with the same key,
-so a double click never sends two closes. Order-sending actions ask first in live mode; Flatten
-all asks always and names every position and order it will touch. Watch mode refuses all of them
-here as well as in the (disabled) buttons. Outcomes come back as signals.
+one asyncio task keyed by what it acts on. A write action is never cancelled once asked for (its
+order may be on the wire): while it runs, its row is busy (`busy_changed`: the row's buttons are
+disabled and say so) and a second click on the same row is refused and journaled, not sent. A
+reduce is sized from the position the trader saw when clicking. Order-sending actions ask first in
+live mode, and so does going back to ACTIVE from HALTED; Flatten all asks always and names every
+position and order it will touch. Watch mode refuses all of them here as well as in the
+(disabled) buttons. Outcomes come back as signals. Reads (trace pages) keep the newest request:
+a new one cancels the one still running.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -45,6 +50,8 @@ class ActionController(QObject):
     """A trace page could not be read: (message)."""
     trace_loaded = Signal(object)
     """One trace's details arrived: (Trace | None)."""
+    busy_changed = Signal(object)
+    """The write actions in flight changed: (frozenset of keys, e.g. "position:BTC", "order:BTC:17")."""
 
     def __init__(self, control: CoreControl, dialog_parent: QWidget | None = None,
                  confirmer: Confirmer | None = None, parent: QObject | None = None) -> None:
@@ -53,12 +60,15 @@ class ActionController(QObject):
         self._dialog_parent = dialog_parent
         self._confirm = confirmer or self._ask
         self.tasks: dict[str, asyncio.Task[Any]] = {}
+        self.busy: frozenset[str] = frozenset()
 
     # --- plumbing -----------------------------------------------------------------------
     async def _ask(self, **kw: Any) -> bool:
         return await confirm.ask(self._dialog_parent, **kw)
 
-    def _spawn(self, key: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+    def _spawn(self, key: str, coro: Coroutine[Any, Any, Any], *, write: bool = False) -> asyncio.Task[Any] | None:
+        """Run `coro` as the task for `key`. A read replaces the one still running; a write is refused
+        while one for the same key runs (the caller checked `in_flight` first)."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:            # no qasync loop running (a synchronous test): nothing can run
@@ -67,6 +77,9 @@ class ActionController(QObject):
             return None
         old = self.tasks.get(key)
         if old is not None and not old.done():
+            if write:
+                coro.close()
+                return None
             old.cancel()
         task = loop.create_task(coro, name=f"ui:{key}")
         self.tasks[key] = task
@@ -74,7 +87,11 @@ class ActionController(QObject):
         def forget(t: asyncio.Task[Any]) -> None:
             if self.tasks.get(key) is t:
                 del self.tasks[key]
+            if write:
+                self._set_busy(self.busy - {key})
         task.add_done_callback(forget)
+        if write:
+            self._set_busy(self.busy | {key})
         return task
 
     def _venue(self) -> tuple[str, str]:
@@ -85,6 +102,15 @@ class ActionController(QObject):
             return "venue unknown (no snapshot)", "unknown"
         return venue_line(snap.mode, snap.network, snap.address), venue_badge(snap.mode, snap.network)[1]
 
+    def _set_busy(self, busy: frozenset[str]) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.busy_changed.emit(busy)
+
+    def in_flight(self, key: str) -> bool:
+        task = self.tasks.get(key)
+        return task is not None and not task.done()
+
     def _live(self) -> bool:
         try:
             return self.control.snapshot().mode == "live"
@@ -94,6 +120,14 @@ class ActionController(QObject):
     def _act(self, key: str, label: str, call: Callable[[], Awaitable[ActionReport]], *,
              confirm_title: str | None = None, confirm_text: str = "", items: tuple[str, ...] = (),
              confirm_button: str = "Confirm", always_confirm: bool = False) -> asyncio.Task[Any] | None:
+        if self.in_flight(key):
+            reason = "the same action is still in flight (a second click is not sent)"
+            self.action_failed.emit(label, reason)
+            note = getattr(self.control, "note_refused", None)
+            if note is not None:
+                note(label, reason)
+            return None
+
         async def run() -> ActionReport | None:
             if self.control.read_only:
                 self.action_failed.emit(label, "read-only: watch mode cannot act on the account")
@@ -117,25 +151,26 @@ class ActionController(QObject):
                 return None
             self.action_finished.emit(label, report)
             return report
-        return self._spawn(key, run())
+        return self._spawn(key, run(), write=True)
 
     # --- order actions --------------------------------------------------------------------
     def close_position(self, symbol: str) -> asyncio.Task[Any] | None:
-        return self._act(f"close:{symbol}", f"Close {symbol}", lambda: self.control.close_position(symbol),
+        return self._act(f"position:{symbol}", f"Close {symbol}", lambda: self.control.close_position(symbol),
                          confirm_title=f"Close {symbol}?", items=self._describe_positions({symbol}),
                          confirm_text="A reduce-only market order closes the whole position (live account).",
                          confirm_button=f"Close {symbol}")
 
     def reduce_position(self, symbol: str, fraction: float) -> asyncio.Task[Any] | None:
         pct = f"{fraction * 100:.0f}%"
-        return self._act(f"reduce:{symbol}", f"Reduce {symbol} {pct}",
-                         lambda: self.control.reduce_position(symbol, fraction),
+        size = self._size_now(symbol, fraction)         # what the trader saw when clicking
+        return self._act(f"position:{symbol}", f"Reduce {symbol} {pct}",
+                         lambda: self.control.reduce_position(symbol, fraction, size),
                          confirm_title=f"Reduce {symbol} by {pct}?", items=self._describe_positions({symbol}),
                          confirm_text=f"A reduce-only market order cuts {pct} of the position (live account).",
                          confirm_button=f"Reduce {symbol}")
 
     def cancel_order(self, symbol: str, oid: int) -> asyncio.Task[Any] | None:
-        return self._act(f"cancel:{symbol}:{oid}", f"Cancel {symbol} #{oid}",
+        return self._act(f"order:{symbol}:{oid}", f"Cancel {symbol} #{oid}",
                          lambda: self.control.cancel_order(symbol, oid),
                          confirm_title=f"Cancel order {oid}?", confirm_text=f"Cancel {symbol} order {oid} (live).",
                          confirm_button="Cancel order")
@@ -174,8 +209,26 @@ class ActionController(QObject):
             return
         self.action_finished.emit(label, None)
 
-    def set_trading_state(self, state: TradingState, reason: str) -> None:
-        self._sync(f"Trading state {state.value}", lambda: self.control.set_trading_state(state, reason))
+    def set_trading_state(self, state: TradingState, reason: str) -> asyncio.Task[Any] | None:
+        """Change the trading state; back to ACTIVE from HALTED asks first in live mode."""
+        label = f"Trading state {state.value}"
+        try:
+            risk = self.control.snapshot().risk
+        except Exception:
+            risk = None
+        if state is TradingState.ACTIVE and (risk is None or risk.trading_state is TradingState.HALTED) \
+                and self._live():
+            async def run() -> None:
+                ok = await self._confirm(title="Resume trading?", confirm_text="Resume trading", danger=True,
+                                         text="Trading was HALTED. ACTIVE lets the strategy open new positions "
+                                              "on the live account again.", items=())
+                if not ok:
+                    self.action_failed.emit(label, "cancelled")
+                    return
+                self._sync(label, lambda: self.control.set_trading_state(state, reason))
+            return self._spawn("trading_state", run())
+        self._sync(label, lambda: self.control.set_trading_state(state, reason))
+        return None
 
     def reset_breaker(self, name: str) -> None:
         self._sync(f"Reset breaker {name}", lambda: self.control.reset_breaker(name))
@@ -215,6 +268,15 @@ class ActionController(QObject):
             t.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _size_now(self, symbol: str, fraction: float) -> Decimal | None:
+        """`fraction` of the position as the window shows it now (None: not shown; the core sizes it)."""
+        try:
+            snap = self.control.snapshot()
+        except Exception:
+            return None
+        p = next((p for p in snap.positions if p.symbol == symbol and p.size != 0), None)
+        return None if p is None else abs(p.size) * Decimal(str(fraction))
 
     # --- what a confirmation names --------------------------------------------------------
     def _describe_positions(self, only: set[str] | None) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 Two arrangements, picked by the window's width:
 
 - compact (below `WIDE_FROM` px, e.g. 1280x720): Positions across the whole width on top
-  (Open orders, Fills, Alerts, Traces as tabs behind it), then Risk beside Breakers (Performance,
+  (Open orders, Fills, Alerts, Traces, Actions as tabs behind it), then Risk beside Breakers (Performance,
   Recovery, Caches, Benchmarks as tabs behind it) — every table gets the width its columns need
   instead of three panels each cutting their text;
 - wide (1920x1080): Positions over Open orders, both visible, beside Risk over Caches; Breakers
@@ -66,7 +66,7 @@ def _compact(w: QMainWindow, d: dict[str, QDockWidget]) -> None:
     w.addDockWidget(_TOP, d["positions"])
     w.addDockWidget(_BOTTOM, d["risk"])
     w.splitDockWidget(d["risk"], d["breakers"], _H)
-    _tabs(w, d, "positions", "orders", "fills", "alerts", "traces")
+    _tabs(w, d, "positions", "orders", "fills", "alerts", "traces", "actions")
     _tabs(w, d, "breakers", "performance", "recovery", "caches", "benchmarks")
     for key in ("positions", "breakers"):
         d[key].raise_()
@@ -79,7 +79,7 @@ def _wide(w: QMainWindow, d: dict[str, QDockWidget]) -> None:
     w.splitDockWidget(d["risk"], d["caches"], _V)
     w.addDockWidget(_BOTTOM, d["breakers"])
     w.splitDockWidget(d["breakers"], d["performance"], _H)
-    _tabs(w, d, "positions", "fills", "alerts", "traces")
+    _tabs(w, d, "positions", "fills", "alerts", "traces", "actions")
     _tabs(w, d, "breakers", "recovery")
     _tabs(w, d, "performance", "benchmarks")
     for key in ("positions", "breakers", "performance"):

@@ -31,10 +31,12 @@ from PySide6.QtWidgets import (
 from perps_desktop.app import Alert, CoreControl, CoreSnapshot
 from perps_desktop.ui.controller import ActionController, Confirmer
 from perps_desktop.ui.dock_layout import arrange_docks, size_docks
+from perps_desktop.ui.freshness import StaleBanner, grey
 from perps_desktop.ui.layout import LayoutStore
 from perps_desktop.ui.menus import build_menus
 from perps_desktop.ui.names import ACTION_PROPERTY, DOCKS
 from perps_desktop.ui.panels import (
+    ActionsPanel,
     AlertsPanel,
     BreakersPanel,
     CachesPanel,
@@ -121,7 +123,7 @@ class MainWindow(QMainWindow):
             "orders": OrdersPanel(), "fills": FillsPanel(), "risk": RiskPanel(), "breakers": BreakersPanel(),
             "recovery": RecoveryPanel(), "caches": CachesPanel(),
             "performance": PerformancePanel(history_s=self.options.chart_history_s),
-            "traces": TracesPanel(), "alerts": AlertsPanel(),
+            "traces": TracesPanel(), "alerts": AlertsPanel(), "actions": ActionsPanel(),
         }
         self.docks: dict[str, QDockWidget] = {}
         for spec in DOCKS:
@@ -139,6 +141,9 @@ class MainWindow(QMainWindow):
             self.docks[spec.key] = dock
         self.summary = SummaryBar(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.summary)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.stale_banner = StaleBanner(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.stale_banner)
         self.status = StatusStrip(self.statusBar())
         self.controller = ActionController(control, dialog_parent=self, confirmer=confirmer, parent=self)
         self.tray = self._make_tray()
@@ -241,11 +246,18 @@ class MainWindow(QMainWindow):
         c.traces_loaded.connect(p["traces"].set_page)
         c.traces_failed.connect(p["traces"].set_error)
         c.trace_loaded.connect(p["traces"].set_detail)
+        c.busy_changed.connect(self._on_busy)
         c.action_started.connect(lambda label: self.statusBar().showMessage(f"{label}…", 5000))
         c.action_finished.connect(self._on_action_finished)
         c.action_failed.connect(lambda label, msg: self.statusBar().showMessage(f"{label}: {msg}", 10000))
         for dock in self.docks.values():
             dock.visibilityChanged.connect(lambda visible: visible and self._redraw_last())
+
+    def _on_busy(self, busy: frozenset[str]) -> None:
+        """Rows with an action in flight: their buttons wait ("…") until it ends."""
+        parts = [k.split(":") for k in busy]
+        self.panels["positions"].table.set_busy(frozenset(p[1] for p in parts if p[0] == "position"))
+        self.panels["orders"].table.set_busy(frozenset((p[1], int(p[2])) for p in parts if p[0] == "order"))
 
     def _on_action_finished(self, label: str, report: Any) -> None:
         if report is None:
@@ -296,6 +308,10 @@ class MainWindow(QMainWindow):
                     log.exception("panel %s failed to draw snapshot %d", key, snap.version)
         self.summary.set_snapshot(snap)
         self.status.set_snapshot(snap)
+        stale = self.stale_banner.set_snapshot(snap)
+        for key in ("positions", "orders", "fills"):
+            self.panels[key].table.set_stale(stale)
+        grey(self.summary, stale)
         title = f"perps-desktop — {venue_badge(snap.mode, snap.network)[0]}" + (" · read-only" if read_only else "")
         if self.windowTitle() != title:
             self.setWindowTitle(title)

@@ -36,5 +36,6 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec(key="performance", object_name="performanceDock", title="Performance", shortcut="Ctrl+8"),
     DockSpec(key="traces", object_name="tracesDock", title="Traces", shortcut="Ctrl+9"),
     DockSpec(key="alerts", object_name="alertsDock", title="Alerts", shortcut="Ctrl+0"),
+    DockSpec(key="actions", object_name="actionsDock", title="Actions", shortcut="Ctrl+Shift+A"),
     DockSpec(key="benchmarks", object_name="benchmarksDock", title="Benchmarks", shortcut="Ctrl+Shift+B"),
 )

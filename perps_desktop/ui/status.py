@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolBar, QWidget
 
 from perps_desktop.app import CoreSnapshot
 from perps_desktop.ui.format import fmt_count, fmt_ms, fmt_usd, short_address
+from perps_desktop.ui.freshness import connection_text, trading_badge
 from perps_desktop.ui.theme import set_state
 from perps_desktop.ui.widgets import Badge, Stat
 
@@ -42,6 +43,9 @@ def trading_status(snap: CoreSnapshot) -> tuple[str, str]:
         return "READ-ONLY", "readonly"
     if snap.risk is None:
         return "NO RISK DATA", "unknown"
+    badge = trading_badge(snap)
+    if badge is not None and badge[1] == "paused":      # a breaker stops orders whatever the state says
+        return badge
     state = snap.risk.trading_state.value
     if state == "ACTIVE":
         return "TRADING", "active"
@@ -127,7 +131,9 @@ class StatusStrip:
         set_state(self.mode, "state", state)
         self._set(self.address, short_address(snap.address))
         self.address.setToolTip(f"{snap.address or 'no address'}\n{snap.base_url}")
-        self._set(self.connection, "● connected" if snap.connected else "● disconnected")
+        text, tip = connection_text(snap)
+        self._set(self.connection, text)
+        self.connection.setToolTip(tip)
         set_state(self.connection, "state", "ok" if snap.connected else "bad")
         m = snap.monitor
         if m is not None:

@@ -76,10 +76,14 @@ class ToneDelegate(QStyledItemDelegate):
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
+        colors = self._table._colors
+        if self._table.stale:                   # numbers the venue has not confirmed lately: greyed
+            option.palette.setColor(QPalette.ColorRole.Text, colors["mutedColor"])
+            option.palette.setColor(QPalette.ColorRole.HighlightedText, colors["mutedColor"])
+            return
         tone = index.data(TONE_ROLE)
         if not tone:
             return
-        colors = self._table._colors
         base, _, bg = str(tone).partition("-")
         color = colors.get(_TONES.get(base, "mutedColor"))
         if color is None:
@@ -213,6 +217,8 @@ class DataTable(QTableView):
         self.actions_enabled = True
         self.action_col = next((i for i, c in enumerate(model.columns) if c.key == action_column), None)
         self.export_task: Any = None            # the last CSV export (tests await it)
+        self._busy: frozenset[Hashable] = frozenset()
+        self.stale = False
         if sortable:
             self._proxy: RowSortProxy | None = RowSortProxy(self)
             self._proxy.setSourceModel(model)
@@ -294,7 +300,34 @@ class DataTable(QTableView):
     def set_actions_enabled(self, enabled: bool) -> None:
         self.actions_enabled = enabled
         for button in self.action_buttons():
-            button.setEnabled(enabled)
+            self._enable(button)
+
+    def set_busy(self, keys: frozenset[Hashable]) -> None:
+        """Rows whose action is in flight: their buttons are disabled and say "…" until it ends,
+        so a second click cannot send (or cancel) a second action on the same row."""
+        if keys == self._busy:
+            return
+        self._busy = frozenset(keys)
+        for button in self.action_buttons():
+            self._enable(button)
+
+    def is_busy(self, key: Hashable) -> bool:
+        return key in self._busy
+
+    def set_stale(self, stale: bool) -> None:
+        """Grey every number (the data is older than the staleness threshold)."""
+        if stale != self.stale:
+            self.stale = stale
+            self.viewport().update()
+
+    def _enable(self, button: QPushButton) -> None:
+        busy = getattr(button, "row_key", None) in self._busy
+        button.setEnabled(self.actions_enabled and not busy)
+        idle = button.property("idleText")
+        text = "…" if busy else idle
+        if text and button.text() != text:
+            button.setText(text)
+        button.setProperty("busy", busy)
 
     def action_buttons(self, object_name: str | None = None) -> list[QPushButton]:
         return [b for b in self.findChildren(QPushButton)
@@ -333,12 +366,13 @@ class DataTable(QTableView):
             b.setToolTip(f"{b.accessibleName()}" + (f" — {act.tip}" if act.tip else "") + " (or right-click the row)")
             b.setFixedWidth(ACTION_BUTTON_W)
             b.setProperty("rowAction", True)
+            b.setProperty("idleText", act.icon)
             b.setProperty(ACTION_PROPERTY, True)
             b.setProperty("danger", act.danger)
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             b.row_key = key  # type: ignore[attr-defined]
-            b.setEnabled(self.actions_enabled)
+            self._enable(b)
             b.clicked.connect(lambda _=False, n=act.name, b=b: self.row_action.emit(n, b.row_key))
             lay.addWidget(b)
         lay.addStretch(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from perps_desktop.ui.panels.actions import ActionsPanel
 from perps_desktop.ui.panels.alerts import AlertsPanel
 from perps_desktop.ui.panels.breakers import BreakersPanel
 from perps_desktop.ui.panels.caches import CachesPanel
@@ -13,6 +14,7 @@ from perps_desktop.ui.panels.risk import RiskPanel
 from perps_desktop.ui.panels.traces import TracesPanel
 
 __all__ = [
+    "ActionsPanel",
     "AlertsPanel",
     "BreakersPanel",
     "CachesPanel",

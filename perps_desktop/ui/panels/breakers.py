@@ -84,7 +84,11 @@ class BreakersPanel(QWidget):
                 RowAction(name="reset", text="Reset", icon="↺", object_name="resetBreakerButton",
                           accessible="Reset breaker {label}", tip="close the breaker and clear its failures"),
                 RowAction(name="force_open", text="Force open", icon="⊘", object_name="forceOpenBreakerButton",
-                          accessible="Force open breaker {label}", tip="block every call through it until reset",
+                          accessible="Force open breaker {label}",
+                          tip="block every call through it until reset, the trader's own included: "
+                              "exchange_orders refuses the strategy's orders and your Close, Reduce, Cancel "
+                              "and Flatten all; position_recovery refuses Run recovery; exchange_info "
+                              "pauses trading",
                           danger=True),
             ),
             parent=self,

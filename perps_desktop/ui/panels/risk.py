@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVB
 
 from perps_desktop.app import CoreSnapshot, RiskSnapshot, TradingState
 from perps_desktop.ui.format import fmt_pct, fmt_usd
+from perps_desktop.ui.freshness import trading_badge
 from perps_desktop.ui.names import ACTION_PROPERTY
 from perps_desktop.ui.widgets import Badge, Gauge
 
@@ -105,8 +106,9 @@ class RiskPanel(QWidget):
             return
         self._state = r.trading_state
         self._check(r.trading_state)
-        self.state_badge.set(r.trading_state.value, r.trading_state.value.lower())
-        reason = r.state_reason or ""
+        text, state = trading_badge(snap) or (r.trading_state.value, r.trading_state.value.lower())
+        self.state_badge.set(text.partition(":")[0], state)      # the line below names the breaker
+        reason = (f"{snap.pause_reason}; " if snap.pause_reason else "") + (r.state_reason or "")
         if self.state_reason.text() != reason:
             self.state_reason.setText(reason)
         self._set_gauges(r)
