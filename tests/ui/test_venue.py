@@ -52,9 +52,9 @@ async def test_every_confirmation_names_the_network_and_the_shortened_account(qt
     live = stubs.StubControl(stubs.snapshot(mode="live", network="mainnet",
                                             positions=(stubs.position("BTC", 0.5),)))
     c = ActionController(live, confirmer=refuse)
-    for task in (c.close_position("BTC"), c.reduce_position("BTC", 0.5), c.cancel_order("BTC", 7), c.cancel_all(),
-                 c.flatten_all(), c.run_recovery()):
-        await task
+    for start in (lambda: c.close_position("BTC"), lambda: c.reduce_position("BTC", 0.5),   # one at a time: a
+                  lambda: c.cancel_order("BTC", 7), c.cancel_all, c.flatten_all, c.run_recovery):  # row acts once
+        await start()
     assert len(asked) == 6
     assert all(kw["venue"] == f"LIVE · mainnet · account {SHORT}" for kw in asked), [kw["venue"] for kw in asked]
     assert all(kw["venue_state"] == "live-mainnet" for kw in asked)
