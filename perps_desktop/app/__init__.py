@@ -6,6 +6,7 @@ from perps_desktop.app.app import App, AppState
 from perps_desktop.app.control import CoreControl
 from perps_desktop.app.journal import ActionRecord
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
+from perps_desktop.app.timeline import TimelineData
 
 # The values a snapshot carries, re-exported so the window never imports `core` itself.
 from perps_desktop.core.caching import CacheStats
@@ -60,6 +61,7 @@ __all__ = [
     "RiskSnapshot",
     "Severity",
     "Side",
+    "TimelineData",
     "TimingStats",
     "Trace",
     "TraceCounters",

@@ -27,6 +27,7 @@ from perps_desktop.app.identity import Confirm, Identity, confirm_live, resolve_
 from perps_desktop.app.journal import ActionJournal
 from perps_desktop.app.services import Services, build_services
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
+from perps_desktop.app.timeline import TimelineData, TimelineReader, find_story
 from perps_desktop.config import Settings
 from perps_desktop.core.models import (
     ActionReport,
@@ -333,6 +334,15 @@ class App:
     async def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
         """(time_ms, px) of `symbol`'s recorded mid samples in [since_ms, until_ms), oldest first."""
         return await self._svc().store.mids(symbol, since_ms, until_ms)
+
+    async def load_timeline(self, symbol: str, since_ms: int, until_ms: int) -> TimelineData:
+        """The timeline of `symbol` over a window: its mids and events, from the store."""
+        return await TimelineReader(self._svc().store).load(symbol, since_ms, until_ms)
+
+    async def find_story(self, what: str, symbol: str, key: int | None = None,
+                         time_ms: int | None = None) -> int | None:
+        """The chain of a row: what="position" (its last fill), "fill" (key: tid, at time_ms), "order" (key: oid)."""
+        return await find_story(TimelineReader(self._svc().store), what, symbol, key, time_ms)
 
     def api_requests(self) -> dict[str, int]:
         """Exchange requests sent, by "endpoint:type" (the metrics' labels)."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from perps_desktop.app.snapshot import CoreSnapshot
+    from perps_desktop.app.timeline import TimelineData
     from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
 __all__ = ["CoreControl"]
@@ -54,3 +55,16 @@ class CoreControl(Protocol):
     async def query_traces(self, query: TraceQuery) -> TracePage: ...
 
     async def get_trace(self, trace_id: int) -> Trace | None: ...
+
+    async def chain_of(self, trace_id: int) -> tuple[Trace, ...]:
+        """The story trace `trace_id` belongs to, oldest first."""
+        ...
+
+    async def load_timeline(self, symbol: str, since_ms: int, until_ms: int) -> TimelineData:
+        """`symbol`'s mid prices and events over a window, from the trace store."""
+        ...
+
+    async def find_story(self, what: str, symbol: str, key: int | None = None,
+                         time_ms: int | None = None) -> int | None:
+        """The chain of a position, fill or order row (None: nothing traced it)."""
+        ...

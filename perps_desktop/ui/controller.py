@@ -52,6 +52,14 @@ class ActionController(QObject):
     """One trace's details arrived: (Trace | None)."""
     busy_changed = Signal(object)
     """The write actions in flight changed: (frozenset of keys, e.g. "position:BTC", "order:BTC:17")."""
+    timeline_loaded = Signal(object)
+    """A timeline window arrived: (TimelineData)."""
+    timeline_failed = Signal(str)
+    """A timeline window could not be read: (message)."""
+    chain_loaded = Signal(object)
+    """A story arrived (a marker was clicked): (tuple[Trace, ...], oldest first)."""
+    story_loaded = Signal(object)
+    """A row's story arrived ("Show story"): (tuple[Trace, ...]; empty when none was traced)."""
 
     def __init__(self, control: CoreControl, dialog_parent: QWidget | None = None,
                  confirmer: Confirmer | None = None, parent: QObject | None = None) -> None:
@@ -260,6 +268,46 @@ class ActionController(QObject):
                 trace = None
             self.trace_loaded.emit(trace)
         return self._spawn("trace", run())
+
+    def load_timeline(self, symbol: str, since_ms: int, until_ms: int) -> asyncio.Task[Any] | None:
+        async def run() -> None:
+            try:
+                data = await self.control.load_timeline(symbol, since_ms, until_ms)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.timeline_failed.emit(str(exc) or type(exc).__name__)
+                return
+            self.timeline_loaded.emit(data)
+        return self._spawn("timeline", run())
+
+    def load_chain(self, trace_id: int) -> asyncio.Task[Any] | None:
+        async def run() -> None:
+            try:
+                chain = await self.control.chain_of(trace_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.timeline_failed.emit(str(exc) or type(exc).__name__)
+                return
+            self.chain_loaded.emit(chain)
+        return self._spawn("chain", run())
+
+    def show_story(self, what: str, symbol: str, key: int | None = None,
+                   time_ms: int | None = None) -> asyncio.Task[Any] | None:
+        """The story of a position ("position", symbol), fill ("fill", symbol, tid, time) or order
+        ("order", symbol, oid): found in the store, then sent whole to the timeline."""
+        async def run() -> None:
+            try:
+                chain_id = await self.control.find_story(what, symbol, key, time_ms)
+                chain = await self.control.chain_of(chain_id) if chain_id is not None else ()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.timeline_failed.emit(str(exc) or type(exc).__name__)
+                return
+            self.story_loaded.emit(chain)
+        return self._spawn("story", run())
 
     async def aclose(self) -> None:
         """Cancel what is still running (the window is closing)."""

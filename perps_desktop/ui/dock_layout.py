@@ -67,7 +67,7 @@ def _compact(w: QMainWindow, d: dict[str, QDockWidget]) -> None:
     w.addDockWidget(_BOTTOM, d["risk"])
     w.splitDockWidget(d["risk"], d["breakers"], _H)
     _tabs(w, d, "positions", "orders", "fills", "alerts", "traces", "actions")
-    _tabs(w, d, "breakers", "performance", "recovery", "caches", "benchmarks")
+    _tabs(w, d, "breakers", "performance", "timeline", "recovery", "caches", "benchmarks")
     for key in ("positions", "breakers"):
         d[key].raise_()
 
@@ -81,6 +81,6 @@ def _wide(w: QMainWindow, d: dict[str, QDockWidget]) -> None:
     w.splitDockWidget(d["breakers"], d["performance"], _H)
     _tabs(w, d, "positions", "fills", "alerts", "traces", "actions")
     _tabs(w, d, "breakers", "recovery")
-    _tabs(w, d, "performance", "benchmarks")
+    _tabs(w, d, "performance", "timeline", "benchmarks")
     for key in ("positions", "breakers", "performance"):
         d[key].raise_()

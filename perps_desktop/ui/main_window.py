@@ -46,6 +46,7 @@ from perps_desktop.ui.panels import (
     PositionsPanel,
     RecoveryPanel,
     RiskPanel,
+    TimelinePanel,
     TracesPanel,
 )
 from perps_desktop.ui.status import StatusStrip, SummaryBar, venue_badge
@@ -124,6 +125,7 @@ class MainWindow(QMainWindow):
             "recovery": RecoveryPanel(), "caches": CachesPanel(),
             "performance": PerformancePanel(history_s=self.options.chart_history_s),
             "traces": TracesPanel(), "alerts": AlertsPanel(), "actions": ActionsPanel(),
+            "timeline": TimelinePanel(),
         }
         self.docks: dict[str, QDockWidget] = {}
         for spec in DOCKS:
@@ -247,6 +249,13 @@ class MainWindow(QMainWindow):
         c.traces_failed.connect(p["traces"].set_error)
         c.trace_loaded.connect(p["traces"].set_detail)
         c.busy_changed.connect(self._on_busy)
+        p["timeline"].timeline_requested.connect(c.load_timeline)
+        p["timeline"].chain_requested.connect(c.load_chain)
+        c.timeline_loaded.connect(p["timeline"].set_timeline)
+        c.timeline_failed.connect(p["timeline"].set_error)
+        c.chain_loaded.connect(p["timeline"].set_chain)
+        c.story_loaded.connect(p["timeline"].show_story)
+        c.story_loaded.connect(lambda _chain: self.show_dock("timeline"))
         c.action_started.connect(lambda label: self.statusBar().showMessage(f"{label}…", 5000))
         c.action_finished.connect(self._on_action_finished)
         c.action_failed.connect(lambda label, msg: self.statusBar().showMessage(f"{label}: {msg}", 10000))

@@ -38,4 +38,5 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec(key="alerts", object_name="alertsDock", title="Alerts", shortcut="Ctrl+0"),
     DockSpec(key="actions", object_name="actionsDock", title="Actions", shortcut="Ctrl+Shift+A"),
     DockSpec(key="benchmarks", object_name="benchmarksDock", title="Benchmarks", shortcut="Ctrl+Shift+B"),
+    DockSpec(key="timeline", object_name="timelineDock", title="Timeline", shortcut="Ctrl+Shift+T"),
 )

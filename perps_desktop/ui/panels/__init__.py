@@ -11,6 +11,7 @@ from perps_desktop.ui.panels.performance import PerformancePanel
 from perps_desktop.ui.panels.positions import PositionsPanel
 from perps_desktop.ui.panels.recovery import RecoveryPanel
 from perps_desktop.ui.panels.risk import RiskPanel
+from perps_desktop.ui.panels.timeline import TimelinePanel
 from perps_desktop.ui.panels.traces import TracesPanel
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "PositionsPanel",
     "RecoveryPanel",
     "RiskPanel",
+    "TimelinePanel",
     "TracesPanel",
 ]

@@ -1,0 +1,203 @@
+"""TimelinePlot: one symbol's mid price over time with a marker per decision the bot made.
+
+Markers (one `ScatterPlotItem`, so 10,000 of them are one item to draw): signals, risk decisions
+(approve / reduce / reject in their colours), orders, fills (buy / sell), stop placements and
+triggers, recovery actions, manual actions and breaker transitions. A marker sits at its trace's
+price when that price is where it happened (a signal's, a fill's) and on the mid curve
+otherwise (orders, stops: their levels are in the tooltip). Time pans and zooms with the mouse
+(x only); hovering a marker says what happened; clicking one emits `marker_clicked(trace id)`.
+`select_chain` highlights one story's markers, dims the rest and joins the story's steps with a
+line. Colours come from the panel's QSS properties (`set_colors`); the plot holds none of its
+own beyond the defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from perps_desktop.app import TimelineData, Trace
+from perps_desktop.ui.format import fmt_time
+
+__all__ = ["CATEGORIES", "DEFAULT_COLORS", "TimelinePlot", "category"]
+
+#: marker categories, in the order of the panel's `markerPalette` property
+CATEGORIES = ("signal", "approve", "reduce", "reject", "order", "buy", "sell", "stop", "trigger", "recovery",
+              "action", "breaker")
+DEFAULT_COLORS = ("#58a6ff", "#3fb950", "#d29922", "#f85149", "#a5d6ff", "#3fb950", "#f85149", "#d2a8ff",
+                  "#ff7b72", "#e3b341", "#79c0ff", "#ff4d4d")
+_SYMBOLS = {"signal": "star", "approve": "d", "reduce": "d", "reject": "d", "order": "s", "buy": "t1", "sell": "t",
+            "stop": "h", "trigger": "x", "recovery": "p", "action": "p", "breaker": "+"}
+_SIZE = 9.0
+_SIZE_CHAIN = 14.0
+_DIM_ALPHA = 60
+# where a trace's price is where it happened; the rest sit on the mid curve (an IOC's limit is
+# 1% off the mid and a stop's trigger 2% away: on the curve they keep the price readable, and
+# the tooltip says the level)
+_AT_OWN_PRICE = ("signal", "approve", "reduce", "reject", "buy", "sell", "trigger")
+
+
+def category(t: Trace) -> str:
+    """The marker a trace is drawn as."""
+    kind, decision = t.kind, (t.decision or "").lower()
+    if kind == "risk":
+        return decision if decision in ("approve", "reduce", "reject") else "approve"
+    if kind == "order":
+        return "stop" if decision.startswith("stop") else "order"
+    if kind == "fill":
+        return "trigger" if decision == "stop_triggered" else ("buy" if t.side == "B" else "sell")
+    return kind if kind in _SYMBOLS else "action"
+
+
+class TimelinePlot(pg.PlotWidget):
+    """The price and the markers of one `TimelineData` (see the module docstring)."""
+
+    marker_clicked = Signal(int)
+    """A marker was clicked: (its trace id)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent=parent, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.setObjectName("timelinePlot")
+        self.setAccessibleName("Timeline: mid price and the bot's decisions")
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.setMouseEnabled(x=True, y=False)
+        item = self.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.12)
+        item.getAxis("left").setWidth(60)
+        item.vb.setLimits(minXRange=1.0)
+        self.price = item.plot([], [], name="mid")
+        self.price.setDownsampling(auto=True, method="peak")
+        self.price.setClipToView(True)
+        self.story_line = item.plot([], [])
+        self.markers = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
+        item.addItem(self.markers)
+        self.markers.sigClicked.connect(self._clicked)
+        self.traces: tuple[Trace, ...] = ()
+        self.categories: np.ndarray = np.zeros(0, dtype=np.int8)
+        self.selected: frozenset[int] = frozenset()       # the story's trace ids (drawn or not)
+        self._index: dict[int, int] = {}
+        self._xy = np.zeros((2, 0))
+        self._colors = [QColor(c) for c in DEFAULT_COLORS]
+        self._brushes: list[pg.QtGui.QBrush] = []
+        self._dim: list[pg.QtGui.QBrush] = []
+        self._make_brushes()
+
+    # --- colours ------------------------------------------------------------------------------
+    def set_colors(self, markers: Iterable[QColor], *, price: QColor, background: QColor, foreground: QColor) -> None:
+        colors = list(markers)
+        if len(colors) == len(CATEGORIES):
+            self._colors = colors
+            self._make_brushes()
+        self.setBackground(background)
+        for ax in ("left", "bottom"):
+            axis = self.getPlotItem().getAxis(ax)
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        self.price.setPen(pg.mkPen(price, width=1.2))
+        self.story_line.setPen(pg.mkPen(foreground, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self._restyle()
+
+    def _make_brushes(self) -> None:
+        self._brushes = [pg.mkBrush(c) for c in self._colors]
+        dim = []
+        for c in self._colors:
+            d = QColor(c)
+            d.setAlpha(_DIM_ALPHA)
+            dim.append(pg.mkBrush(d))
+        self._dim = dim
+
+    # --- data ---------------------------------------------------------------------------------
+    def set_data(self, data: TimelineData) -> None:
+        """Draw `data`: the mid curve, then every marker (keeping a selected chain highlighted)."""
+        mids = np.asarray(data.mids, dtype=float).reshape(-1, 2)
+        mx, my = mids[:, 0] / 1000.0, mids[:, 1]
+        self.price.setData(mx, my)
+        traces = data.traces
+        n = len(traces)
+        cats = [category(t) for t in traces]
+        self.categories = np.fromiter((CATEGORIES.index(c) for c in cats), dtype=np.int8, count=n)
+        xs = np.fromiter((t.time_ms for t in traces), dtype=float, count=n) / 1000.0
+        own = np.fromiter((t.price if (t.price is not None and c in _AT_OWN_PRICE) else np.nan
+                           for t, c in zip(traces, cats, strict=True)), dtype=float, count=n)
+        on_curve = np.interp(xs, mx, my) if len(mx) else np.full(n, np.nan)
+        ys = np.where(np.isnan(own), on_curve, own)
+        if len(mx) == 0:                        # no samples (an old file): markers at their own price or 0
+            ys = np.nan_to_num(own, nan=float(np.nanmedian(own)) if np.isfinite(own).any() else 0.0)
+        self.traces = traces
+        self._index = {t.id: i for i, t in enumerate(traces)}
+        self._xy = np.vstack([xs, ys])
+        symbols = [_SYMBOLS[c] for c in cats]
+        self.markers.setData(x=xs, y=ys, data=np.arange(n), symbol=symbols, pen=None, **self._style_arrays())
+        self._draw_story_line()
+        self.getPlotItem().setXRange(data.since_ms / 1000.0, data.until_ms / 1000.0, padding=0.01)
+        if len(my) or n:
+            lo = np.nanmin(np.concatenate([my, ys])) if n or len(my) else 0.0
+            hi = np.nanmax(np.concatenate([my, ys])) if n or len(my) else 1.0
+            pad = (hi - lo) * 0.08 or abs(hi) * 0.001 or 1.0
+            self.getPlotItem().setYRange(lo - pad, hi + pad, padding=0)
+
+    @property
+    def chain_ids(self) -> frozenset[int]:
+        """The selected story's traces that have a marker in the window drawn."""
+        return frozenset(i for i in self.selected if i in self._index)
+
+    def select_chain(self, ids: Iterable[int]) -> None:
+        """Highlight these traces' markers (one story), dim the others; empty: all plain again.
+        The selection stays for the next `set_data` (a story chosen before its window is read)."""
+        self.selected = frozenset(ids)
+        self._restyle()
+        self._draw_story_line()
+
+    def _style_arrays(self) -> Mapping[str, object]:
+        cats = self.categories
+        shown = self.chain_ids
+        if not shown:
+            return {"brush": [self._brushes[c] for c in cats], "size": np.full(len(cats), _SIZE)}
+        chosen = np.zeros(len(cats), dtype=bool)
+        chosen[[self._index[i] for i in shown]] = True
+        brushes = [(self._brushes if on else self._dim)[c] for c, on in zip(cats, chosen, strict=True)]
+        return {"brush": brushes, "size": np.where(chosen, _SIZE_CHAIN, _SIZE)}
+
+    def _restyle(self) -> None:
+        if len(self.categories):
+            style = self._style_arrays()
+            self.markers.setBrush(style["brush"])
+            self.markers.setSize(style["size"])
+
+    def _draw_story_line(self) -> None:
+        shown = self.chain_ids
+        if not shown:
+            self.story_line.setData([], [])
+            return
+        idx = sorted(self._index[i] for i in shown)
+        self.story_line.setData(self._xy[0, idx], self._xy[1, idx])
+
+    # --- hover and click ----------------------------------------------------------------------
+    def describe(self, i: int) -> str:
+        """What the marker at index `i` stands for (its tooltip)."""
+        t = self.traces[i]
+        head = f"{fmt_time(t.time_ms, with_ms=True)}  {t.kind}" + (f" · {t.decision}" if t.decision else "")
+        what = t.reason or ""
+        chain = f"story #{t.chain}" if t.chain is not None else "no story (recorded before chains)"
+        return f"{head}\n{what}\n{chain} · trace #{t.id}"
+
+    def _tip(self, x: float, y: float, data: object) -> str:
+        try:
+            return self.describe(int(data))  # type: ignore[call-overload]
+        except (TypeError, ValueError, IndexError):
+            return ""
+
+    def _clicked(self, _item: object, points: Sequence[pg.SpotItem], *_: object) -> None:
+        if len(points):                         # markers on top of each other: the one drawn last (on top)
+            self.marker_clicked.emit(self.traces[int(points[-1].data())].id)
+
+    def marker_position(self, trace_id: int) -> tuple[float, float] | None:
+        """(x, y) in data coordinates of a trace's marker (tests click there)."""
+        i = self._index.get(trace_id)
+        return None if i is None else (float(self._xy[0, i]), float(self._xy[1, i]))
