@@ -3,12 +3,14 @@ the slow REST audit catches what a push missed, and a reconnect refills the gap.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
 
 from perps_desktop.app import App
 from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.core.lanes import Lane
 from perps_desktop.core.models import OrderRequest, TraceQuery
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 from tests.helpers import wait_until
@@ -98,3 +100,25 @@ async def test_a_reconnect_refills_the_gap(tmp_path, sim_server):
         await wait_until(lambda: any(f.symbol == "SOL" for f in engine.fills), timeout=10)
         assert _rest(sim, "userFills") == refills + 1          # the one REST read after the reconnect
         assert engine.audit_clock.runs == 0                              # not the audit: the refill found it
+
+
+async def test_a_stop_never_waits_for_budget(tmp_path, sim_server):
+    """The minute's budget is spent and the trader's Close is queued for it: stopping ends the wait at
+    once (the Close fails saying why) instead of holding the stop until the budget refills."""
+    sim = await sim_server(rate_limit_per_min=0)
+    app = App(fast_settings(tmp_path, sim, strategy_threshold_pct=QUIET))
+    await app.start()
+    try:
+        await app.wait_until_reconciled()
+        client = app.services.client
+        await _ioc_behind_the_back(sim, app.identity.private_key, "BTC", 1000)
+        await wait_until(lambda: [p.symbol for p in app.services.engine.positions] == ["BTC"])
+        client.budget.charge(client.budget.limit)                  # nothing fits for a minute, not even a Close
+        close = asyncio.ensure_future(app.close_position("BTC"))
+        await wait_until(lambda: client.budget.waiting() is not None)
+        assert client.budget.waiting().lane is Lane.MANUAL
+    finally:
+        await asyncio.wait_for(app.aclose(), timeout=30)            # a minute's wait would miss this
+    report = await asyncio.wait_for(close, timeout=5)
+    assert not report.ok and "stopping" in report.message
+    assert app.trace_counters().recorded == app.trace_counters().flushed
