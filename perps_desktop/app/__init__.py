@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from perps_desktop.app.app import App, AppState
+from perps_desktop.app.budget import RateBudgetSnapshot
 from perps_desktop.app.control import CoreControl
 from perps_desktop.app.journal import ActionRecord
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
@@ -56,6 +57,7 @@ __all__ = [
     "OrderRequest",
     "Position",
     "PositionFacts",
+    "RateBudgetSnapshot",
     "RecoveryAction",
     "RecoveryFinding",
     "RiskSnapshot",

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from perps_desktop.app.budget import budget_snapshot
 from perps_desktop.app.identity import Confirm, Identity, confirm_live, resolve_identity
 from perps_desktop.app.journal import ActionJournal
 from perps_desktop.app.services import Services, build_services
@@ -193,7 +194,7 @@ class App:
             status = f"venue unreachable {fresh.unreachable_s:.0f} s; {status}"
         return CoreSnapshot(
             base_url=s.base_url, connected=fresh.connected, freshness=fresh, account=eng.account,
-            pause_reason=eng.pause_reason if eng.paused else "",
+            pause_reason=eng.pause_reason if eng.paused else "", budget=budget_snapshot(s.client, s.action_budget),
             positions=eng.positions,
             orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
             risk=s.risk.snapshot(), breakers=s.breakers.snapshots(), findings=s.recovery.findings,

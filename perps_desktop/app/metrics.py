@@ -91,6 +91,17 @@ class CoreCollector(Collector):
         yield GaugeMetricFamily("perps_orders_open", "Open orders", value=len(snap.orders))
         yield GaugeMetricFamily("perps_connected", "1 while the venue answers REST requests and the stream is "
                                 "connected", value=int(snap.connected))
+        if snap.budget is not None:
+            b = snap.budget
+            used = GaugeMetricFamily("perps_rate_budget_used", "Request weight spent in the last 60 s (the venue "
+                                     "allows RATE_LIMIT_WEIGHT_PER_MIN per IP)", labels=["scope"])
+            used.add_metric(["ip"], b.used)
+            yield used
+            waits = HistogramMetricFamily("perps_rate_budget_wait_seconds", "Time requests waited for the rate "
+                                          "budget, by lane (manual, protect, strategy, poll)", labels=["lane"])
+            for lane, h in b.wait_seconds:
+                waits.add_metric([lane], [(_le(bound), n) for bound, n in h.buckets], h.sum_s)
+            yield waits
         if snap.freshness is not None:
             yield GaugeMetricFamily("perps_data_age_seconds", "Age of the oldest piece of account state "
                                     "(account, open orders) the venue confirmed", value=snap.freshness.data_age_s)

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from perps_desktop.app.budget import ActionBudgetPoller
 from perps_desktop.app.identity import Identity
 from perps_desktop.app.snapshot import TraceCounters
 from perps_desktop.app.venue_check import check_symbols, fetch_meta
@@ -85,6 +86,7 @@ class Services:
     health: HealthChecker
     freshness: Freshness
     simulator: Any = None
+    action_budget: ActionBudgetPoller | None = None      # the address's userRateLimit, read every 5 minutes
     _rate_at: float = 0.0
     _rate_n: int = 0
     _rate: float = 0.0
@@ -206,6 +208,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
                                address=identity.address, observer=freshness)
     await stack.enter_async_context(client)
+    action_budget = await stack.enter_async_context(ActionBudgetPoller(client))
 
     def on_skipped(label: str, reasons: Sequence[str]) -> None:
         alerts.warning(f"malformed:{label}", "exchange", f"{label}: {len(reasons)} malformed row(s) left out, "
@@ -280,4 +283,4 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
 
     return Services(base_url=base_url, bus=bus, caches=caches, alerts=alerts, breakers=breakers, monitor=monitor,
                     store=store, client=client, risk=risk, strategy=strategy, recovery=recovery, engine=engine,
-                    health=health, freshness=freshness, simulator=simulator)
+                    health=health, freshness=freshness, simulator=simulator, action_budget=action_budget)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from perps_desktop.app.budget import RateBudgetSnapshot
 from perps_desktop.app.journal import ActionRecord
 from perps_desktop.core import FreshnessSnapshot
 from perps_desktop.core.caching import CacheStats
@@ -65,3 +66,4 @@ class CoreSnapshot:
     freshness: FreshnessSnapshot | None = None  # data ages, REST / stream reachability, stale or not
     actions: tuple[ActionRecord, ...] = ()      # the trader's actions, newest first (ActionJournal)
     pause_reason: str = ""                      # why the engine does not trade now ("" while it may)
+    budget: RateBudgetSnapshot | None = None    # the venue's request budgets: weight per minute, queued requests

@@ -123,6 +123,7 @@ class StatusStrip:
         self.connection = label("connectionLabel", "Connection")
         self.lag = label("loopLagLabel", "Event loop lag")
         self.traces = label("tracesLabel", "Traces recorded")
+        self.budget = label("rateBudgetLabel", "Venue request budget")
         self.access = label("accessLabel", "Read-only or trading")
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:
@@ -143,6 +144,11 @@ class StatusStrip:
         t = snap.traces
         self._set(self.traces, f"traces {t.recorded:,} ({t.per_second:.0f}/s)"
                   + (f" · {t.dropped:,} dropped" if t.dropped else ""))
+        b = snap.budget
+        if b is not None:                   # weight per minute, or "rate-limited: order queued 3 s"
+            self._set(self.budget, b.text)
+            set_state(self.budget, "level", b.level)
+            self.budget.setToolTip(b.detail())
         text, state = trading_status(snap)
         self._set(self.access, text)
         set_state(self.access, "state", state)

@@ -5,7 +5,9 @@ Effects are checked through the simulator (the venue's own account), never throu
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -182,3 +184,22 @@ async def test_a_restart_restores_a_moved_dock(sim_server, make_window, tmp_path
         second = make_window(app, layout_path=layout)
         assert second.dockWidgetArea(second.docks["risk"]) == Qt.DockWidgetArea.LeftDockWidgetArea
         assert (second.width(), second.height()) == (760, 700)
+
+
+async def test_the_request_budget_shows_in_the_status_bar_and_the_caches_area(sim_server, make_window):
+    async with venue(sim_server) as sim, running_app(sim) as app:
+        w = make_window(app)
+        label, detail = w.status.budget, w.panels["caches"].budget
+        assert label.objectName() == "rateBudgetLabel" and detail.objectName() == "rateBudgetDetail"
+        await wait_until(lambda: label.text().startswith("budget ") and label.text().endswith("/1,200 per min"))
+        await wait_until(lambda: "IP budget" in detail.text() and "served by pushes" in detail.text(), timeout=15)
+        client = app.services.client
+        client.budget.charge(client.budget.limit)               # the minute is spent: a poll has to wait
+        read = asyncio.ensure_future(client.user_fills(fresh=True))
+        await wait_until(lambda: label.text().startswith("rate-limited: read queued"), timeout=10)
+        assert label.property("level") == "crit" and "queued" in detail.text()
+        if os.environ.get("PERPS_UI_SHOTS"):
+            w.panels["caches"].resize(900, 260)
+            w.panels["caches"].grab().save(os.path.join(os.environ["PERPS_UI_SHOTS"], "caches.png"))
+            w.statusBar().grab().save(os.path.join(os.environ["PERPS_UI_SHOTS"], "status.png"))
+        read.cancel()

@@ -6,12 +6,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from perps_desktop.app import CacheStats, CoreSnapshot
 from perps_desktop.ui.format import fmt_count, fmt_pct
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
+from perps_desktop.ui.theme import set_state
 from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["CachesPanel"]
@@ -62,12 +63,19 @@ class CachesPanel(QWidget):
         )
         self.model: SnapshotTableModel[_Row] = SnapshotTableModel(columns, key=lambda r: r.s.name, parent=self)
         self.table = DataTable(self.model, object_name="cachesTable", accessible_name="Caches", parent=self)
-        flush_column(self, self.table)
+        self.budget = QLabel("–", self)     # the venue's request budget (the API caches' reason to be)
+        self.budget.setObjectName("rateBudgetDetail")
+        self.budget.setAccessibleName("Venue request budget")
+        self.budget.setWordWrap(True)
+        flush_column(self, self.budget, self.table)
 
     def set_read_only(self, read_only: bool) -> None:
         pass
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:
+        if snap.budget is not None and self.budget.text() != (text := snap.budget.detail()):
+            self.budget.setText(text)
+            set_state(self.budget, "level", snap.budget.level)
         stats = snap.caches or (snap.monitor.caches if snap.monitor is not None else ())
         now = time.monotonic()
         if now - self._last_sample >= self.sample_s:

@@ -13,6 +13,7 @@ from perps_desktop.app import (
     CacheStats,
     CoreSnapshot,
     MonitorSnapshot,
+    RateBudgetSnapshot,
     RiskSnapshot,
     TraceCounters,
     TradingState,
@@ -25,6 +26,14 @@ from perps_desktop.exchange.stats import LatencyHistogram
 def breaker(name: str, state: BreakerState) -> BreakerSnapshot:
     return BreakerSnapshot(name=name, state=state, failures=0, successes=0, consecutive_failures=0,
                            recovery_attempts=0, next_retry_at=None, last_error=None, last_change_ms=0)
+
+
+def _budget() -> RateBudgetSnapshot:
+    poll = LatencyHistogram()
+    for s in (0.0, 0.0, 3.0):
+        poll.observe(s)
+    return RateBudgetSnapshot(used=158, limit=1200, reserved=300, waiting="read", waiting_s=3.2, queued=1,
+                              wait_seconds=(("manual", LatencyHistogram().snapshot()), ("poll", poll.snapshot())))
 
 
 class Source:
@@ -43,7 +52,7 @@ class Source:
                                ttl_s=5.0, deduplicated=0),),
             monitor=MonitorSnapshot(time_ms=0, loop_lag_ms_p50=1.0, loop_lag_ms_p99=12.0, loop_lag_ms_last=2.0,
                                     rss_bytes=1),
-            traces=TraceCounters(recorded=10, flushed=9, queued=1))
+            traces=TraceCounters(recorded=10, flushed=9, queued=1), budget=_budget())
 
     def api_requests(self) -> dict[str, int]:
         return {"info:allMids": 5, "exchange:order": 2}
@@ -88,3 +97,15 @@ def test_request_latency_is_a_histogram_by_endpoint_and_type():
 def test_the_registry_is_private():
     build_registry(Source())
     assert "perps_breaker_state" not in generate_latest(REGISTRY).decode()
+
+
+def test_the_rate_budget_as_used_weight_and_waits_by_lane():
+    text = generate_latest(build_registry(Source())).decode()
+    assert 'perps_rate_budget_used{scope="ip"} 158.0' in text
+    assert "# TYPE perps_rate_budget_wait_seconds histogram" in text
+    for line in ('perps_rate_budget_wait_seconds_bucket{lane="poll",le="0.005"} 2.0',
+                 'perps_rate_budget_wait_seconds_bucket{lane="poll",le="5.0"} 3.0',
+                 'perps_rate_budget_wait_seconds_sum{lane="poll"} 3.0',
+                 'perps_rate_budget_wait_seconds_count{lane="manual"} 0.0'):
+        assert line in text, line
+    assert _budget().text == "rate-limited: read queued 3 s"
