@@ -7,6 +7,7 @@ from perps_desktop.app.budget import RateBudgetSnapshot
 from perps_desktop.app.control import CoreControl
 from perps_desktop.app.journal import ActionRecord
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
+from perps_desktop.app.stop_signals import StopSignals
 from perps_desktop.app.timeline import TimelineData
 
 # The values a snapshot carries, re-exported so the window never imports `core` itself.
@@ -63,6 +64,7 @@ __all__ = [
     "RiskSnapshot",
     "Severity",
     "Side",
+    "StopSignals",
     "TimelineData",
     "TimingStats",
     "Trace",

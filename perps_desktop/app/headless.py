@@ -12,8 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import sys
 import time
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 from perps_desktop.app.app import App
 from perps_desktop.app.metrics import MetricsServer
 from perps_desktop.app.snapshot import CoreSnapshot
+from perps_desktop.app.stop_signals import StopSignals
 from perps_desktop.config import Settings
 from perps_desktop.core.models import BreakerState
 from perps_desktop.errors import PerpsError, StartRefused
@@ -47,23 +46,6 @@ def format_status(snap: CoreSnapshot) -> str:
             f"traces {t.recorded} recorded, {t.flushed} flushed, {t.per_second:.1f}/s | loop lag p99 {lag} ms")
 
 
-def _on_signal(sig: int, stop: asyncio.Event, app: App, out: Any) -> None:
-    """The first SIGINT/SIGTERM stops cleanly (every trace flushed); one during the stop ends the
-    process at once, after saying how many traces were not flushed (a stop that hangs on a venue
-    or a disk must not leave SIGKILL as the operator's only way out)."""
-    if not stop.is_set():
-        stop.set()
-        print("perps-desktop: stopping, flushing traces (Ctrl-C or SIGTERM again ends it at once)",
-              file=sys.stderr, flush=True)
-        return
-    c = app.trace_counters()
-    print(f"perps-desktop: {signal.Signals(sig).name} during the stop: ending now, "
-          f"{max(0, c.recorded - c.flushed)} trace(s) not flushed", file=sys.stderr, flush=True)
-    print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", file=out, flush=True)
-    logging.shutdown()
-    os._exit(128 + sig)
-
-
 async def _ask_on_terminal(text: str) -> bool:
     if not sys.stdin.isatty():
         print(f"{text}\nNo terminal to confirm on: run with --yes to confirm live trading.", file=sys.stderr)
@@ -74,12 +56,11 @@ async def _ask_on_terminal(text: str) -> bool:
 
 async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
     yes = bool(getattr(args, "yes", False))
     app = App(settings, confirm=(lambda text: True) if yes else _ask_on_terminal)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):     # not on Windows' loop
-            loop.add_signal_handler(sig, _on_signal, sig, stop, app, out)
+    signals = StopSignals(app, out=out)
+    signals.install()
+    stop = signals.requested
     metrics: MetricsServer | None = None
     try:
         await app.start()
@@ -108,13 +89,11 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
         print(f"perps-desktop headless: {exc}", file=sys.stderr)
         return 1
     finally:
-        stop.set()                      # from here on, a signal ends the stop at once
+        signals.stopping()
         if metrics is not None:
             await metrics.aclose()
         await app.aclose()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
+        signals.remove()
     c = app.trace_counters()
     if c.dropped:
         print(f"warning: {c.dropped} trace(s) could not be written", file=sys.stderr)

@@ -13,10 +13,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-import signal
 import sys
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +82,7 @@ def _make_qapp(offscreen: bool) -> QApplication:
 
 async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | None,
                  exit_after: float | None, size: tuple[int, int] | None = None) -> int:
-    from perps_desktop.app import App
+    from perps_desktop.app import App, StopSignals
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
     qapp.setQuitOnLastWindowClosed(False)      # closing the window must not stop the loop under the core
@@ -93,13 +90,17 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
     deadline = None if exit_after is None else loop.time() + exit_after       # armed before any dialog
     app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot))
     log.info("starting the core (%s mode)", settings.mode)
+    signals = StopSignals(app)          # Ctrl+C / SIGTERM close the window the clean way
+    signals.install()
     try:
         await app.start()
     except _Unanswered as exc:
         await app.aclose()
+        signals.remove()
         return exc.code
     except BaseException:
         await app.aclose()
+        signals.remove()
         raise
     window: MainWindow | None = None
     try:
@@ -108,25 +109,23 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
                                 restore_layout=screenshot is None, first_size=size)
         window = MainWindow(app, options)
         window.hold_close = True
-        stop = asyncio.Event()
+        stop = signals.requested
         window.close_requested.connect(stop.set)
-        restore_signals = _install_signal_handlers(stop)
         window.show()
         code = 0
-        try:
-            if screenshot:
-                await _sleep_or(stop, 3.0 if deadline is None else deadline - loop.time())
-                window.render()             # the newest snapshot, not the one of up to 100 ms ago
-                code = _save_screenshot(window, Path(screenshot))
-            elif deadline is not None:
-                await _sleep_or(stop, deadline - loop.time())
-            else:
-                await stop.wait()
-        finally:
-            restore_signals()
+        if screenshot:
+            await _sleep_or(stop, 3.0 if deadline is None else deadline - loop.time())
+            window.render()             # the newest snapshot, not the one of up to 100 ms ago
+            code = _save_screenshot(window, Path(screenshot))
+        elif deadline is not None:
+            await _sleep_or(stop, deadline - loop.time())
+        else:
+            await stop.wait()
         return code
     finally:
+        signals.stopping()              # a signal during the stop ends it at once
         await _stop(app, window)
+        signals.remove()
         c = app.trace_counters()
         print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", flush=True)
 
@@ -175,31 +174,6 @@ async def _confirm_live(text: str, *, deadline: float | None = None, screenshot:
 async def _sleep_or(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def _install_signal_handlers(stop: asyncio.Event) -> Callable[[], None]:
-    """Ctrl+C / SIGTERM close the window the clean way (core stopped, traces flushed).
-
-    Returns a function that puts the previous handlers back.
-    """
-    loop = asyncio.get_running_loop()
-    undo: list[Callable[[], None]] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-            undo.append(lambda s=sig: loop.remove_signal_handler(s))
-        except (NotImplementedError, RuntimeError):      # qasync: a Python-level handler instead
-            if threading.current_thread() is not threading.main_thread():
-                continue
-            previous = signal.getsignal(sig)
-            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
-            undo.append(lambda s=sig, p=previous: signal.signal(s, p))
-
-    def restore() -> None:
-        for fn in undo:
-            with contextlib.suppress(Exception):
-                fn()
-    return restore
 
 
 def _save_screenshot(widget: Any, path: Path) -> int:

@@ -10,14 +10,20 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 STOPPED = re.compile(r"^stopped traces_recorded=(\d+) traces_flushed=(\d+)$")
 
 
-async def _start(tmp_path: Path, **env_extra: str) -> asyncio.subprocess.Process:
+COMMANDS = {"headless": ["headless", "--status-interval", "0.3"], "gui": ["gui"]}
+
+
+async def _start(tmp_path: Path, command: str = "headless") -> asyncio.subprocess.Process:
     env = {**os.environ, "PERPS_DATA_DIR": str(tmp_path / "data"), "PERPS_LOG_DIR": str(tmp_path / "logs"),
-           "PERPS_DB_PATH": str(tmp_path / "traces.sqlite3"), "TRACE_BATCH_FLUSH_MS": "100", **env_extra}
+           "PERPS_DB_PATH": str(tmp_path / "traces.sqlite3"), "TRACE_BATCH_FLUSH_MS": "100",
+           "QT_QPA_PLATFORM": "offscreen"}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "perps_desktop", "headless", "--status-interval", "0.3", cwd=tmp_path, env=env,
+        sys.executable, "-m", "perps_desktop", *COMMANDS[command], cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
 
@@ -48,11 +54,12 @@ def _lock(db: Path) -> sqlite3.Connection:
     return conn
 
 
-async def test_a_second_signal_during_a_hung_stop_ends_it_at_once_saying_what_was_lost(tmp_path):
-    proc = await _start(tmp_path)
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+async def test_a_second_signal_during_a_hung_stop_ends_it_at_once_saying_what_was_lost(tmp_path, command):
+    proc = await _start(tmp_path, command)
     lock = None
     try:
-        await _line(proc.stdout, "trading ACTIVE")
+        await _line(proc.stderr, "perps_desktop.app.app: started in paper mode")
         lock = await asyncio.to_thread(_lock, tmp_path / "traces.sqlite3")     # the stop cannot flush now
         proc.send_signal(signal.SIGTERM)
         await _line(proc.stderr, "perps_desktop.app.app: stopping")             # the stop has begun
