@@ -121,7 +121,11 @@ def cancel_by_cloid_action(cancels: Iterable[tuple[int, str]]) -> dict[str, Any]
 
 
 def batch_modify_action(modifies: Iterable[tuple[int | str, dict[str, Any]]]) -> dict[str, Any]:
-    """`modifies` are (oid or cloid, new order wire) pairs; the SDK's modify_order sends this."""
+    """`modifies` are (oid or cloid, new order wire) pairs; the SDK's modify_order sends this. An
+    empty one is refused here, as the venue would refuse it."""
+    modifies = list(modifies)
+    if not modifies:
+        raise ValueError("batchModify needs at least one modify")
     return {"type": "batchModify", "modifies": [{"oid": oid, "order": wire} for oid, wire in modifies]}
 
 

@@ -59,12 +59,14 @@ def parse_order(wire: object, where: str) -> OrderSpec:
         if tpsl not in ("tp", "sl"):
             raise WireError(f"{where}.t.trigger.tpsl must be tp or sl, got {tpsl!r}")
         trigger = Trigger(is_market=as_bool(trig.get("isMarket"), f"{where}.t.trigger.isMarket"),
-                          px=parse_decimal(trig.get("triggerPx"), f"{where}.t.trigger.triggerPx"), tpsl=tpsl)
+                          px=parse_decimal(trig.get("triggerPx"), f"{where}.t.trigger.triggerPx", text_only=True),
+                          tpsl=tpsl)
     else:
         raise WireError(f"{where}.t must be {{'limit': {{'tif': ...}}}} or {{'trigger': {{...}}}}")
     cloid = norm_cloid(wire["c"], f"{where}.c") if wire.get("c") is not None else None
     return OrderSpec(asset=as_int(wire["a"], f"{where}.a"), is_buy=as_bool(wire["b"], f"{where}.b"),
-                     px=parse_decimal(wire["p"], f"{where}.p"), sz=parse_decimal(wire["s"], f"{where}.s"),
+                     px=parse_decimal(wire["p"], f"{where}.p", text_only=True),
+                     sz=parse_decimal(wire["s"], f"{where}.s", text_only=True),
                      reduce_only=as_bool(wire["r"], f"{where}.r"), tif=tif, trigger=trigger, cloid=cloid)
 
 
@@ -245,6 +247,8 @@ class ActionHandler:
         return [self._modify_ref(m, f"modifies[{i}]") for i, m in enumerate(_items(action, "modifies"))]
 
     def _modify(self, acct: Account, parsed: object, now: int, batch: EventBatch) -> dict:
+        if not parsed:                  # well-formed, so not a deserializing error: the venue says no
+            return _err("batchModify needs at least one modify")
         statuses = [self.venue.modify(acct, ref, spec, now, batch) for ref, spec in parsed]  # type: ignore[attr-defined]
         return {"status": "ok", "response": {"type": "order", "data": {"statuses": statuses}}}
 

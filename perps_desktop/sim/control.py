@@ -49,6 +49,8 @@ async def control(sim: Simulator, body: object) -> dict:
     if kind == "fund":
         user = norm_address(body.get("user"))
         amount = parse_decimal(body.get("usdc", "100000"), "usdc")
+        if amount < 0:
+            raise WireError(f"usdc must be an amount >= 0 to credit, got {amount}")
         await sim.fund(user, usdc=amount)
         return {"status": "ok", "user": user}
     if kind == "reset":

@@ -90,6 +90,7 @@ class Simulator:
                          block_payload=lambda key: feeds.block_payload(self, key),
                          account_payload=lambda key: feeds.account_payload(self, key),
                          post=lambda kind, payload: feeds.post(self, kind, payload))
+        self.hub.coins = frozenset(m.name for m in markets)
         self._build_venue()
 
     def _build_venue(self) -> None:

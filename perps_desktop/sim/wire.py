@@ -45,8 +45,13 @@ def fmt_px(x: Decimal) -> str:
     return fmt(x)
 
 
-def parse_decimal(value: object, field: str) -> Decimal:
-    """A positive-or-zero decimal from a JSON string (numbers are tolerated); WireError otherwise."""
+def parse_decimal(value: object, field: str, *, text_only: bool = False) -> Decimal:
+    """A decimal from a JSON string; WireError otherwise. JSON numbers are tolerated unless
+    `text_only` (the venue's order wire: a price or size sent as a JSON number does not deserialize)."""
+    if text_only and not isinstance(value, str):
+        kind = "a JSON number" if isinstance(value, int | float) and not isinstance(value, bool) else \
+            type(value).__name__
+        raise WireError(f"{field} must be a decimal string, got {kind} ({value!r})")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise WireError(f"{field} must be a decimal string, got {type(value).__name__}")
     try:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Container, Mapping
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -55,6 +55,7 @@ class WsHub:
         self.block_payload = block_payload    # the per-block push for a ("allMids",)/("l2Book", c) key
         self.post = post
         self.account_payload = account_payload  # the push for a ("clearinghouseState"|"openOrders", user) key
+        self.coins: Container[str] | None = None  # the listed coins (the server sets them): others are refused
         self._account_due = 0.0
         self.conns: set[_Conn] = set()
         self.by_key: defaultdict[tuple, set[_Conn]] = defaultdict(set)
@@ -133,7 +134,7 @@ class WsHub:
         elif method in ("subscribe", "unsubscribe"):
             sub = msg.get("subscription")
             try:
-                key = subscription_key(sub)
+                key = subscription_key(sub, self.coins)
             except WireError as exc:
                 conn.send(_dump({"channel": "error", "data": f"Invalid subscription {orjson.dumps(sub).decode()}: "
                                                              f"{exc}"}))
@@ -221,8 +222,9 @@ class WsHub:
                     self._push(key, text)
 
 
-def subscription_key(sub: object) -> tuple:
-    """The hub's key for a subscription object; WireError if it is malformed or unknown."""
+def subscription_key(sub: object, coins: Container[str] | None = None) -> tuple:
+    """The hub's key for a subscription object; WireError if it is malformed or unknown, or names
+    a coin not in `coins` (when given: the venue refuses a subscription to a coin it does not list)."""
     if not isinstance(sub, Mapping):
         raise WireError("subscription must be an object with a type")
     kind = sub.get("type")
@@ -232,11 +234,15 @@ def subscription_key(sub: object) -> tuple:
         coin = sub.get("coin")
         if not isinstance(coin, str):
             raise WireError(f"{kind} needs a coin")
+        if coins is not None and coin not in coins:
+            raise WireError(f"unknown coin {coin!r}")
         return (kind, coin)
     if kind == "candle":
         coin, interval = sub.get("coin"), sub.get("interval")
         if not isinstance(coin, str) or not isinstance(interval, str):
             raise WireError("candle needs coin and interval")
+        if coins is not None and coin not in coins:
+            raise WireError(f"unknown coin {coin!r}")
         return ("candle", coin, interval)
     if kind in _USER_KINDS:
         return (kind, norm_address(sub.get("user")))
