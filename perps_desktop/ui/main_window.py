@@ -256,6 +256,8 @@ class MainWindow(QMainWindow):
         c.chain_loaded.connect(p["timeline"].set_chain)
         c.story_loaded.connect(p["timeline"].show_story)
         c.story_loaded.connect(lambda _chain: self.show_dock("timeline"))
+        for key in ("positions", "orders", "fills"):
+            p[key].story_requested.connect(c.show_story)
         c.action_started.connect(lambda label: self.statusBar().showMessage(f"{label}…", 5000))
         c.action_finished.connect(self._on_action_finished)
         c.action_failed.connect(lambda label, msg: self.statusBar().showMessage(f"{label}: {msg}", 10000))

@@ -125,7 +125,7 @@ def row_menu(table: DataTable, pos: QPoint) -> QMenu:
         for act in table.row_actions:
             a = menu.addAction(f"{act.text} {label}")
             a.setObjectName(f"{act.object_name}Menu")
-            a.setEnabled(table.actions_enabled)
+            a.setEnabled(table.actions_enabled or not act.trading)
             a.triggered.connect(lambda _=False, n=act.name, k=key: table.row_action.emit(n, k))
         if table.row_actions:
             menu.addSeparator()

@@ -40,7 +40,7 @@ from perps_desktop.ui.table_model import (
     SnapshotTableModel,
 )
 
-__all__ = ["DataTable", "RowAction", "chips_width"]
+__all__ = ["STORY_ACTION", "DataTable", "RowAction", "chips_width"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +54,13 @@ class RowAction:
     accessible: str         # "{label}" is replaced by the row's label, e.g. "Close {label} position"
     tip: str = ""
     danger: bool = False
+    trading: bool = True    # False: it only shows something (Show story), so watch mode and replay keep it
+
+
+#: the row action that opens the Timeline on the row's story (positions, orders, fills)
+STORY_ACTION = RowAction(name="story", text="Show story", icon="⌕", object_name="showStoryButton",
+                         accessible="Show the story of {label}", tip="open the Timeline on why this happened",
+                         trading=False)
 
 
 def _color_property(attr: str) -> Property:
@@ -322,7 +329,7 @@ class DataTable(QTableView):
 
     def _enable(self, button: QPushButton) -> None:
         busy = getattr(button, "row_key", None) in self._busy
-        button.setEnabled(self.actions_enabled and not busy)
+        button.setEnabled((self.actions_enabled or not getattr(button, "trading", True)) and not busy)
         idle = button.property("idleText")
         text = "…" if busy else idle
         if text and button.text() != text:
@@ -367,8 +374,9 @@ class DataTable(QTableView):
             b.setFixedWidth(ACTION_BUTTON_W)
             b.setProperty("rowAction", True)
             b.setProperty("idleText", act.icon)
-            b.setProperty(ACTION_PROPERTY, True)
+            b.setProperty(ACTION_PROPERTY, act.trading)
             b.setProperty("danger", act.danger)
+            b.trading = act.trading  # type: ignore[attr-defined]
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             b.row_key = key  # type: ignore[attr-defined]

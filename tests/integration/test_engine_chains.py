@@ -113,3 +113,18 @@ async def test_a_session_keeps_one_mid_sample_per_traded_symbol_per_second(tmp_p
         assert len(set(seconds)) == len(seconds) and all(t % 1000 == 0 for t, _ in btc)
         assert abs(btc[-1][1] - float(sim.mid("BTC"))) / btc[-1][1] < 0.05
         assert await app.mids("SOL", 0, 2**62) == []                    # not traded, held or ordered
+
+
+async def test_a_position_and_its_stop_order_find_the_story_that_opened_them(tmp_path):
+    async with App(fast_settings(tmp_path)) as app:
+        engine = app.services.engine
+        await wait_until(lambda: engine.stops.stops, timeout=30)
+        symbol, stop = next(iter(engine.stops.stops.items()))
+        await _flushed(app)
+        by_order = await app.find_story("order", symbol, stop.oid)
+        assert by_order is not None
+        chain = await app.chain_of(by_order)
+        assert any(t.decision == "stop_placed" and t.symbol == symbol for t in chain)
+        by_position = await app.find_story("position", symbol)
+        assert by_position is not None and any(t.kind == "fill" for t in await app.chain_of(by_position))
+        assert await app.find_story("order", symbol, 999_999_999) is None

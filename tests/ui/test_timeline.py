@@ -11,6 +11,7 @@ from perps_desktop.app import TimelineData, TraceQuery
 from perps_desktop.app.timeline import TimelineReader
 from perps_desktop.core.models import Story, Trace
 from perps_desktop.store import TraceStore, TraceStoreConfig
+from perps_desktop.ui.names import ACTION_PROPERTY
 from perps_desktop.ui.panels import TimelinePanel
 from tests.helpers import wait_until
 from tests.ui.test_window_on_simulator import running_app, venue
@@ -48,13 +49,19 @@ async def test_clicking_a_fill_on_the_timeline_shows_its_story_from_the_signal(s
         assert "story #" in panel.status.text()
 
 
-async def test_show_story_of_a_fill_row_opens_the_timeline_on_its_chain(sim_server, make_window):
+async def test_show_story_on_a_fill_row_opens_the_timeline_on_its_chain(sim_server, make_window):
     async with venue(sim_server) as sim, running_app(sim) as app:
         w = make_window(app)
         await wait_until(lambda: app.services.engine.stops.stops, timeout=30)
         await app.services.store.flush()
         f = next(f for f in app.snapshot().fills if not f.cloid or not f.cloid.startswith("0x73746f70"))
-        w.controller.show_story("fill", f.symbol, f.tid, f.time_ms)
+        fills = w.panels["fills"].table
+        await wait_until(lambda: fills.button_for((f.tid, f.oid), "showStoryButton") is not None, timeout=10)
+        button = fills.button_for((f.tid, f.oid), "showStoryButton")
+        w.set_read_only(True)                                  # it only shows: watch mode and replay keep it
+        assert button.isEnabled() and not button.property(ACTION_PROPERTY)
+        w.set_read_only(False)
+        button.click()
         panel: TimelinePanel = w.panels["timeline"]
         await wait_until(lambda: bool(panel.chain), timeout=10)
         assert panel.chain[0].kind == "signal" and any(t.kind == "fill" for t in panel.chain)

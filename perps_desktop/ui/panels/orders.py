@@ -17,7 +17,7 @@ from perps_desktop.app import CoreSnapshot, Fill, Order, is_own_stop, trigger_ki
 from perps_desktop.ui.format import fmt_datetime, fmt_pct, fmt_px, fmt_size, fmt_time, fmt_usd, to_float
 from perps_desktop.ui.names import ACTION_PROPERTY
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
-from perps_desktop.ui.table_view import DataTable, RowAction
+from perps_desktop.ui.table_view import STORY_ACTION, DataTable, RowAction
 from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["FillsPanel", "OrdersPanel"]
@@ -109,6 +109,8 @@ class OrdersPanel(QWidget):
     """Cancel was clicked on a row: (symbol, oid)."""
     cancel_all_requested = Signal()
     """Cancel all was clicked."""
+    story_requested = Signal(str, str, object, object)
+    """Show story was clicked on a row: ("order", symbol, oid, None)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -144,10 +146,11 @@ class OrdersPanel(QWidget):
         self.table = DataTable(
             self.model, object_name="ordersTable", accessible_name="Open orders", action_column="actions",
             actions=(RowAction(name="cancel", text="Cancel", icon="✕", object_name="cancelOrderButton",
-                               accessible="Cancel order {label}"),),
+                               accessible="Cancel order {label}"), STORY_ACTION),
             row_label=lambda key: f"{key[0]} {key[1]}", parent=self,
         )
-        self.table.row_action.connect(lambda name, key: self.cancel_requested.emit(str(key[0]), int(key[1])))
+        self.table.row_action.connect(lambda name, key: (self.story_requested if name == "story" else
+                                                         self.cancel_requested).emit(*self._intent(name, key)))
         self.count = QLabel("No open orders", self)
         self.count.setObjectName("ordersSummary")
         self.cancel_all_button = QPushButton("Cancel all", self)
@@ -161,6 +164,10 @@ class OrdersPanel(QWidget):
         bar.addWidget(self.cancel_all_button)
         flush_column(self, bar, self.table)
         self._read_only = False
+
+    @staticmethod
+    def _intent(name: str, key: tuple[str, int]) -> tuple[object, ...]:
+        return ("order", str(key[0]), int(key[1]), None) if name == "story" else (str(key[0]), int(key[1]))
 
     def set_read_only(self, read_only: bool) -> None:
         self._read_only = read_only
@@ -178,6 +185,9 @@ class OrdersPanel(QWidget):
 
 class FillsPanel(QWidget):
     """Recent fills, newest first (the snapshot's bounded list)."""
+
+    story_requested = Signal(str, str, object, object)
+    """Show story was clicked on a row: ("fill", symbol, tid, time_ms)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -200,13 +210,21 @@ class FillsPanel(QWidget):
             Column(key="pnl", title="Closed PnL", value=lambda f: f.closed_pnl, fmt=lambda v: fmt_usd(v, signed=True),
                    align="right", width=90, tone=pnl_tone),
             Column(key="oid", title="OID", value=lambda f: f.oid, align="right", width=80, tone=lambda f: "muted"),
+            Column(key="actions", title="", value=lambda f: None, fmt=lambda v: "", width=34),
         )
         self.model: SnapshotTableModel[Fill] = SnapshotTableModel(columns, key=lambda f: (f.tid, f.oid), parent=self)
         self.table = DataTable(self.model, object_name="fillsTable", accessible_name="Recent fills",
-                               sortable=False, parent=self)
+                               sortable=False, action_column="actions", actions=(STORY_ACTION,),
+                               row_label=lambda key: f"fill {key[0]}", parent=self)
+        self.table.row_action.connect(self._on_row_action)
         flush_column(self, self.table)
 
-    def set_read_only(self, read_only: bool) -> None:  # nothing to act on
+    def _on_row_action(self, name: str, key: object) -> None:
+        f = self.model.item_for(key)  # type: ignore[arg-type]
+        if name == "story" and f is not None:
+            self.story_requested.emit("fill", f.symbol, f.tid, f.time_ms)
+
+    def set_read_only(self, read_only: bool) -> None:  # Show story only shows: it stays
         pass
 
     def set_snapshot(self, snap: CoreSnapshot) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from perps_desktop.app import CoreSnapshot, Position, PositionFacts, position_facts
 from perps_desktop.ui.format import DASH, fmt_datetime, fmt_pct, fmt_px, fmt_size, fmt_time, fmt_usd, to_float
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
-from perps_desktop.ui.table_view import DataTable, RowAction
+from perps_desktop.ui.table_view import STORY_ACTION, DataTable, RowAction
 from perps_desktop.ui.widgets import flush_column
 
 __all__ = ["PositionsPanel"]
@@ -123,6 +123,8 @@ class PositionsPanel(QWidget):
 
     close_requested = Signal(str)
     """Close was clicked on a row: (symbol)."""
+    story_requested = Signal(str, str, object, object)
+    """Show story was clicked on a row: ("position", symbol, None, None)."""
     reduce_requested = Signal(str, float)
     """Reduce 50% was clicked on a row: (symbol, fraction)."""
 
@@ -194,6 +196,7 @@ class PositionsPanel(QWidget):
                 RowAction(name="reduce", text="Reduce 50%", icon="½", object_name="reducePositionButton",
                           accessible="Reduce {label} position by half",
                           tip="cut the position in half (reduce-only)"),
+                STORY_ACTION,
             ),
             parent=self,
         )
@@ -207,6 +210,8 @@ class PositionsPanel(QWidget):
             self.close_requested.emit(str(key))
         elif name == "reduce":
             self.reduce_requested.emit(str(key), self.REDUCE_FRACTION)
+        elif name == "story":
+            self.story_requested.emit("position", str(key), None, None)
 
     def set_read_only(self, read_only: bool) -> None:
         self.table.set_actions_enabled(not read_only)
