@@ -14,7 +14,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from perps_desktop.errors import ConfigError
@@ -229,18 +229,11 @@ class Settings(BaseSettings):
             raise ValueError(_SHAPES["base_url"])
         return v
 
-    @field_validator("db_path")
+    @field_validator("db_path", "bot")
     @classmethod
-    def _db_path_shape(cls, v: str | None) -> str | None:
+    def _no_blank_ends(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and (not v.strip() or v != v.strip()):
-            raise ValueError(_SHAPES["db_path"])
-        return v
-
-    @field_validator("bot")
-    @classmethod
-    def _bot_shape(cls, v: str | None) -> str | None:
-        if v is not None and (not v.strip() or v != v.strip()):
-            raise ValueError(_SHAPES["bot"])
+            raise ValueError(_SHAPES[str(info.field_name)])
         return v
 
     @field_validator("hl_private_key")
