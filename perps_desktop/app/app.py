@@ -29,6 +29,7 @@ from perps_desktop.app.journal import ActionJournal
 from perps_desktop.app.services import Services, build_services
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 from perps_desktop.app.timeline import TimelineData, TimelineReader, find_story
+from perps_desktop.app.unknown_orders import look_up_unknown_orders
 from perps_desktop.config import Settings
 from perps_desktop.core.models import (
     ActionReport,
@@ -83,6 +84,7 @@ class App:
         self._built_at = 0.0
         self._last_action: ActionReport | None = None
         self.journal = ActionJournal(on_change=self._mark_dirty)
+        self._lookup: asyncio.Future[None] | None = None
         self._final_traces: TraceCounters | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -104,6 +106,7 @@ class App:
                                                  before_start=self._confirm_live)
             self.services.bus.subscribe("", self._on_event)
             self.journal.sink, self.journal.alerts = self.services.store, self.services.alerts
+            self._lookup = asyncio.ensure_future(self._look_up_unknown())
             self.state = AppState.RUNNING
             self._trace_system(f"started in {self.identity.mode} mode on {self.settings.network} "
                                f"({self.services.base_url}) as {self.identity.address}")
@@ -129,8 +132,23 @@ class App:
             self._closing = asyncio.ensure_future(self._close())
         await asyncio.shield(self._closing)
 
+    async def _look_up_unknown(self) -> None:
+        """What became of the orders the last stop left unknown (background; never raises)."""
+        assert self.services is not None
+        try:
+            await look_up_unknown_orders(self.services.store, self.services.client)
+        except (PerpsError, TimeoutError) as exc:
+            log.warning("looking up the orders the last stop left unknown failed: %s", exc)
+        except Exception:
+            log.exception("looking up the orders the last stop left unknown failed")
+
     async def _close(self) -> None:
         self.state = AppState.STOPPING
+        lookup, self._lookup = self._lookup, None
+        if lookup is not None and not lookup.done():
+            lookup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lookup
         if self.services is not None:
             self._trace_system("stopping")
         try:

@@ -52,3 +52,40 @@ async def test_the_stop_stays_prompt_while_every_request_hangs(tmp_path, sim_ser
             await app.aclose()
     counters = app.trace_counters()
     assert counters.recorded == counters.flushed > 0
+
+
+async def test_an_order_cut_off_by_the_stop_is_traced_unknown_and_looked_up_by_cloid_at_the_next_start(
+        tmp_path, sim_server):
+    from perps_desktop.core.models import TraceQuery
+    from perps_desktop.store import decode_payload
+    from tests.integration.engine_support import open_position
+
+    sim = await sim_server(rate_limit_per_min=0)
+    key = "0x" + "6f" * 32
+    quiet = fast_settings(tmp_path, sim, strategy_threshold_pct=QUIET, symbols="BTC")
+    app = App(quiet, private_key=key)
+    await app.start()
+    try:
+        await app.wait_until_reconciled()
+        await open_position(app, "BTC", 2_000)
+        await sim.set_fault(kind="latency", latency_ms=8_000, target="exchange")
+        closing = asyncio.ensure_future(app.close_position("BTC"))
+        await wait_until(lambda: app.services.engine.inflight.active, timeout=20)
+    finally:
+        await app.aclose()                      # the close is still on the wire: 2 s grace, then cut off
+    report = await asyncio.gather(closing, return_exceptions=True)     # failed one way or another
+    assert not getattr(report[0], "ok", False)
+    await sim.set_fault(kind="none")
+    async with App(quiet, private_key=key) as second:
+        async def traces(decision: str) -> list:
+            page = await second.query_traces(TraceQuery(kind="order", limit=200))
+            return [t for t in page.traces if t.decision == decision]
+        unknown = await traces("unknown")
+        assert len(unknown) == 1 and "outcome unknown" in unknown[0].reason
+        (cloid,) = decode_payload(unknown[0])["cloids"]
+        for _ in range(200):
+            looked = [t for t in await traces("looked_up") if decode_payload(t)["cloid"] == cloid]
+            if looked:
+                break
+            await asyncio.sleep(0.05)
+        assert looked and f"order {cloid} left unknown at the last stop: the venue says" in looked[0].reason
