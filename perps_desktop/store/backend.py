@@ -33,6 +33,7 @@ class TraceWriterPort(Protocol):
     retries: int
     pruned: int
     generation: int
+    file_epoch: int     # +1 each time the writer opens a new file at the path (the old one went)
     failing: bool
     last_error: str | None
 
@@ -73,6 +74,8 @@ class TraceReaderPort(Protocol):
     def chain_of(self, trace_id: int, limit: int) -> list[Trace]: ...
 
     def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]: ...
+
+    def reopen(self) -> None: ...
 
     def close(self) -> None: ...
 

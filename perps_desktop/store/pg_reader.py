@@ -74,6 +74,9 @@ class PgTraceReader:
         self.version = _AS_SQLITE.get(version, SCHEMA_VERSION)
         return SchemaInfo(version=version, fts=True)
 
+    def reopen(self) -> None:
+        """Nothing to do: a server's database cannot be taken away from under a file path."""
+
     def _conn(self, *, fresh: bool = False) -> psycopg.Connection[Any]:
         conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
         if fresh or conn is None or conn.closed or conn.broken:

@@ -141,6 +141,7 @@ class TraceReader:
         self._conns: list[sqlite3.Connection] = []
         self.fts = False
         self.version = SCHEMA_VERSION   # older: a file opened read-only, read as it is
+        self._epoch = 0                 # +1 by reopen(): each thread's connection is opened again
 
     def check(self) -> SchemaInfo:
         """Open this thread's connection, identifying the file (read-only mode's open)."""
@@ -152,13 +153,24 @@ class TraceReader:
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.epoch != self._epoch:
+            with self._lock:
+                self._conns.remove(conn)
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()                # the old file's: the writer has left it
+            conn = None
         if conn is None:
             conn, _ = open_reader(self._config)
             self._keep(conn)
         return conn
 
+    def reopen(self) -> None:
+        """The file at the path is a new one: each thread reads it from its next read on."""
+        self._epoch += 1
+
     def _keep(self, conn: sqlite3.Connection) -> None:
         self._local.conn = conn
+        self._local.epoch = self._epoch
         with self._lock:
             self._conns.append(conn)
 

@@ -82,6 +82,7 @@ class TraceStore:
         self._refused = 0
         self._writer = None if config.read_only else make_writer(
             config, on_alert=self._alert_from_writer, on_pruned=self._pruned_from_writer)
+        self._file_epoch = 0
         self._reader = make_reader(config)   # SQLite's, or PostgreSQL's for a URL (backend.py)
         on = config.cache_ttl_s
         self._by_id: TTLCache[int, Trace] = TTLCache(
@@ -285,6 +286,10 @@ class TraceStore:
     async def _read(self, fn: Callable[[Any], T], arg: Any) -> T:
         if self._state is not StoreState.OPEN or self._loop is None:
             raise StoreError(f"the trace store {self.config.where} is {self._state.value}")
+        if self._writer is not None and self._writer.file_epoch != self._file_epoch:
+            self._file_epoch = self._writer.file_epoch      # the file was opened anew (file_guard.py):
+            self.clear_cache()                              # its ids are not the old file's
+            self._reader.reopen()
         return await self._threads.run(fn, arg)
 
     def clear_cache(self) -> None:

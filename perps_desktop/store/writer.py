@@ -149,6 +149,7 @@ class TraceWriter:
         self.last_error: str | None = None
         self._watch = FileWatch(config.path)   # the SQLite file opened is still the one at the path
         self._reopen = False                    # it went, and a new one is not open yet
+        self.file_epoch = 0                     # +1 per new file: readers and read caches start over
 
     # --- any thread (the loop) ---------------------------------------------------------------
 
@@ -504,6 +505,7 @@ class TraceWriter:
                 time.sleep(self._config.retry_base_s)
             return False
         self._reopen = False
+        self.file_epoch += 1
         log.warning("trace database %s opened anew; %d queued traces go there", self._config.path, len(self._queue))
         return True
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from perps_desktop.core.models import Severity, Trace
+from perps_desktop.core.models import Severity, Trace, TraceQuery
 from perps_desktop.errors import StoreError
 from perps_desktop.store import TraceStore, TraceStoreConfig
 from tests.helpers import wait_until
@@ -55,9 +55,9 @@ def _child(tmp_path: Path, db: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-async def _make_db(path: Path) -> None:
+async def _make_db(path: Path, time_ms: int = 1) -> None:
     async with TraceStore(TraceStoreConfig(path=path)) as store:
-        store.record(Trace(kind="system", time_ms=1))
+        store.record(Trace(kind="system", time_ms=time_ms))
 
 
 @pytest.mark.parametrize("what", ["file", "directory"])
@@ -121,19 +121,26 @@ async def test_a_file_taken_away_is_noticed_within_a_flush_and_a_new_one_takes_t
         for i in range(3):
             store.record(Trace(kind="system", time_ms=i + 1))
         await store.flush()
+        assert len((await store.query(TraceQuery(limit=100))).traces) == 3       # readers open, id 1 cached
+        assert (await store.get(1)).time_ms == 1
         if how == "moved":
             await asyncio.to_thread(os.rename, db, tmp_path / "elsewhere.sqlite3")
         elif how == "directory_removed":
             await asyncio.to_thread(shutil.rmtree, db.parent)
         else:
             other = tmp_path / "other.sqlite3"
-            await _make_db(other)
+            await _make_db(other, time_ms=100)
             await asyncio.to_thread(os.replace, other, db)
         await wait_until(lambda: any(a.key == "trace_store.file_gone" for a in alerts), timeout=20)
         for i in range(4):
             store.record(Trace(kind="signal", time_ms=10 + i))
         await store.flush()
         stats = store.stats()
+        page = await store.query(TraceQuery(limit=100))        # reads follow the writer to the new file
+        first = await store.get(1)
+    shown = sorted(t.time_ms for t in page.traces)
+    assert shown == [10, 11, 12, 13] + ([100] if how == "replaced" else []), shown
+    assert first is not None and first.time_ms == (100 if how == "replaced" else 10)
     gone = next(a for a in alerts if a.key == "trace_store.file_gone")
     assert gone.severity is Severity.CRITICAL and str(db) in gone.message and "3 traces" in gone.message
     assert stats.lost == 3 and stats.flushed == stats.recorded - 3           # what went with the old file
