@@ -55,7 +55,7 @@ def size_docks(w: QMainWindow, d: dict[str, QDockWidget], width: int, height: in
         top = docks_h * 60 // 100
         w.resizeDocks([d["positions"], d["breakers"]], [top, docks_h - top], _V)
         w.resizeDocks([d["positions"], d["orders"]], [top * 55 // 100, top * 45 // 100], _V)
-        w.resizeDocks([d["risk"], d["caches"]], [top * 62 // 100, top * 38 // 100], _V)
+        w.resizeDocks([d["risk"], d["caches"]], [top * 72 // 100, top * 28 // 100], _V)
     else:
         risk_w = 340
         w.resizeDocks([d["risk"], d["breakers"]], [risk_w, width - risk_w], _H)

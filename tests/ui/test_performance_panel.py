@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from perps_desktop.core.models import TimingStats
-from perps_desktop.ui.panels.performance import _MAX_ENDPOINTS, PerformancePanel
+from perps_desktop.ui.live_chart import fit_range
+from perps_desktop.ui.panels.performance import _MAX_ENDPOINTS, PerformancePanel, explain_endpoint
 from tests import stubs
 from tests.helpers import wait_until
 
@@ -15,8 +18,7 @@ def _timings(*names: str) -> tuple[TimingStats, ...]:
 
 
 def _legend_labels(panel: PerformancePanel) -> list[str]:
-    legend = panel.charts["latency"].widget.getPlotItem().legend
-    return [label.text for _sample, label in legend.items]
+    return panel.charts["latency"].legend_names()
 
 
 def test_the_latency_legend_stays_bounded_and_colours_stay_put(qtbot):
@@ -61,3 +63,34 @@ async def test_charts_behind_another_tab_are_not_redrawn_until_raised(make_windo
     assert drawn() == shown                                   # but nothing was drawn
     w.show_dock("performance")
     await wait_until(lambda: drawn() >= shown + 5, timeout=10)
+
+
+def test_a_lone_spike_is_marked_off_scale_not_flattening_the_rest(qtbot):
+    values = np.array([4.0, 5.0, 4.5, 6.0, 5.5, 4.8, 5.2, 3000.0, 5.1, 4.9, 5.0, 4.7])
+    lo, hi, clipped = fit_range(values)
+    assert clipped and lo == 0.0 and 6.0 <= hi < 20.0
+    assert fit_range(np.array([4.0, 5.0, 6.0] * 5)) == (0.0, 6.6000000000000005, False)
+    panel = PerformancePanel(history_s=120.0)
+    qtbot.addWidget(panel)
+    chart = panel.charts["lag"]
+    for i, v in enumerate(values):
+        chart.add("p99", 100.0 + i, float(v))
+        chart.add("p50", 100.0 + i, 1.0)
+    chart.redraw(100.0 + len(values))
+    assert chart.peak == 3000.0
+    assert chart.widget.getPlotItem().viewRange()[1][1] < 30       # the bulk fills the plot
+    assert len(chart.spikes.data) == 1                              # the spike: one ▲ at the top edge
+    assert "3,000" in chart.widget.toolTip() and "worst 1%" in chart.widget.toolTip()
+    assert "peak 3,000 ms" in chart.widget.getPlotItem().titleLabel.text
+
+
+def test_the_axes_say_their_units_and_the_legends_sit_outside_the_plot(qtbot):
+    panel = PerformancePanel()
+    qtbot.addWidget(panel)
+    panel.sample(stubs.snapshot(monitor=stubs.monitor(timings=_timings("info:allMids", "engine.tick"))), 1.0)
+    lag = panel.charts["lag"]
+    assert lag.widget.getPlotItem().getAxis("bottom").labelText == "seconds before now (s)"
+    assert lag.widget.getPlotItem().legend is None and "p99" in lag.legend_label.text()
+    latency = panel.charts["latency"]
+    assert "mid prices of every coin" in latency.widget.toolTip()
+    assert explain_endpoint("engine.tick") == "time the trading engine spends on its tick step"

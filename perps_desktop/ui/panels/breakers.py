@@ -71,7 +71,7 @@ class BreakersPanel(QWidget):
             Column(key="rejected", title="Rej.", value=lambda r: r.b.rejected, fmt=fmt_count, align="right",
                    width=44, tone=lambda r: "warn" if r.b.rejected else "muted",
                    header_tip="Calls refused while open"),
-            Column(key="avg", title="Avg", value=lambda r: r.b.avg_response_ms, fmt=fmt_ms, align="right", width=60),
+            Column(key="avg", title="Avg", value=lambda r: r.b.avg_response_ms, fmt=fmt_ms, align="right", width=76),
             Column(key="actions", title="", value=lambda r: None, fmt=lambda v: "", width=58),
             Column(key="error", title="Last error", value=lambda r: _short_error(r.b.last_error), width=120,
                    tone=lambda r: "neg" if r.b.last_error and r.b.state != BreakerState.CLOSED else "muted",

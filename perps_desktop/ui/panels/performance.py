@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import deque
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Property, Qt, QTimer
 from PySide6.QtGui import QColor, QShowEvent
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QGridLayout, QTabWidget, QWidget
 
 from perps_desktop.app import CoreSnapshot, TimingStats
 from perps_desktop.ui.format import fmt_count, fmt_ms
+from perps_desktop.ui.live_chart import LiveChart
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
 from perps_desktop.ui.widgets import flush_column, on_screen
@@ -27,7 +27,33 @@ __all__ = ["PerformancePanel"]
 pg.setConfigOptions(antialias=False, useOpenGL=False, background=None)
 
 _MAX_ENDPOINTS = 3
-_SPANS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)   # the time axis widens in these steps (s)
+
+_EXPLAIN = {
+    "lag": ("How late the event loop the window shares with the core runs what is due. p99: the worst 1% of "
+            "the last minute; p50: the typical delay. Above 16 ms the window stutters."),
+    "latency": ("Round trip of each exchange request, for the three busiest endpoints: p99 (solid) is the worst "
+                "1%, p50 (dashed) the typical one. info:* are reads, exchange:* orders and cancels."),
+    "traces": "Decisions recorded to the trace store each second (signals, risk, orders, fills...).",
+    "memory": "Resident memory of this process (the window and the core), in megabytes.",
+}
+_ENDPOINT_WORDS = {
+    "info:allMids": "mid prices of every coin", "info:clearinghouseState": "the account: positions and margin",
+    "info:frontendOpenOrders": "open orders with their triggers", "info:openOrders": "open orders",
+    "info:userFills": "recent fills", "info:meta": "the coin list", "info:l2Book": "an order book",
+    "exchange:order": "placing orders", "exchange:cancel": "cancelling orders",
+}
+
+
+def explain_endpoint(name: str) -> str:
+    """What a timing's name means in words ("engine.tick" is not self-explanatory)."""
+    if name in _ENDPOINT_WORDS:
+        return _ENDPOINT_WORDS[name]
+    head, _, rest = name.partition(".")
+    if head == "engine":
+        return f"time the trading engine spends on its {rest.replace('_', ' ')} step"
+    kind, _, what = name.partition(":")
+    return {"info": f"a read of {what}", "exchange": f"an {what} action", "ws": f"the {what} stream"}.get(
+        kind, "an internal timing")
 
 
 _REQUEST_PREFIXES = ("api", "http", "request", "info", "exchange", "ws")
@@ -44,85 +70,6 @@ def _busiest_requests(timings: tuple[TimingStats, ...]) -> tuple[list[TimingStat
     used = sorted((t for t in timings if t.count), key=lambda t: -t.count)
     requests = [t for t in used if _is_request(t)]
     return (requests or used)[:_MAX_ENDPOINTS], bool(requests)
-
-
-class _Chart:
-    """One PlotWidget and its named curves (each backed by a bounded deque)."""
-
-    def __init__(self, title: str, unit: str, object_name: str, maxlen: int, history_s: float,
-                 legend: bool = False) -> None:
-        self.widget = pg.PlotWidget()
-        self.widget.setObjectName(object_name)
-        self.widget.setAccessibleName(title)
-        self.widget.setMenuEnabled(False)
-        self.widget.hideButtons()
-        self.widget.setMouseEnabled(x=False, y=False)
-        self.widget.setMinimumHeight(64)
-        item = self.widget.getPlotItem()
-        item.setTitle(title)
-        item.showGrid(x=True, y=True, alpha=0.12)
-        item.setClipToView(True)
-        item.setDownsampling(auto=True, mode="peak")
-        item.getAxis("left").setWidth(34)
-        # a stepped time axis (now at 0): it widens 1 -> 2 -> 5 minutes ... up to `history_s` as
-        # points arrive and otherwise stays put, so its ticks are drawn rarely and cached
-        self.history_s = history_s
-        self.span = min(history_s, _SPANS[0])
-        item.setXRange(-self.span, 0, padding=0)
-        item.enableAutoRange(axis="x", enable=False)
-        item.enableAutoRange(axis="y", enable=True)
-        if legend:
-            item.addLegend(offset=(-4, 2), labelTextSize="7pt", verSpacing=-8)
-        self.title = title
-        self.unit = unit
-        self.maxlen = maxlen
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        self.data: dict[str, deque[float]] = {}
-        self.times: dict[str, deque[float]] = {}
-
-    def curve(self, name: str, color: QColor, dashed: bool = False, legend: str | None = "") -> pg.PlotDataItem:
-        """The curve `name`, made on first use; `legend` None keeps it out of the legend."""
-        c = self.curves.get(name)
-        if c is None:
-            style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-            label = None if legend is None else (legend or name)
-            c = self.widget.plot([], [], name=label, pen=pg.mkPen(color, width=1.6, style=style))
-            c.dashed = dashed  # type: ignore[attr-defined]
-            self.curves[name] = c
-            self.data[name] = deque(maxlen=self.maxlen)
-            self.times[name] = deque(maxlen=self.maxlen)
-        return c
-
-    def drop(self, name: str) -> None:
-        """Take the curve `name` (and its legend entry) off the chart, with its points."""
-        c = self.curves.pop(name, None)
-        if c is None:
-            return
-        legend = self.widget.getPlotItem().legend
-        if legend is not None:
-            legend.removeItem(c)
-        self.widget.removeItem(c)
-        del self.data[name], self.times[name]
-
-    def add(self, name: str, t: float, value: float) -> None:
-        self.data[name].append(value)
-        self.times[name].append(t)
-
-    def redraw(self, now: float) -> None:
-        oldest = min((t[0] for t in self.times.values() if t), default=now)
-        span = next((x for x in _SPANS if x >= now - oldest), self.history_s)
-        span = min(self.history_s, span)
-        if span != self.span:
-            self.span = span
-            self.widget.getPlotItem().setXRange(-span, 0, padding=0)
-        for name, c in self.curves.items():
-            ys = self.data[name]
-            if ys:
-                xs = np.fromiter(self.times[name], dtype=float, count=len(ys)) - now
-                c.setData(xs, np.fromiter(ys, dtype=float, count=len(ys)))
-
-    def points(self, name: str) -> int:
-        return len(self.data.get(name, ()))
 
 
 class PerformancePanel(QWidget):
@@ -165,11 +112,13 @@ class PerformancePanel(QWidget):
         self.history_s = history_s
         n = max(2, int(history_s / sample_s))
         self.charts = {
-            "lag": _Chart("Loop lag", "ms", "loopLagChart", n, history_s),
-            "latency": _Chart("Request latency", "ms", "latencyChart", n, history_s, legend=True),
-            "traces": _Chart("Traces", "per s", "tracesRateChart", n, history_s),
-            "memory": _Chart("Memory (RSS)", "MB", "memoryChart", n, history_s),
+            "lag": LiveChart("Loop lag", "ms", "loopLagChart", n, history_s, _EXPLAIN["lag"]),
+            "latency": LiveChart("Request latency", "ms", "latencyChart", n, history_s, _EXPLAIN["latency"]),
+            "traces": LiveChart("Traces", "per s", "tracesRateChart", n, history_s, _EXPLAIN["traces"]),
+            "memory": LiveChart("Memory (RSS)", "MB", "memoryChart", n, history_s, _EXPLAIN["memory"]),
         }
+        for ch in self.charts.values():
+            ch.on_rescaled = self._retitle
         self.charts["lag"].curve("p99", self._palette[1])
         self.charts["lag"].curve("p50", self._palette[0])
         self.charts["traces"].curve("recorded", self._palette[2])
@@ -179,12 +128,13 @@ class PerformancePanel(QWidget):
         grid.setContentsMargins(4, 4, 4, 4)
         grid.setSpacing(6)
         for i, ch in enumerate(self.charts.values()):
-            grid.addWidget(ch.widget, i // 2, i % 2)
+            grid.addWidget(ch.box, i // 2, i % 2)
             for ax in ("bottom",):
                 ch.widget.getPlotItem().getAxis(ax).setStyle(tickLength=-4)
 
         columns: tuple[Column[TimingStats], ...] = (
-            Column(key="name", title="Endpoint", value=lambda t: t.name, width=190),
+            Column(key="name", title="Endpoint", value=lambda t: t.name, width=190,
+                   tooltip=lambda t: f"{t.name}: {explain_endpoint(t.name)}"),
             Column(key="count", title="Count", value=lambda t: t.count, fmt=fmt_count, align="right", width=60),
             Column(key="p50", title="p50", value=lambda t: t.p50_ms, fmt=fmt_ms, align="right", width=64),
             Column(key="p99", title="p99", value=lambda t: t.p99_ms, fmt=fmt_ms, align="right", width=64,
@@ -221,33 +171,43 @@ class PerformancePanel(QWidget):
         for ch in self.charts.values():
             ch.widget.setBackground(self._bg)
             item = ch.widget.getPlotItem()
-            item.setTitle(self._title_html(ch), size="8pt", color=self._fg.name())
             for ax in ("left", "bottom"):
                 axis = item.getAxis(ax)
                 axis.setPen(pg.mkPen(self._fg))
                 axis.setTextPen(pg.mkPen(self._fg))
-            legend = item.legend
-            if legend is not None:
-                legend.setLabelTextColor(self._fg)
-                shade = QColor(self._bg)
-                shade.setAlpha(200)
-                legend.setBrush(pg.mkBrush(shade))
             for i, (name, c) in enumerate(ch.curves.items()):
                 color = self._curve_color(ch, name, i)
                 style = Qt.PenStyle.DashLine if getattr(c, "dashed", False) else Qt.PenStyle.SolidLine
                 c.setPen(pg.mkPen(color, width=1.6, style=style))
+            ch.spikes.setBrush(pg.mkBrush(self._palette[4 % len(self._palette)]))
+            self._retitle(ch)
 
-    def _title_html(self, ch: _Chart) -> str:
-        """The title names the series in their colours (small charts have no room for a legend)."""
-        parts = [f"<b>{ch.title}</b> <span style='color:{self._fg.name()}'>({ch.unit})</span>"]
+    def _retitle(self, ch: LiveChart) -> None:
+        """Title (with the peak a spike took off the scale), legend line and tooltip of one chart."""
+        fg = self._fg.name()
+        title = f"<b>{ch.title}</b> <span style='color:{fg}'>({ch.unit})</span>"
+        off = ""
+        if ch.peak is not None and ch.clipped_above is not None:
+            title += f" &nbsp; <span style='color:{self._palette[4].name()}'>▲ peak {ch.peak:,.4g} {ch.unit}</span>"
+            off = (f"\n▲ marks points above {ch.clipped_above:,.4g} {ch.unit}, drawn at the top edge so one spike "
+                   f"does not flatten the rest; the highest is {ch.peak:,.4g} {ch.unit}.")
+        ch.widget.getPlotItem().setTitle(title, size="8pt", color=fg)
+        entries = [f"<span style='color:{self._curve_color(ch, name, i).name()}'>■</span> {label}"
+                   for i, (name, label) in enumerate((n, ch.legend[n]) for n in ch.curves if n in ch.legend)]
+        if ch is self.charts["latency"] and entries:
+            entries.append("━ p99 &nbsp;╌ p50")
+        legend = f"<span style='color:{fg}; font-size:7pt'>{' &nbsp; '.join(entries)}</span>"
+        if ch.legend_label.text() != legend:
+            ch.legend_label.setText(legend)
+        words = ch.explain
         if ch is self.charts["latency"]:
-            parts.append("p99 ━ p50 ╌")
-        else:
-            for i, name in enumerate(ch.curves):
-                parts.append(f"<span style='color:{self._curve_color(ch, name, i).name()}'>■ {name}</span>")
-        return " &nbsp; ".join(parts)
+            words += "".join(f"\n• {n}: {explain_endpoint(n)}" for n in ch.legend.values())
+        tip = words + off
+        if ch.widget.toolTip() != tip:
+            ch.widget.setToolTip(tip)
+            ch.legend_label.setToolTip(tip)
 
-    def _curve_color(self, ch: _Chart, name: str, i: int) -> QColor:
+    def _curve_color(self, ch: LiveChart, name: str, i: int) -> QColor:
         if ch is self.charts["latency"]:
             endpoint = name.rsplit(" ", 1)[0]
             return self._palette[self._endpoints.get(endpoint, i) % len(self._palette)]
@@ -291,7 +251,9 @@ class PerformancePanel(QWidget):
         title = "Request latency" if are_requests else "Timings"
         if busiest and ch["latency"].title != title:
             ch["latency"].title = title
+            ch["latency"].explain = _EXPLAIN["latency"] if are_requests else "The busiest internal timings."
             self._restyle()
+        legend = ch["latency"].legend_names()
         self._make_room(ch["latency"], [t.name for t in busiest])
         for t in busiest:
             if t.name not in self._endpoints:
@@ -302,8 +264,10 @@ class PerformancePanel(QWidget):
             ch["latency"].curve(f"{t.name} p50", color, dashed=True, legend=None)
             ch["latency"].add(f"{t.name} p99", now, t.p99_ms)
             ch["latency"].add(f"{t.name} p50", now, t.p50_ms)
+        if ch["latency"].legend_names() != legend:
+            self._retitle(ch["latency"])
 
-    def _make_room(self, chart: _Chart, busiest: list[str]) -> None:
+    def _make_room(self, chart: LiveChart, busiest: list[str]) -> None:
         """Keep the latency chart to _MAX_ENDPOINTS endpoints: when a new one becomes one of the
         busiest, the endpoint that left the busiest longest ago goes (its curves and legend entry),
         so the legend does not grow for as long as the window is open."""
