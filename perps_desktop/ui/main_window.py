@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
             p[key].story_requested.connect(c.show_story)
         c.action_started.connect(lambda label: self.statusBar().showMessage(f"{label}…", 5000))
         c.action_finished.connect(self._on_action_finished)
-        c.action_failed.connect(lambda label, msg: self.statusBar().showMessage(f"{label}: {msg}", 10000))
+        c.action_failed.connect(self._on_action_failed)
         for dock in self.docks.values():
             dock.visibilityChanged.connect(lambda visible: visible and self._redraw_last())
 
@@ -270,14 +270,21 @@ class MainWindow(QMainWindow):
         self.panels["positions"].table.set_busy(frozenset(p[1] for p in parts if p[0] == "position"))
         self.panels["orders"].table.set_busy(frozenset((p[1], int(p[2])) for p in parts if p[0] == "order"))
 
+    # The Actions dock is where outcomes stay, with their steps and messages; the status bar only
+    # says how it ended and points there (a cut-off sentence that vanished in 10 s was the old way).
+    ACTIONS_HINT = "details in Actions (Ctrl+Shift+A)"
+
     def _on_action_finished(self, label: str, report: Any) -> None:
-        if report is None:
-            self.statusBar().showMessage(f"{label}: done", 5000)
-            return
-        failed = [s for s in report.steps if not s.ok]
-        msg = report.message or (f"{len(report.steps)} step(s)" if report.steps else "")
-        verdict = "done" if report.ok else f"FAILED ({len(failed)} step(s) failed)"
-        self.statusBar().showMessage(f"{label}: {verdict}" + (f" — {msg}" if msg else ""), 10000)
+        verdict = "done" if report is None or report.ok else "failed"
+        self.statusBar().showMessage(f"{label}: {verdict} — {self.ACTIONS_HINT}", 8000)
+
+    def _on_action_failed(self, label: str, message: str) -> None:
+        if message == "cancelled":          # the trader said no: nothing was sent, nothing to look up
+            self.statusBar().showMessage(f"{label}: cancelled, nothing sent", 5000)
+        elif message.startswith("read-only"):
+            self.statusBar().showMessage(f"{label}: refused, read-only", 5000)
+        else:
+            self.statusBar().showMessage(f"{label}: not done — {self.ACTIONS_HINT}", 8000)
 
     # --- rendering ----------------------------------------------------------------------
     def render(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from perps_desktop.app import TradingState
+from perps_desktop.app import ActionReport, TradingState
 from perps_desktop.ui.confirm import ConfirmDialog
 from perps_desktop.ui.controller import ActionController
 from tests import stubs
@@ -73,3 +73,17 @@ def test_the_dialog_shows_the_venue_above_everything(qtbot):
     label = d.findChild(QLabel, "confirmVenue")
     assert label is not None and label.text() == f"LIVE · mainnet · account {SHORT}"
     assert label.property("state") == "live-mainnet"
+
+
+def test_the_status_bar_only_points_to_the_actions_log(make_window):
+    w = make_window(stubs.StubControl())
+    failed = ActionReport(action="close", ok=False, time_ms=1, steps=())
+    w.controller.action_finished.emit("Close BTC", failed)
+    assert w.statusBar().currentMessage() == "Close BTC: failed — details in Actions (Ctrl+Shift+A)"
+    w.controller.action_finished.emit("Close BTC", ActionReport(action="close", ok=True, time_ms=1))
+    assert w.statusBar().currentMessage() == "Close BTC: done — details in Actions (Ctrl+Shift+A)"
+    w.controller.action_failed.emit("Close BTC", "TransportError: info timed out after 10 s and more words")
+    assert w.statusBar().currentMessage() == "Close BTC: not done — details in Actions (Ctrl+Shift+A)"
+    w.controller.action_failed.emit("Close BTC", "cancelled")
+    assert w.statusBar().currentMessage() == "Close BTC: cancelled, nothing sent"
+    assert "actions" in w.docks
