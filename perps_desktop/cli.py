@@ -28,6 +28,7 @@ _RUNNERS = {
     "simulate": "perps_desktop.sim.cli",
     "bench": "perps_desktop.bench.cli",
     "traces": "perps_desktop.store.cli",
+    "token": "perps_desktop.app.tokens",
 }
 
 
@@ -105,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="seconds between status lines")
     headless.add_argument("--yes", action="store_true",
                           help="live mode: confirm the network and address without asking (for services)")
+    headless.add_argument("--serve", metavar="HOST:PORT", help="serve the core's API (/api/v1) for "
+                          "`gui --attach`; HOST defaults to 127.0.0.1 (anything else: put TLS in front)")
 
     sim = sub.add_parser("simulate", help="the Hyperliquid-compatible exchange simulator alone")
     sim.add_argument("--host", default="127.0.0.1")
@@ -120,6 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-history", action="store_true", help="do not record this run in the history")
     bench.add_argument("--smoke", action="store_true", help="every row once with a tiny N: checks that the rows "
                        "run (the numbers mean nothing; not recorded)")
+
+    token = sub.add_parser("token", help="API tokens for `headless --serve` (only their hashes are kept)")
+    tsub = token.add_subparsers(dest="token_command", required=True)
+    new = tsub.add_parser("new", help="make a token and print it once (the last line is the token alone)")
+    new.add_argument("--scope", choices=["read", "trade"], required=True)
+    new.add_argument("--name", required=True)
+    tsub.add_parser("list", help="the tokens' names, scopes and dates")
+    revoke = tsub.add_parser("revoke", help="a revoked token stops working within a second")
+    revoke.add_argument("name")
 
     traces = sub.add_parser("traces", help="read a trace database from the shell")
     traces.add_argument("--db", dest="db_path")
@@ -153,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"perps-desktop: {exc}", file=sys.stderr)
         return 2
-    log_file = None if args.command in ("traces", "bench") else log_dir() / "perps-desktop.log"
+    log_file = None if args.command in ("traces", "bench", "token") else log_dir() / "perps-desktop.log"
     log_file = setup_logging(settings.log_level if args.command != "traces" else "WARNING", log_file)
     undo_crash_stacks = enable_crash_stacks(log_file) if args.command in ("gui", "headless", "simulate") else None
     try:

@@ -16,10 +16,12 @@ import sys
 import time
 from typing import Any
 
+from perps_desktop.app.api_server import ApiServer, parse_serve
 from perps_desktop.app.app import App
 from perps_desktop.app.metrics import MetricsServer
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.app.stop_signals import StopSignals
+from perps_desktop.app.tokens import TokenStore
 from perps_desktop.config import Settings
 from perps_desktop.core.models import BreakerState
 from perps_desktop.errors import PerpsError, StartRefused
@@ -62,8 +64,16 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
     signals.install()
     stop = signals.requested
     metrics: MetricsServer | None = None
+    api: ApiServer | None = None
     try:
+        serve = parse_serve(args.serve) if getattr(args, "serve", None) else None
         await app.start()
+        if serve is not None:
+            assert app.identity is not None
+            api = ApiServer(app, tokens=TokenStore(), bot=settings.bot or app.identity.bot, host=serve[0],
+                            port=serve[1])
+            await api.start()
+            print(f"api: {api.url}", file=out, flush=True)
         port = getattr(args, "metrics_port", None)
         if port is not None:
             metrics = MetricsServer(app, port)
@@ -88,8 +98,13 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
     except PerpsError as exc:
         print(f"perps-desktop headless: {exc}", file=sys.stderr)
         return 1
+    except (ValueError, OSError) as exc:             # --serve: a bad address or a port already taken
+        print(f"perps-desktop headless: --serve: {exc}", file=sys.stderr)
+        return 2
     finally:
         signals.stopping()
+        if api is not None:
+            await api.aclose()
         if metrics is not None:
             await metrics.aclose()
         await app.aclose()
