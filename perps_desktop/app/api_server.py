@@ -35,7 +35,7 @@ from perps_desktop.app.wire import (
     ActionRequest,
     ActionResult,
     WireError,
-    envelope,
+    envelope_json,
     page_to_wire,
     parse_action,
     parse_trace_query,
@@ -188,7 +188,7 @@ class ApiServer:
 
     # --- reads ---------------------------------------------------------------------------------------
     async def _snapshot(self, request: web.Request) -> web.Response:
-        return _json(envelope(self.app.snapshot(), self.bot))
+        return web.Response(body=envelope_json(self.app.snapshot(), self.bot), content_type="application/json")
 
     async def _traces(self, request: web.Request) -> web.Response:
         try:

@@ -23,7 +23,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from perps_desktop.app.snapshot import CoreSnapshot
-from perps_desktop.app.wire import delta_fields, encode_event, envelope
+from perps_desktop.app.wire import delta_json, encode_event, envelope_json
 
 __all__ = ["SnapshotBroadcaster"]
 
@@ -80,7 +80,7 @@ class SnapshotBroadcaster:
     def _full(self) -> bytes:
         if self._last is None:
             self._last = self._snapshot()
-        return orjson.dumps({"type": "snapshot", **envelope(self._last, self.bot)})
+        return envelope_json(self._last, self.bot, type="snapshot")
 
     async def _run(self) -> None:
         while True:
@@ -99,9 +99,9 @@ class SnapshotBroadcaster:
         old = self._last
         if old is not None and snap.version == old.version and not self._events:
             return
-        changed = delta_fields(old, snap) if old is not None and snap.version != old.version else {}
-        msg = orjson.dumps({"type": "delta", "version": snap.version, "changed": changed, "events": self._events,
-                            "eventsDropped": self._dropped})
+        changed = delta_json(old, snap) if old is not None and snap.version != old.version else b"{}"
+        msg = (b'{"type":"delta","version":%d,"changed":%s,"events":%s,"eventsDropped":%d}'
+               % (snap.version, changed, orjson.dumps(self._events), self._dropped))
         self._last, self._events, self._dropped = snap, [], 0
         for c in self._clients:
             try:

@@ -15,6 +15,7 @@ import dataclasses
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_type_hints
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
@@ -27,19 +28,18 @@ __all__ = [
     "API_VERSION",
     "ActionRequest",
     "ActionResult",
-    "SnapshotDelta",
     "WireError",
     "apply_delta",
     "decode_snapshot",
-    "delta_fields",
+    "delta_json",
     "encode_event",
-    "encode_snapshot",
-    "envelope",
+    "envelope_json",
     "page_from_wire",
     "page_to_wire",
     "parse_action",
     "parse_trace_query",
     "shorten",
+    "snapshot_json",
     "trace_from_wire",
 ]
 
@@ -50,23 +50,38 @@ class WireError(ValueError):
     """A body or query that does not match the schema; the message names the field and the reason."""
 
 
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    ta: TypeAdapter[Any] = TypeAdapter(tp)
-    ta.rebuild(_types_namespace={"CacheStats": CacheStats})       # models.py imports it for type checkers only
-    return ta
+_JSON = ConfigDict(ser_json_inf_nan="strings")        # a histogram's +Inf bound travels as "Infinity"
 
 
-_SNAPSHOT = _adapter(CoreSnapshot)
-_FIELDS: dict[str, TypeAdapter[Any]] = {
-    name: _adapter(tp) for name, tp in get_type_hints(CoreSnapshot, localns={"CacheStats": CacheStats}).items()}
+class _Field:
+    """One value's schema. Wrapped in a 1-tuple so the JSON config reaches the dataclasses inside
+    (pydantic takes no config for a dataclass itself)."""
+
+    __slots__ = ("ta",)
+
+    def __init__(self, tp: Any) -> None:
+        self.ta: TypeAdapter[Any] = TypeAdapter(tuple[tp], config=_JSON)  # type: ignore[valid-type]
+        self.ta.rebuild(_types_namespace={"CacheStats": CacheStats})   # models.py imports it for type checkers
+
+    def dump(self, value: Any) -> bytes:
+        return self.ta.dump_json((value,))[1:-1]
+
+    def load(self, raw: Any) -> Any:
+        return self.ta.validate_python((raw,))[0]
+
+
+_SNAPSHOT = _Field(CoreSnapshot)
+_FIELDS: dict[str, _Field] = {
+    name: _Field(tp) for name, tp in get_type_hints(CoreSnapshot, localns={"CacheStats": CacheStats}).items()}
+
 
 # A trace on the wire: every field but the in-process handle (`story`) and the stored blob (the
 # payload travels decoded).
 _TRACE_WIRE = dataclasses.make_dataclass(
     "TraceWire", [(f.name, get_type_hints(Trace)[f.name], f) for f in dataclasses.fields(Trace)
                   if f.name not in ("story", "payload_blob")], frozen=True, kw_only=True)
-_PAGE = _adapter(list[_TRACE_WIRE])
-_QUERY = _adapter(TraceQuery)
+_PAGE: TypeAdapter[Any] = TypeAdapter(list[_TRACE_WIRE])  # type: ignore[valid-type]
+_QUERY = TypeAdapter(TraceQuery)
 
 
 def shorten(address: str | None) -> str:
@@ -83,52 +98,47 @@ def _message(exc: ValidationError) -> str:
 
 
 # --- snapshots ---------------------------------------------------------------------------------
-def encode_snapshot(snap: CoreSnapshot) -> dict[str, Any]:
-    """Every field of the snapshot as JSON-ready values."""
-    return _SNAPSHOT.dump_python(snap, mode="json")
+def snapshot_json(snap: CoreSnapshot) -> bytes:
+    """Every field of the snapshot, as JSON."""
+    return _SNAPSHOT.dump(snap)
 
 
 def decode_snapshot(data: Any) -> CoreSnapshot:
+    """A snapshot from its decoded JSON (`snapshot_json`), validated."""
     try:
-        return _SNAPSHOT.validate_python(data)
+        return _SNAPSHOT.load(data)
     except ValidationError as exc:
         raise WireError(f"snapshot: {_message(exc)}") from None
 
 
-def envelope(snap: CoreSnapshot, bot: str) -> dict[str, Any]:
+def envelope_json(snap: CoreSnapshot, bot: str, **extra: Any) -> bytes:
     """GET /api/v1/snapshot: the headline (who, where, trading state) and the whole snapshot."""
     risk = snap.risk
-    return {"apiVersion": API_VERSION, "bot": bot,
+    head = {**extra, "apiVersion": API_VERSION, "bot": bot,
             "identity": {"mode": snap.mode, "network": snap.network, "account": shorten(snap.address)},
-            "tradingState": risk.trading_state.value if risk is not None else None,
-            "snapshot": encode_snapshot(snap)}
+            "tradingState": risk.trading_state.value if risk is not None else None}
+    return orjson.dumps(head)[:-1] + b',"snapshot":' + snapshot_json(snap) + b"}"
 
 
-def delta_fields(old: CoreSnapshot | None, new: CoreSnapshot) -> dict[str, Any]:
-    """The fields of `new` that differ from `old`, JSON-ready (all of them when `old` is None)."""
-    if old is None:
-        return encode_snapshot(new)
-    out: dict[str, Any] = {}
-    for name, ta in _FIELDS.items():
+def delta_json(old: CoreSnapshot, new: CoreSnapshot) -> bytes:
+    """The fields of `new` that differ from `old`, as one JSON object (`{}` when none do)."""
+    parts = []
+    for name, f in _FIELDS.items():
         value = getattr(new, name)
         if value is not getattr(old, name) and value != getattr(old, name):
-            out[name] = ta.dump_python(value, mode="json")
-    return out
-
-
-SnapshotDelta = dict[str, Any]
-"""{"type": "delta", "version": n, "changed": {field: value}, "events": [...]} on the stream."""
+            parts.append(b'"' + name.encode() + b'":' + f.dump(value))
+    return b"{" + b",".join(parts) + b"}"
 
 
 def apply_delta(base: CoreSnapshot, changed: dict[str, Any]) -> CoreSnapshot:
     """`base` with the changed fields validated and put in (only those fields are decoded)."""
     values: dict[str, Any] = {}
     for name, raw in changed.items():
-        ta = _FIELDS.get(name)
-        if ta is None:
+        f = _FIELDS.get(name)
+        if f is None:
             continue                    # a newer server's field: ignored, not an error
         try:
-            values[name] = ta.validate_python(raw)
+            values[name] = f.load(raw)
         except ValidationError as exc:
             raise WireError(f"snapshot.{name}: {_message(exc)}") from None
     return dataclasses.replace(base, **values)
