@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFrame,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QScrollArea,
@@ -214,6 +215,27 @@ class MainWindow(QMainWindow):
         for t in self.tables():
             if isinstance(t, DataTable):
                 t.reset_columns()
+
+    # --- named layouts ------------------------------------------------------------------------
+    def save_layout_as(self, name: str) -> str:
+        saved = self.layout_store.save_named(name, self, self.tables())
+        self.statusBar().showMessage(f"Layout saved as “{saved}” (View → Layouts)", 5000)
+        return saved
+
+    def switch_layout(self, name: str) -> bool:
+        ok = self.layout_store.restore_named(name, self, self.tables())
+        self.statusBar().showMessage(f"Layout “{name}”" + ("" if ok else " could not be applied"), 5000)
+        return ok
+
+    def ask_layout_name(self) -> None:
+        """Ask for a name (a non-blocking dialog: no nested event loop) and save the layout under it."""
+        dialog = QInputDialog(self)
+        dialog.setObjectName("layoutNameDialog")
+        dialog.setWindowTitle("Save layout as")
+        dialog.setLabelText("Name of this layout:")
+        dialog.textValueSelected.connect(lambda text: text.strip() and self.save_layout_as(text))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
 
     def tables(self) -> list[QTableView]:
         return sorted(self.findChildren(QTableView), key=lambda t: t.objectName())

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from perps_desktop import __version__
 from perps_desktop.app import TradingState
@@ -59,6 +59,12 @@ def build_menus(w: MainWindow) -> None:
                     tip="Put every panel back where it starts and forget saved sizes")
     reset.triggered.connect(w.reset_layout)
     view.addAction(reset)
+    layouts = view.addMenu("&Layouts")
+    layouts.setObjectName("layoutsMenu")
+    save_as = _action(w, "saveLayoutAsAction", "&Save layout as…", tip="Keep this arrangement under a name")
+    save_as.triggered.connect(w.ask_layout_name)
+    layouts.addAction(save_as)
+    layouts.aboutToShow.connect(lambda: _fill_layouts(w, layouts, save_as))
     view.addSeparator()
     themes = QActionGroup(w)
     themes.setExclusive(True)
@@ -91,6 +97,24 @@ def build_menus(w: MainWindow) -> None:
     about = _action(w, "aboutAction", "&About perps-desktop")
     about.triggered.connect(lambda: _about(w))
     help_menu.addAction(about)
+
+
+def _fill_layouts(w: MainWindow, menu: QMenu, save_as: QAction) -> None:
+    """Save as…, then one entry per named layout (switch to it), then Delete ▸ (rebuilt each time it opens)."""
+    menu.clear()
+    menu.addAction(save_as)
+    names = w.layout_store.layout_names()
+    if not names:
+        return
+    menu.addSeparator()
+    for name in names:
+        act = menu.addAction(name)
+        act.setObjectName(f"layout:{name}")
+        act.triggered.connect(lambda _=False, n=name: w.switch_layout(n))
+    delete = menu.addMenu("&Delete")
+    for name in names:
+        act = delete.addAction(name)
+        act.triggered.connect(lambda _=False, n=name: w.layout_store.delete_named(n))
 
 
 def _about(w: MainWindow) -> None:
