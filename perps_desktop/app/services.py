@@ -130,18 +130,22 @@ def _sample_mids(store: TraceStore, strategy: MomentumStrategy, engine: TradingE
     client.stream.subscribe(on_stream)
 
 
-def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, timeout_s: float,
-                  every_s: float = 15.0) -> HealthCheck:
-    """The exchange check: while the stream is live and the breaker closed, a ping at most every
-    `every_s` (the venue's pushes show it is there; a ping costs budget); else every round. Pings go in
-    the protective lane: the breaker's trial call must not wait behind polls."""
+def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, freshness: Freshness, timeout_s: float,
+                  every_s: float = 15.0, quiet_s: float = 4.0) -> HealthCheck:
+    """The exchange check: while the stream is live, the breaker closed and some REST request was
+    answered within `quiet_s`, a ping at most every `every_s` (the venue's pushes show it is there; a
+    ping costs budget); else every round — pushes say nothing of REST, and a venue whose REST hangs
+    must go dark and open the breaker within seconds. Pings go in the protective lane: the breaker's
+    trial call must not wait behind polls."""
     ping = ping_check(client, timeout_s=timeout_s)
     last = [0.0, ""]
 
     async def check() -> str:
         now = time.monotonic()
+        answered = freshness.last_answer_ms
+        rest_quiet = answered is None or time.time() * 1000 - answered > quiet_s * 1000
         if client.stream.connected and breakers.get("exchange_info").state is BreakerState.CLOSED \
-                and now - float(last[0]) < every_s:
+                and now - float(last[0]) < every_s and not rest_quiet:
             return f"stream live; {last[1]} at the last ping"
         with in_lane(Lane.PROTECT):
             detail = str(await ping())
@@ -252,7 +256,8 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     health_cfg = HealthConfig.from_settings(settings)
     health = HealthChecker(health_cfg, breakers=breakers)
     # no breaker= here: the ping is a request like any other, and its attempt feeds exchange_info itself
-    health.add_check("exchange", _sparing_ping(client, breakers, timeout_s=0.8 * health_cfg.timeout_ms / 1000.0))
+    ping_timeout_s = 0.8 * health_cfg.timeout_ms / 1000.0     # the request's own timeout, under the check's
+    health.add_check("exchange", _sparing_ping(client, breakers, freshness, timeout_s=ping_timeout_s))
     health.add_check("loop_lag", loop_lag_check(monitor, 250.0))
 
     async def stream_check() -> str:
