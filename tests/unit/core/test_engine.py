@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from decimal import Decimal
 
 from perps_desktop.core import (
@@ -59,3 +61,30 @@ async def test_while_the_breaker_is_half_open_the_trial_read_goes_alone_then_the
     await engine.tick()
     assert info.state is BreakerState.CLOSED         # the trial closed it; the others were not refused
     assert venue.max_inflight == 3 and engine.ticks == 1 and not engine.paused
+
+
+async def test_a_read_cancelled_under_the_loop_is_logged_and_the_loop_goes_on(caplog):
+    """A shared (single-flight) read whose owner was cancelled raises CancelledError in every waiter:
+    the engine's loop, not cancelled itself, logs it and keeps ticking; a real stop still ends it."""
+    venue = MemoryVenue([btc()])
+    engine = engine_on(venue)
+    await engine.reconcile()
+    real = venue.all_mids
+    hit = [0]
+
+    async def cancelled_under_us():
+        if hit[0] == 0:
+            hit[0] += 1
+            raise asyncio.CancelledError        # as a shared load whose first caller was cancelled
+        return await real()
+
+    venue.all_mids = cancelled_under_us          # type: ignore[method-assign]
+    task = asyncio.get_running_loop().create_task(engine._run())
+    try:
+        await wait_until(lambda: engine.ticks >= 2, timeout=10)
+    finally:
+        engine._closed = True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert hit[0] == 1 and "a read was cancelled under it" in caplog.text
