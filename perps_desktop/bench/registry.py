@@ -28,6 +28,7 @@ ALL_ROWS: tuple[str, ...] = (
     "ui_loop_lag",
     "sim_throughput",
     "memory_bounded",
+    "manual_close_under_load",
 )
 
 

@@ -49,12 +49,14 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
 
 
 @contextlib.asynccontextmanager
-async def sim_child(seed: int = 7, *, log: Path | None = None) -> AsyncIterator[SimChild]:
+async def sim_child(seed: int = 7, *, log: Path | None = None, rate_limit: int = 0) -> AsyncIterator[SimChild]:
     """`async with sim_child() as sim:` a running simulator at `sim.url`, stopped on exit.
 
     With `log`, the child's stderr goes to that file and its end is quoted if the start fails.
+    `rate_limit`: the venue's IP weight per minute (0, the default: off; 1200 is the venue's).
     """
-    args = (sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--seed", str(seed), "--rate-limit", "0")
+    args = (sys.executable, "-m", "perps_desktop.sim.cli", "--port", "0", "--seed", str(seed),
+            "--rate-limit", str(rate_limit))
     if log is None:
         proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.DEVNULL)
