@@ -42,7 +42,8 @@ async def test_headless_prints_status_serves_metrics_and_flushes_everything_on_s
             assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
             text = await resp.text()
         for name in ('perps_breaker_state{breaker="exchange_info"} 0.0', "perps_cache_hits_total{cache=",
-                     "perps_cache_misses_total{cache=", 'perps_api_requests_total{endpoint="info",type="allMids"}',
+                     "perps_cache_misses_total{cache=",
+                     'perps_api_requests_total{endpoint="info",type="clearinghouseState"}',
                      "perps_traces_recorded_total ", "perps_traces_flushed_total ", "perps_loop_lag_seconds "):
             assert name in text, name
         proc.send_signal(signal.SIGTERM)
