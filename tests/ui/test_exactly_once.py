@@ -83,3 +83,27 @@ async def test_a_dark_venue_shows_the_stale_banner_and_greys_the_numbers(sim_ser
         await sim.set_fault(kind="none")
         await wait_until(lambda: w.stale_banner.isHidden(), timeout=40)
         assert not w.panels["positions"].table.stale
+
+
+async def test_back_to_active_from_halted_asks_first_in_live_mode_only(qtbot):
+    from perps_desktop.app import TradingState
+    from perps_desktop.ui.controller import ActionController
+    from tests import stubs
+
+    asked: list[dict] = []
+
+    async def answer(**kw) -> bool:
+        asked.append(kw)
+        return len(asked) > 1                       # refuse the first time, confirm the second
+
+    halted = stubs.risk(trading_state=TradingState.HALTED)
+    live = stubs.StubControl(stubs.snapshot(mode="live", risk=halted))
+    c = ActionController(live, confirmer=answer)
+    await c.set_trading_state(TradingState.ACTIVE, "by hand")
+    assert len(asked) == 1 and live.calls == []     # refused: still halted
+    await c.set_trading_state(TradingState.ACTIVE, "by hand")
+    assert live.calls == [("set_trading_state", (TradingState.ACTIVE, "by hand"))]
+    assert "HALTED" in asked[0]["text"]
+    paper = stubs.StubControl(stubs.snapshot(mode="paper", risk=halted))
+    assert ActionController(paper, confirmer=answer).set_trading_state(TradingState.ACTIVE, "by hand") is None
+    assert paper.calls == [("set_trading_state", (TradingState.ACTIVE, "by hand"))] and len(asked) == 2
