@@ -5,7 +5,9 @@ from __future__ import annotations
 from perps_desktop.app.app import App, AppState
 from perps_desktop.app.budget import RateBudgetSnapshot
 from perps_desktop.app.control import CoreControl
+from perps_desktop.app.fleet import Fleet, FleetRow
 from perps_desktop.app.journal import ActionRecord
+from perps_desktop.app.remote import RemoteCore, api_base
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 from perps_desktop.app.stop_signals import StopSignals
 from perps_desktop.app.timeline import TimelineData
@@ -53,6 +55,8 @@ __all__ = [
     "CoreControl",
     "CoreSnapshot",
     "Fill",
+    "Fleet",
+    "FleetRow",
     "MonitorSnapshot",
     "Order",
     "OrderRequest",
@@ -61,6 +65,7 @@ __all__ = [
     "RateBudgetSnapshot",
     "RecoveryAction",
     "RecoveryFinding",
+    "RemoteCore",
     "RiskSnapshot",
     "Severity",
     "Side",
@@ -73,6 +78,7 @@ __all__ = [
     "TracePage",
     "TraceQuery",
     "TradingState",
+    "api_base",
     "is_own_stop",
     "position_facts",
     "trigger_kind",

@@ -115,7 +115,7 @@ class ApiServer:
         await asyncio.to_thread(self.tokens.reload_if_changed)
         web_app = web.Application(middlewares=[self._auth], client_max_size=64 * 1024)
         web_app.router.add_get(f"{PREFIX}/snapshot", self._snapshot)
-        web_app.router.add_get(f"{PREFIX}/stream", self.stream.handle)
+        web_app.router.add_get(f"{PREFIX}/stream", self._stream)
         web_app.router.add_get(f"{PREFIX}/traces", self._traces)
         web_app.router.add_get(f"{PREFIX}/traces/{{id:\\d+}}", self._trace)
         web_app.router.add_get(f"{PREFIX}/traces/{{id:\\d+}}/chain", self._chain)
@@ -190,6 +190,9 @@ class ApiServer:
     async def _snapshot(self, request: web.Request) -> web.Response:
         return web.Response(body=envelope_json(self.app.snapshot(), self.bot), content_type="application/json")
 
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        return await self.stream.handle(request, request[_TOKEN].scope)
+
     async def _traces(self, request: web.Request) -> web.Response:
         try:
             query = parse_trace_query(dict(request.query))
@@ -249,7 +252,7 @@ class ApiServer:
         self.actions_taken += 1
         outcome = "done" if ok else "failed"
         detail = error or (report.message if report is not None else "")
-        self._trace(action, token, outcome, detail, (time.perf_counter() - started) * 1000.0)
+        self._record(action, token, outcome, detail, (time.perf_counter() - started) * 1000.0)
         return ActionResult(ok=ok, report=to_jsonable_python(report) if report is not None else None, error=error)
 
     async def _dispatch(self, a: ActionRequest) -> ActionReport | None:
@@ -275,7 +278,7 @@ class ApiServer:
                 app.force_open_breaker(a.name)
         return None
 
-    def _trace(self, action: ActionRequest, token: TokenInfo, outcome: str, detail: str, latency_ms: float) -> None:
+    def _record(self, action: ActionRequest, token: TokenInfo, outcome: str, detail: str, latency_ms: float) -> None:
         what = action.model_dump(mode="json", exclude_none=True)
         text = f"{what.pop('type')} {what}" if what else action.type
         if self.app.services is not None:

@@ -7,7 +7,7 @@ client has its own bounded queue and writer, so a slow client never holds up the
 core: when its queue is full it is sent a whole snapshot again instead of what it missed.
 
 Messages (JSON text frames):
-    {"type": "snapshot", "apiVersion", "bot", "identity", "tradingState", "snapshot": {...}}
+    {"type": "snapshot", "scope", "apiVersion", "bot", "identity", "tradingState", "snapshot": {...}}
     {"type": "delta", "version": n, "changed": {field: value}, "events": [...], "eventsDropped": n}
 """
 
@@ -77,10 +77,10 @@ class SnapshotBroadcaster:
         for c in tuple(self._clients):
             await c.ws.close(code=1001, message=b"the core is stopping")
 
-    def _full(self) -> bytes:
+    def _full(self, **extra: Any) -> bytes:
         if self._last is None:
             self._last = self._snapshot()
-        return envelope_json(self._last, self.bot, type="snapshot")
+        return envelope_json(self._last, self.bot, type="snapshot", **extra)
 
     async def _run(self) -> None:
         while True:
@@ -112,11 +112,12 @@ class SnapshotBroadcaster:
                 c.queue.put_nowait(self._full())
         self.sent += 1
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request, scope: str) -> web.WebSocketResponse:
+        """Serve one client; `scope` (its token's) rides on the first snapshot so it knows if it may act."""
         ws = web.WebSocketResponse(heartbeat=15.0, compress=False)
         await ws.prepare(request)
         client = _Client(ws)
-        client.queue.put_nowait(self._full())         # the base every later delta applies to
+        client.queue.put_nowait(self._full(scope=scope))   # the base every later delta applies to
         self._clients.add(client)
         writer = asyncio.ensure_future(self._write(client))
         try:

@@ -1,8 +1,9 @@
 """CoreControl: the one face the window (and tests) use to read the core and step in.
 
 The window holds a `CoreControl`, calls `snapshot()` on a timer, and turns button presses into
-these calls. Two things implement it: the running `App` and nothing else — tests drive the real
-one against the simulator.
+these calls. Two things implement it: the running `App` in this process, and `RemoteCore`, a
+headless core elsewhere spoken to over its API (`app/remote.py`); `Fleet` holds several remote
+ones and shows the selected one through this same face.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
     from decimal import Decimal
 
     from perps_desktop.app.snapshot import CoreSnapshot
@@ -46,11 +48,12 @@ class CoreControl(Protocol):
 
     async def run_recovery_now(self) -> ActionReport: ...
 
-    def set_trading_state(self, state: TradingState, reason: str) -> None: ...
+    # State changes: done at once in process (None); a remote core returns an awaitable to await.
+    def set_trading_state(self, state: TradingState, reason: str) -> Awaitable[None] | None: ...
 
-    def reset_breaker(self, name: str) -> None: ...
+    def reset_breaker(self, name: str) -> Awaitable[None] | None: ...
 
-    def force_open_breaker(self, name: str) -> None: ...
+    def force_open_breaker(self, name: str) -> Awaitable[None] | None: ...
 
     async def query_traces(self, query: TraceQuery) -> TracePage: ...
 

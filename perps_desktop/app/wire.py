@@ -21,7 +21,7 @@ from pydantic_core import to_jsonable_python
 
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.core.caching import CacheStats
-from perps_desktop.core.models import Trace, TracePage, TraceQuery, TradingState
+from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
 __all__ = [
     "ACTION_TYPES",
@@ -38,6 +38,7 @@ __all__ = [
     "page_to_wire",
     "parse_action",
     "parse_trace_query",
+    "report_from_wire",
     "shorten",
     "snapshot_json",
     "trace_from_wire",
@@ -177,6 +178,16 @@ def page_from_wire(data: Any) -> TracePage:
         raise WireError(f"traces: {_message(exc)}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise WireError(f"traces: {exc}") from None
+
+
+_REPORT = TypeAdapter(ActionReport)
+
+
+def report_from_wire(raw: Any) -> ActionReport:
+    try:
+        return _REPORT.validate_python(raw)
+    except ValidationError as exc:
+        raise WireError(f"report: {_message(exc)}") from None
 
 
 def parse_trace_query(params: dict[str, str]) -> TraceQuery:

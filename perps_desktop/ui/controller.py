@@ -206,16 +206,28 @@ class ActionController(QObject):
                          confirm_button="Run recovery")
 
     # --- state changes (synchronous on the core) -------------------------------------------
-    def _sync(self, label: str, fn: Callable[[], None]) -> None:
+    def _sync(self, label: str, fn: Callable[[], Awaitable[None] | None]) -> None:
+        """A state change: done at once in process; a remote core's answer is awaited on a task."""
         if self.control.read_only:
             self.action_failed.emit(label, "read-only: watch mode cannot change the core")
             return
         try:
-            fn()
+            pending = fn()
         except Exception as exc:
             self.action_failed.emit(label, str(exc) or type(exc).__name__)
             return
-        self.action_finished.emit(label, None)
+        if pending is None:
+            self.action_finished.emit(label, None)
+            return
+
+        async def wait(answer: Awaitable[None]) -> None:
+            try:
+                await answer
+            except Exception as exc:
+                self.action_failed.emit(label, str(exc) or type(exc).__name__)
+                return
+            self.action_finished.emit(label, None)
+        self._spawn(f"state:{label}", wait(pending), write=True)
 
     def set_trading_state(self, state: TradingState, reason: str) -> asyncio.Task[Any] | None:
         """Change the trading state; back to ACTIVE from HALTED asks first in live mode."""

@@ -3,60 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 import aiohttp
 import orjson
 import pytest
 
-from perps_desktop.app import App
-from perps_desktop.app.api_server import ApiServer, parse_serve
+from perps_desktop.app.api_server import parse_serve
 from perps_desktop.app.tokens import TokenStore
 from perps_desktop.app.wire import apply_delta, decode_snapshot, page_from_wire
 from perps_desktop.config import data_dir, log_dir
 from tests.helpers import wait_until
-from tests.integration.engine_support import fast_settings
+from tests.integration.api_support import auth_headers, post_headers, served
 
 
-@contextlib.asynccontextmanager
-async def served(tmp_path, sim, name="core-a"):
-    """A running App on `sim`, served; every snapshot it builds kept by version (what the core saw)."""
-    store = TokenStore(tmp_path / f"{name}-tokens.json")
-    trade, read = store.new("laptop", "trade"), store.new("viewer", "read")
-    async with App(fast_settings(tmp_path / name, sim)) as app:
-        seen = {}
-        build = app.snapshot
-
-        def recording():
-            s = build()
-            seen[s.version] = s
-            return s
-        app.snapshot = recording
-        async with ApiServer(app, tokens=store, bot=name, port=0) as server:
-            yield app, server, {"trade": trade, "read": read}, seen
-
-
-def _auth(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _post(token, key=None):
-    return {**_auth(token), "Content-Type": "application/json", "Idempotency-Key": key or str(uuid.uuid4())}
-
-
-@pytest.fixture
-def tmp(tmp_path):
-    for sub in ("core-a", "core-b"):
-        (tmp_path / sub).mkdir()
-    return tmp_path
-
-
-async def test_snapshot_and_stream_match_the_cores_own_snapshots(tmp, sim_server):
+async def test_snapshot_and_stream_match_the_cores_own_snapshots(tmp_path, sim_server):
     sim = await sim_server()
-    async with served(tmp, sim) as (app, server, tokens, seen), aiohttp.ClientSession() as http:
+    async with served(tmp_path, sim) as (app, server, tokens, seen), aiohttp.ClientSession() as http:
         await app.wait_until_reconciled()
-        async with http.get(server.url + "/snapshot", headers=_auth(tokens["read"])) as resp:
+        async with http.get(server.url + "/snapshot", headers=auth_headers(tokens["read"])) as resp:
             assert resp.status == 200
             env = await resp.json()
         snap = decode_snapshot(env["snapshot"])
@@ -64,7 +29,7 @@ async def test_snapshot_and_stream_match_the_cores_own_snapshots(tmp, sim_server
         assert env["bot"] == "core-a" and env["tradingState"] == "ACTIVE"
         assert env["identity"] == {"mode": "paper", "network": snap.network,
                                    "account": f"{snap.address[:6]}…{snap.address[-4:]}"}
-        async with http.ws_connect(server.url + "/stream", headers=_auth(tokens["read"])) as ws:
+        async with http.ws_connect(server.url + "/stream", headers=auth_headers(tokens["read"])) as ws:
             first = orjson.loads((await ws.receive(timeout=10)).data)
             assert first["type"] == "snapshot"
             got = decode_snapshot(first["snapshot"])
@@ -80,55 +45,56 @@ async def test_snapshot_and_stream_match_the_cores_own_snapshots(tmp, sim_server
                     deltas += 1
 
 
-async def test_401_403_400_415_409_and_failed_auth_is_rate_limited(tmp, sim_server):
+async def test_401_403_400_415_409_and_failed_auth_is_rate_limited(tmp_path, sim_server):
     sim = await sim_server()
-    async with served(tmp, sim) as (_app, server, tokens, _), aiohttp.ClientSession() as http:
+    async with served(tmp_path, sim) as (_app, server, tokens, _), aiohttp.ClientSession() as http:
         url = server.url
         async with http.get(url + "/snapshot") as resp:
             assert resp.status == 401 and "Bearer" in resp.headers["WWW-Authenticate"]
-        async with http.get(url + "/snapshot", headers=_auth("pdt_wrong")) as resp:
+        async with http.get(url + "/snapshot", headers=auth_headers("pdt_wrong")) as resp:
             assert resp.status == 401
         body = {"type": "cancelAll"}
-        async with http.post(url + "/actions", json=body, headers=_post(tokens["read"])) as resp:
+        async with http.post(url + "/actions", json=body, headers=post_headers(tokens["read"])) as resp:
             assert resp.status == 403 and "viewer" in (await resp.json())["error"]
         for bad in ({"type": "closePosition"}, {"type": "explode"}, {"type": "reducePosition", "symbol": "BTC",
                                                                      "fraction": 3}):
-            async with http.post(url + "/actions", json=bad, headers=_post(tokens["trade"])) as resp:
+            async with http.post(url + "/actions", json=bad, headers=post_headers(tokens["trade"])) as resp:
                 assert resp.status == 400, bad
                 assert "bad action" in (await resp.json())["error"]
-        async with http.post(url + "/actions", data=b"{}", headers={**_post(tokens["trade"]),
+        async with http.post(url + "/actions", data=b"{}", headers={**post_headers(tokens["trade"]),
                                                                     "Content-Type": "text/plain"}) as resp:
             assert resp.status == 415
-        async with http.post(url + "/actions", json=body, headers={**_post(tokens["trade"]),
+        async with http.post(url + "/actions", json=body, headers={**post_headers(tokens["trade"]),
                                                                     "Origin": "https://evil.example"}) as resp:
             assert resp.status == 403
-        async with http.post(url + "/actions", json=body, headers={**_auth(tokens["trade"])}) as resp:
+        async with http.post(url + "/actions", json=body, headers={**auth_headers(tokens["trade"])}) as resp:
             assert resp.status == 400 and "Idempotency-Key" in (await resp.json())["error"]
         key = str(uuid.uuid4())
-        async with http.post(url + "/actions", json=body, headers=_post(tokens["trade"], key)) as resp:
+        async with http.post(url + "/actions", json=body, headers=post_headers(tokens["trade"], key)) as resp:
             assert resp.status == 200
-        async with http.post(url + "/actions", json={"type": "flattenAll"}, headers=_post(tokens["trade"], key)) as r:
+        async with http.post(url + "/actions", json={"type": "flattenAll"},
+                             headers=post_headers(tokens["trade"], key)) as r:
             assert r.status == 409
-        async with http.get(url + "/traces?limit=zero", headers=_auth(tokens["read"])) as resp:
+        async with http.get(url + "/traces?limit=zero", headers=auth_headers(tokens["read"])) as resp:
             assert resp.status == 400
         codes = []
         for _ in range(12):                 # two 401s above plus these: the 11th failure is refused outright
-            async with http.get(url + "/snapshot", headers=_auth("pdt_guess")) as resp:
+            async with http.get(url + "/snapshot", headers=auth_headers("pdt_guess")) as resp:
                 codes.append(resp.status)
         assert codes[:8] == [401] * 8 and codes[-1] == 429
-        async with http.get(url + "/snapshot", headers=_auth(tokens["read"])) as resp:
+        async with http.get(url + "/snapshot", headers=auth_headers(tokens["read"])) as resp:
             assert resp.status == 429 and int(resp.headers["Retry-After"]) >= 1   # even a good token waits
 
 
-async def test_a_retried_post_acts_once_and_the_trace_names_the_token(tmp, sim_server):
+async def test_a_retried_post_acts_once_and_the_trace_names_the_token(tmp_path, sim_server):
     sim = await sim_server()
-    async with served(tmp, sim) as (app, server, tokens, _), aiohttp.ClientSession() as http:
+    async with served(tmp_path, sim) as (app, server, tokens, _), aiohttp.ClientSession() as http:
         await app.wait_until_reconciled()
         key = str(uuid.uuid4())
 
         async def post():
             async with http.post(server.url + "/actions", json={"type": "cancelAll"},
-                                 headers=_post(tokens["trade"], key)) as resp:
+                                 headers=post_headers(tokens["trade"], key)) as resp:
                 assert resp.status == 200
                 return await resp.json()
         answers = await asyncio.gather(post(), post())          # a retry while the first still runs
@@ -142,7 +108,7 @@ async def test_a_retried_post_acts_once_and_the_trace_names_the_token(tmp, sim_s
         assert [r.what for r in app.journal.records()].count("cancel all") == 2
         await wait_until(lambda: app.trace_counters().flushed >= app.trace_counters().recorded, timeout=10)
         async with http.get(server.url + "/traces?kind=action&strategy=api:laptop",
-                            headers=_auth(tokens["read"])) as resp:
+                            headers=auth_headers(tokens["read"])) as resp:
             page = page_from_wire(await resp.json())
         assert len(page.traces) == 2
         assert all("by token 'laptop'" in t.reason and t.decision == "done" for t in page.traces)
