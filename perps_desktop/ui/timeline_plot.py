@@ -13,7 +13,8 @@ own beyond the defaults.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 import pyqtgraph as pg
@@ -55,7 +56,13 @@ def category(t: Trace) -> str:
 
 
 class TimelinePlot(pg.PlotWidget):
-    """The price and the markers of one `TimelineData` (see the module docstring)."""
+    """The price and the markers of one `TimelineData` (see the module docstring).
+
+    One scatter item per marker category, each with one symbol and one brush, so pyqtgraph
+    draws each from a single cached pixmap (10,000 markers: one `setData` of ~1 ms per item and
+    a few ms a frame), and a story is selected by dimming those items (their opacity) and
+    drawing the story's few markers again, large, in a top item: nothing per marker changes.
+    """
 
     marker_clicked = Signal(int)
     """A marker was clicked: (its trace id)."""
@@ -68,79 +75,95 @@ class TimelinePlot(pg.PlotWidget):
         self.hideButtons()
         self.setMouseEnabled(x=True, y=False)
         item = self.getPlotItem()
-        item.showGrid(x=True, y=True, alpha=0.12)
+        item.showGrid(x=False, y=False)       # a grid across the plot costs ~half of each frame
         item.getAxis("left").setWidth(60)
         item.vb.setLimits(minXRange=1.0)
         self.price = item.plot([], [], name="mid")
         self.price.setDownsampling(auto=True, method="peak")
         self.price.setClipToView(True)
         self.story_line = item.plot([], [])
-        self.markers = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True)
-        item.addItem(self.markers)
-        self.markers.sigClicked.connect(self._clicked)
+        self.layers: dict[str, pg.ScatterPlotItem] = {}
+        for cat in CATEGORIES:
+            layer = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True, symbol=_SYMBOLS[cat], size=_SIZE,
+                                       pen=None)
+            layer.sigClicked.connect(self._clicked)
+            item.addItem(layer)
+            self.layers[cat] = layer
+        self.story_markers = pg.ScatterPlotItem(hoverable=True, tip=self._tip, pxMode=True, size=_SIZE_CHAIN)
+        self.story_markers.sigClicked.connect(self._clicked)
+        self.story_markers.setZValue(10)
+        item.addItem(self.story_markers)
         self.traces: tuple[Trace, ...] = ()
         self.categories: np.ndarray = np.zeros(0, dtype=np.int8)
         self.selected: frozenset[int] = frozenset()       # the story's trace ids (drawn or not)
         self._index: dict[int, int] = {}
         self._xy = np.zeros((2, 0))
         self._colors = [QColor(c) for c in DEFAULT_COLORS]
-        self._brushes: list[pg.QtGui.QBrush] = []
-        self._dim: list[pg.QtGui.QBrush] = []
-        self._make_brushes()
+        self._fg = QColor("#8b949e")
+        self._apply_brushes()
+
+    @property
+    def markers(self) -> int:
+        """How many markers are drawn (the story's second drawing not counted)."""
+        return sum(len(layer.data) for layer in self.layers.values())
 
     # --- colours ------------------------------------------------------------------------------
     def set_colors(self, markers: Iterable[QColor], *, price: QColor, background: QColor, foreground: QColor) -> None:
         colors = list(markers)
         if len(colors) == len(CATEGORIES):
             self._colors = colors
-            self._make_brushes()
+        self._fg = QColor(foreground)
         self.setBackground(background)
         for ax in ("left", "bottom"):
             axis = self.getPlotItem().getAxis(ax)
             axis.setPen(foreground)
             axis.setTextPen(foreground)
-        self.price.setPen(pg.mkPen(price, width=1.2))
+        self.price.setPen(pg.mkPen(price, width=1))          # 1 px: the raster fast path (1.2 px: stroked, ~3x)
         self.story_line.setPen(pg.mkPen(foreground, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
-        self._restyle()
+        self._apply_brushes()
+        self._draw_story()
 
-    def _make_brushes(self) -> None:
-        self._brushes = [pg.mkBrush(c) for c in self._colors]
-        dim = []
-        for c in self._colors:
-            d = QColor(c)
-            d.setAlpha(_DIM_ALPHA)
-            dim.append(pg.mkBrush(d))
-        self._dim = dim
+    def _apply_brushes(self) -> None:
+        for cat, color in zip(CATEGORIES, self._colors, strict=True):
+            self.layers[cat].setBrush(pg.mkBrush(color))
 
     # --- data ---------------------------------------------------------------------------------
     def set_data(self, data: TimelineData) -> None:
-        """Draw `data`: the mid curve, then every marker (keeping a selected chain highlighted)."""
-        mids = np.asarray(data.mids, dtype=float).reshape(-1, 2)
+        """Draw `data`: the mid curve, then every marker (keeping a selected story highlighted)."""
+        # from the pairs in one pass (np.asarray of a day's 86,400 tuples costs ~5x more)
+        mids = np.fromiter(chain.from_iterable(data.mids), dtype=float, count=2 * len(data.mids)).reshape(-1, 2)
         mx, my = mids[:, 0] / 1000.0, mids[:, 1]
         self.price.setData(mx, my)
         traces = data.traces
         n = len(traces)
         cats = [category(t) for t in traces]
-        self.categories = np.fromiter((CATEGORIES.index(c) for c in cats), dtype=np.int8, count=n)
+        codes = {c: i for i, c in enumerate(CATEGORIES)}
+        self.categories = np.fromiter((codes[c] for c in cats), dtype=np.int8, count=n)
         xs = np.fromiter((t.time_ms for t in traces), dtype=float, count=n) / 1000.0
         own = np.fromiter((t.price if (t.price is not None and c in _AT_OWN_PRICE) else np.nan
                            for t, c in zip(traces, cats, strict=True)), dtype=float, count=n)
-        on_curve = np.interp(xs, mx, my) if len(mx) else np.full(n, np.nan)
-        ys = np.where(np.isnan(own), on_curve, own)
-        if len(mx) == 0:                        # no samples (an old file): markers at their own price or 0
-            ys = np.nan_to_num(own, nan=float(np.nanmedian(own)) if np.isfinite(own).any() else 0.0)
+        if len(mx):
+            ys = np.where(np.isnan(own), np.interp(xs, mx, my), own)
+        else:                                   # no samples (an old file): markers at their own price
+            fill = float(np.nanmedian(own)) if np.isfinite(own).any() else 0.0
+            ys = np.nan_to_num(own, nan=fill)
         self.traces = traces
         self._index = {t.id: i for i, t in enumerate(traces)}
         self._xy = np.vstack([xs, ys])
-        symbols = [_SYMBOLS[c] for c in cats]
-        self.markers.setData(x=xs, y=ys, data=np.arange(n), symbol=symbols, pen=None, **self._style_arrays())
-        self._draw_story_line()
-        self.getPlotItem().setXRange(data.since_ms / 1000.0, data.until_ms / 1000.0, padding=0.01)
-        if len(my) or n:
-            lo = np.nanmin(np.concatenate([my, ys])) if n or len(my) else 0.0
-            hi = np.nanmax(np.concatenate([my, ys])) if n or len(my) else 1.0
+        idx = np.arange(n)
+        for code, cat in enumerate(CATEGORIES):
+            mask = self.categories == code
+            layer = self.layers[cat]
+            layer.setData(x=xs[mask], y=ys[mask], data=idx[mask])
+            layer.setVisible(bool(mask.any()))  # an empty item still costs its bounds every frame
+        self._draw_story()
+        plot = self.getPlotItem()
+        plot.setXRange(data.since_ms / 1000.0, data.until_ms / 1000.0, padding=0.01)
+        values = np.concatenate([my, ys])
+        if values.size:
+            lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
             pad = (hi - lo) * 0.08 or abs(hi) * 0.001 or 1.0
-            self.getPlotItem().setYRange(lo - pad, hi + pad, padding=0)
+            plot.setYRange(lo - pad, hi + pad, padding=0)
 
     @property
     def chain_ids(self) -> frozenset[int]:
@@ -151,32 +174,22 @@ class TimelinePlot(pg.PlotWidget):
         """Highlight these traces' markers (one story), dim the others; empty: all plain again.
         The selection stays for the next `set_data` (a story chosen before its window is read)."""
         self.selected = frozenset(ids)
-        self._restyle()
-        self._draw_story_line()
+        self._draw_story()
 
-    def _style_arrays(self) -> Mapping[str, object]:
-        cats = self.categories
-        shown = self.chain_ids
+    def _draw_story(self) -> None:
+        shown = sorted(self._index[i] for i in self.chain_ids)
+        for layer in self.layers.values():
+            layer.setOpacity(_DIM_ALPHA / 255.0 if shown else 1.0)
         if not shown:
-            return {"brush": [self._brushes[c] for c in cats], "size": np.full(len(cats), _SIZE)}
-        chosen = np.zeros(len(cats), dtype=bool)
-        chosen[[self._index[i] for i in shown]] = True
-        brushes = [(self._brushes if on else self._dim)[c] for c, on in zip(cats, chosen, strict=True)]
-        return {"brush": brushes, "size": np.where(chosen, _SIZE_CHAIN, _SIZE)}
-
-    def _restyle(self) -> None:
-        if len(self.categories):
-            style = self._style_arrays()
-            self.markers.setBrush(style["brush"])
-            self.markers.setSize(style["size"])
-
-    def _draw_story_line(self) -> None:
-        shown = self.chain_ids
-        if not shown:
+            self.story_markers.setData([], [])
             self.story_line.setData([], [])
             return
-        idx = sorted(self._index[i] for i in shown)
-        self.story_line.setData(self._xy[0, idx], self._xy[1, idx])
+        cats = [CATEGORIES[int(self.categories[i])] for i in shown]
+        self.story_markers.setData(x=self._xy[0, shown], y=self._xy[1, shown], data=np.asarray(shown),
+                                   symbol=[_SYMBOLS[c] for c in cats],
+                                   brush=[pg.mkBrush(self._colors[CATEGORIES.index(c)]) for c in cats],
+                                   pen=pg.mkPen(self._fg, width=1))
+        self.story_line.setData(self._xy[0, shown], self._xy[1, shown])
 
     # --- hover and click ----------------------------------------------------------------------
     def describe(self, i: int) -> str:

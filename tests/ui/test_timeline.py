@@ -37,7 +37,7 @@ async def test_clicking_a_fill_on_the_timeline_shows_its_story_from_the_signal(s
         panel: TimelinePanel = w.panels["timeline"]
         panel.symbol_combo.setCurrentText(fill.symbol)
         await wait_until(lambda: panel.data is not None and fill.id in {t.id for t in panel.data.traces}, timeout=20)
-        assert len(panel.data.mids) >= 1 and panel.plot.markers.data.size == len(panel.data.traces)
+        assert len(panel.data.mids) >= 1 and panel.plot.markers == len(panel.data.traces)
         _click_marker(qtbot, panel, fill.id)
         await wait_until(lambda: fill.id in {t.id for t in panel.chain}, timeout=10)
         steps = [(t.kind, t.decision) for t in panel.chain]
@@ -91,10 +91,12 @@ async def test_the_timeline_draws_ten_thousand_markers_and_highlights_one_story(
     panel.show()
     panel.symbol_combo.addItem("BTC")
     panel.set_timeline(data)
-    assert panel.plot.markers.data.size == 10_000
+    assert panel.plot.markers == 10_000
     panel.set_chain(chain)
     assert [t.kind for t in chain] == ["signal", "risk", "order", "fill"] and panel.story_model.rowCount() == 4
-    sizes = panel.plot.markers.data["size"]
-    assert (sizes > sizes.min()).sum() == 4                            # the story's markers stand out
+    assert len(panel.plot.story_markers.data) == 4                     # the story's markers stand out
+    assert all(layer.opacity() < 1 for layer in panel.plot.layers.values())   # the rest dimmed
+    panel.set_chain(())
+    assert len(panel.plot.story_markers.data) == 0 and all(layer.opacity() == 1 for layer in panel.plot.layers.values())
     assert "step 1" in panel.plot.describe(1) and "story #1" in panel.plot.describe(1)
     panel.plot.grab()                                                  # it paints
