@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--exit-after", type=_SECONDS, metavar="SECONDS", help="quit after this many seconds")
     gui.add_argument("--size", type=_window_size, metavar="WxH",
                      help="the window's first size, e.g. 1280x720 (the screenshot takes it)")
+    gui.add_argument("--attach", action="append", metavar="URL", help="show a headless core served with "
+                     "`headless --serve` (repeatable: a fleet), e.g. http://127.0.0.1:8788")
+    gui.add_argument("--token-file", action="append", metavar="F", help="a file holding the API token alone "
+                     "(one for all --attach, or one each); else PERPS_ATTACH_TOKEN")
 
     headless = sub.add_parser("headless", help="the core without a window; a status line every few seconds")
     _add_core_options(headless)

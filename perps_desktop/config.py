@@ -38,6 +38,12 @@ def data_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def attach_token() -> str | None:
+    """PERPS_ATTACH_TOKEN: the API token `gui --attach` sends when no --token-file is given. Never a
+    flag (a flag is in the process list); never a Setting (it is not the core's, and never shown)."""
+    return os.environ.get("PERPS_ATTACH_TOKEN", "").strip() or None
+
+
 def display_available() -> bool:
     """Whether Qt can open a window: a display server, or a Qt platform chosen explicitly."""
     if sys.platform in ("win32", "darwin"):

@@ -10,12 +10,13 @@ asks once, naming every bot), each core's answer reported on its own line.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from perps_desktop.app.remote import RemoteCore
-from perps_desktop.app.snapshot import CoreSnapshot
+from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
 __all__ = ["Fleet", "FleetRow"]
@@ -47,6 +48,8 @@ class Fleet:
             raise ValueError("a fleet needs at least one core")
         self.cores = list(cores)
         self.selected = 0
+        self._version = 0
+        self._seen: tuple[int, int] = (-1, -1)         # (selected, its core's version) last handed out
 
     async def start(self) -> None:
         for c in self.cores:
@@ -108,7 +111,22 @@ class Fleet:
         return self.current.read_only
 
     def snapshot(self) -> CoreSnapshot:
-        return self.current.snapshot()
+        """The selected core's snapshot, with a version of the fleet's own that rises on every change,
+        switching cores included (two cores' own counters may well be equal)."""
+        snap = self.current.snapshot()
+        if (self.selected, snap.version) != self._seen:
+            self._seen = (self.selected, snap.version)
+            self._version += 1
+        return dataclasses.replace(snap, version=self._version)
+
+    def trace_counters(self) -> TraceCounters:
+        """Nothing is recorded in this process (each core records its own traces)."""
+        return TraceCounters()
+
+    @property
+    def remote_name(self) -> str:
+        """The selected core's name, for confirmations ("on core-a (remote)")."""
+        return self.current.remote_name
 
     async def close_position(self, symbol: str) -> ActionReport:
         return await self.current.close_position(symbol)

@@ -79,6 +79,11 @@ class RemoteCore:
         self._task: asyncio.Task[None] | None = None
         self.first_snapshot = asyncio.Event()
 
+    @property
+    def remote_name(self) -> str:
+        """The core's own name once it said it, else the host:port attached to."""
+        return self.bot or self.name
+
     def __repr__(self) -> str:
         return f"RemoteCore({self.base!r}, bot={self.bot!r})"          # never the token
 

@@ -108,7 +108,9 @@ class ActionController(QObject):
             snap = self.control.snapshot()
         except Exception:  # no snapshot: say so rather than name no venue at all
             return "venue unknown (no snapshot)", "unknown"
-        return venue_line(snap.mode, snap.network, snap.address), venue_badge(snap.mode, snap.network)[1]
+        line = venue_line(snap.mode, snap.network, snap.address)
+        remote = getattr(self.control, "remote_name", "")      # an attached core: name the bot acted on
+        return (f"bot {remote} (remote) · {line}" if remote else line), venue_badge(snap.mode, snap.network)[1]
 
     def _set_busy(self, busy: frozenset[str]) -> None:
         if busy != self.busy:

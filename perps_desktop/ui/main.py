@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perps_desktop.config import Settings, display_available
+from perps_desktop.config import Settings, attach_token, display_available
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -57,8 +57,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import qasync
 
     size: tuple[int, int] | None = getattr(args, "size", None)
+    targets = None
+    if getattr(args, "attach", None):
+        from perps_desktop.ui.attach import attach_targets
+        try:
+            targets = attach_targets(args.attach, getattr(args, "token_file", None) or [], attach_token())
+        except ValueError as exc:
+            print(f"perps-desktop gui: {exc}", file=sys.stderr)
+            return 2
     try:
-        return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after, size=size)) or 0)
+        return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after, size=size,
+                                     attach=targets)) or 0)
     except KeyboardInterrupt:
         return 130
 
@@ -81,15 +90,21 @@ def _make_qapp(offscreen: bool) -> QApplication:
 
 
 async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | None,
-                 exit_after: float | None, size: tuple[int, int] | None = None) -> int:
+                 exit_after: float | None, size: tuple[int, int] | None = None,
+                 attach: list[tuple[str, str]] | None = None) -> int:
     from perps_desktop.app import App, StopSignals
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
     qapp.setQuitOnLastWindowClosed(False)      # closing the window must not stop the loop under the core
     loop = asyncio.get_running_loop()
     deadline = None if exit_after is None else loop.time() + exit_after       # armed before any dialog
-    app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot))
-    log.info("starting the core (%s mode)", settings.mode)
+    if attach:                          # remote cores: the same window on a Fleet of them (ui/attach.py)
+        from perps_desktop.ui.attach import make_fleet
+        app: Any = make_fleet(attach)
+        log.info("attaching to %s", ", ".join(url for url, _ in attach))
+    else:
+        app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot))
+        log.info("starting the core (%s mode)", settings.mode)
     signals = StopSignals(app)          # Ctrl+C / SIGTERM close the window the clean way
     signals.install()
     try:
@@ -108,6 +123,9 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
                                 liq_warn_pct=2 * settings.min_liquidation_distance_pct,
                                 restore_layout=screenshot is None, first_size=size)
         window = MainWindow(app, options)
+        if attach:
+            from perps_desktop.ui.attach import FleetDock
+            window.fleet_dock = FleetDock(window, app)
         window.hold_close = True
         stop = signals.requested
         window.close_requested.connect(stop.set)
@@ -126,8 +144,9 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         signals.stopping()              # a signal during the stop ends it at once
         await _stop(app, window)
         signals.remove()
-        c = app.trace_counters()
-        print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", flush=True)
+        if not attach:                  # an attached window records nothing itself
+            c = app.trace_counters()
+            print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", flush=True)
 
 
 class _Unanswered(Exception):
