@@ -27,7 +27,7 @@ class EngineConfig:
     stop_loss_pct: float = 2.0              # STOP_LOSS_PCT: each position's reduce-only stop, % from entry
     trade: bool = True                      # False in watch mode: read, judge, never send
     start_reconcile_s: float = 1.0          # start() waits this long for reconciliation; the loop goes on
-    stop_grace_s: float = 2.0               # a write in flight at a stop gets this long, then is "unknown"
+    stop_grace_s: float = 1.0               # a write in flight at a stop gets this long, then is "unknown"
 
     @classmethod
     def from_settings(cls, settings: Settings, *, trade: bool = True) -> EngineConfig:

@@ -72,7 +72,7 @@ async def test_an_order_cut_off_by_the_stop_is_traced_unknown_and_looked_up_by_c
         closing = asyncio.ensure_future(app.close_position("BTC"))
         await wait_until(lambda: app.services.engine.inflight.active, timeout=20)
     finally:
-        await app.aclose()                      # the close is still on the wire: 2 s grace, then cut off
+        await app.aclose()                      # the close is still on the wire: 1 s grace, then cut off
     report = await asyncio.gather(closing, return_exceptions=True)     # failed one way or another
     assert not getattr(report[0], "ok", False)
     await sim.set_fault(kind="none")
