@@ -19,6 +19,7 @@ import aiohttp
 from perps_desktop.app.budget import ActionBudgetPoller
 from perps_desktop.app.identity import Identity
 from perps_desktop.app.snapshot import TraceCounters
+from perps_desktop.app.state_trace import StateRecorder
 from perps_desktop.app.venue_check import check_symbols, fetch_meta
 from perps_desktop.config import Settings
 from perps_desktop.core import (
@@ -87,6 +88,7 @@ class Services:
     freshness: Freshness
     simulator: Any = None
     action_budget: ActionBudgetPoller | None = None      # the address's userRateLimit, read every 5 minutes
+    state: StateRecorder | None = None                   # the core's state as a trace every 30 s (replay)
     _rate_at: float = 0.0
     _rate_n: int = 0
     _rate: float = 0.0
@@ -117,17 +119,27 @@ async def _fund_remote(base_url: str, address: str, usdc: float) -> None:
         raise ConfigError("PERPS_BASE_URL", base_url, f"a simulator that answers POST /sim (got {what})")
 
 
-def _sample_mids(store: TraceStore, strategy: MomentumStrategy, engine: TradingEngine, bus: EventBus,
-                 client: HyperliquidClient) -> None:
-    """Keep a mid sample per second of the symbols traded, held or ordered (the timeline's price)."""
+def _record_for_replay(store: TraceStore, strategy: MomentumStrategy, engine: TradingEngine, risk: RiskManager,
+                       bus: EventBus, client: HyperliquidClient) -> StateRecorder:
+    """What the timeline and the replay read besides the traces: a mid sample per second of the
+    symbols traded, held or ordered, and the core's state as a trace every 30 s (`StateRecorder`)."""
     sampler = MidSampler(store, lambda: {*strategy.symbols, *(p.symbol for p in engine.positions),
                                          *(o.symbol for o in engine.orders)})
-    bus.subscribe("engine.tick", lambda _topic, _event: sampler.sample(engine.mids, _now_ms()))
+    state = StateRecorder(store)
+
+    def on_tick(_topic: str, _event: object) -> None:
+        sampler.sample(engine.mids, _now_ms())
+        if engine.reconciled is not None:
+            account = engine.account
+            state.tick(engine.positions, engine.orders, risk.snapshot(),
+                       as_of_ms=account.time_ms if account is not None else None)
+    bus.subscribe("engine.tick", on_tick)
 
     def on_stream(event: StreamEvent) -> None:
         if event.kind is StreamEventKind.MIDS and event.mids:
             sampler.sample(event.mids, _now_ms())
     client.stream.subscribe(on_stream)
+    return state
 
 
 def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, freshness: Freshness, timeout_s: float,
@@ -247,7 +259,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
                            config=EngineConfig.from_settings(settings, trade=trade), chains=chains,
                            budget_pressure=client.budget.pressure)
     client.stream.subscribe(engine.on_stream)
-    _sample_mids(store, strategy, engine, bus, client)
+    state = _record_for_replay(store, strategy, engine, risk, bus, client)
     freshness.stream_connected = lambda: client.stream.connected
     await client.stream.start()
     await stack.enter_async_context(engine)
@@ -288,4 +300,5 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
 
     return Services(base_url=base_url, bus=bus, caches=caches, alerts=alerts, breakers=breakers, monitor=monitor,
                     store=store, client=client, risk=risk, strategy=strategy, recovery=recovery, engine=engine,
-                    health=health, freshness=freshness, simulator=simulator, action_budget=action_budget)
+                    health=health, freshness=freshness, simulator=simulator, action_budget=action_budget,
+                    state=state)

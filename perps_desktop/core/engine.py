@@ -377,8 +377,9 @@ class TradingEngine:
     def _trace_fill(self, f: Fill, note: str = "") -> None:
         self._trace(TraceKind.FILL, symbol=f.symbol, side=f.side.value, size=float(f.size), price=float(f.px),
                     reason=f"{f.direction or f.side.name.lower()} {f.size.normalize():f} {f.symbol} "
-                           f"@ {f.px.normalize():f}{note}", payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid,
-                                                               "fee": str(f.fee), "pnl": str(f.closed_pnl)},
+                           f"@ {f.px.normalize():f}{note}",
+                    payload={"oid": f.oid, "tid": f.tid, "cloid": f.cloid, "fee": str(f.fee), "pnl": str(f.closed_pnl),
+                             "venue_ms": f.time_ms},
                     decision="stop_triggered" if is_own_stop(f) else None, story=self.chains.of_fill(f))
 
     def on_stream(self, event: StreamEvent) -> None:

@@ -110,6 +110,11 @@ class PgTraceReader:
         return self._read(lambda conn: traces_from_rows(conn.execute(sql, (wanted,), binary=True),  # type: ignore[arg-type]
                                                         decode=True))
 
+    def time_span(self) -> tuple[int, int] | None:
+        """(first, last) time_ms of the traces; None when there are none."""
+        row = self._read(lambda conn: conn.execute("SELECT min(time_ms), max(time_ms) FROM traces").fetchone())
+        return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
     def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
         """(time_ms, px) of `symbol`'s mid samples in [since_ms, until_ms), oldest first."""
         if self.version < 4:

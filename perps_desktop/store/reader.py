@@ -181,6 +181,12 @@ class TraceReader:
             sql = _BY_IDS.format(select_columns(self.version))
             return traces_from_rows(self._conn().execute(sql, (wanted,)), decode=True)
 
+    def time_span(self) -> tuple[int, int] | None:
+        """(first, last) time_ms of the traces; None when there are none."""
+        with store_errors(self._config.path):
+            row = self._conn().execute("SELECT min(time_ms), max(time_ms) FROM traces").fetchone()
+        return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
     def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
         """(time_ms, px) of `symbol`'s mid samples in [since_ms, until_ms), oldest first."""
         with store_errors(self._config.path):

@@ -250,6 +250,10 @@ class TraceStore:
         decoded; () when there is no such trace. A trace from before chains is a story of its own."""
         return tuple(await self._read(lambda reader: reader.chain_of(trace_id, limit), self._reader))
 
+    async def time_span(self) -> tuple[int, int] | None:
+        """(first, last) time_ms of the traces recorded (None: none yet): what a replay spans."""
+        return await self._read(lambda reader: reader.time_span(), self._reader)
+
     async def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
         """(time_ms, px) of the mid samples of `symbol` in [since_ms, until_ms), oldest first."""
         return await self._read(lambda reader: reader.mids(symbol, since_ms, until_ms), self._reader)
