@@ -8,6 +8,7 @@ from perps_desktop.app.control import CoreControl
 from perps_desktop.app.fleet import Fleet, FleetRow
 from perps_desktop.app.journal import ActionRecord
 from perps_desktop.app.remote import RemoteCore, api_base
+from perps_desktop.app.replay import ReplayControl
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 from perps_desktop.app.stop_signals import StopSignals
 from perps_desktop.app.timeline import TimelineData
@@ -66,6 +67,7 @@ __all__ = [
     "RecoveryAction",
     "RecoveryFinding",
     "RemoteCore",
+    "ReplayControl",
     "RiskSnapshot",
     "Severity",
     "Side",

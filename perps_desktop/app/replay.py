@@ -109,6 +109,13 @@ class ReplayControl:
         self.first_ms, self.last_ms = span if span is not None else (0, 0)
         await self.seek_now(self.last_ms)
 
+    async def start(self) -> None:
+        """`open()` under the name the window's runner calls (as for the live App)."""
+        await self.open()
+
+    def trace_counters(self) -> TraceCounters:
+        return TraceCounters()              # a replay records nothing
+
     async def aclose(self) -> None:
         if self._task is not None:
             self._task.cancel()

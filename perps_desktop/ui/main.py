@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     try:
         return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after, size=size,
-                                     attach=targets)) or 0)
+                                     attach=targets, replay=getattr(args, "replay", None))) or 0)
     except KeyboardInterrupt:
         return 130
 
@@ -91,16 +91,20 @@ def _make_qapp(offscreen: bool) -> QApplication:
 
 async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | None,
                  exit_after: float | None, size: tuple[int, int] | None = None,
-                 attach: list[tuple[str, str]] | None = None) -> int:
+                 attach: list[tuple[str, str]] | None = None, replay: str | None = None) -> int:
     from perps_desktop.app import App, StopSignals
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
     qapp.setQuitOnLastWindowClosed(False)      # closing the window must not stop the loop under the core
     loop = asyncio.get_running_loop()
     deadline = None if exit_after is None else loop.time() + exit_after       # armed before any dialog
-    if attach:                          # remote cores: the same window on a Fleet of them (ui/attach.py)
+    if replay:                          # a past session from its traces alone (app/replay.py)
+        from perps_desktop.app import ReplayControl
+        app: Any = ReplayControl(replay)
+        log.info("replaying %s", replay)
+    elif attach:                        # remote cores: the same window on a Fleet of them (ui/attach.py)
         from perps_desktop.ui.attach import make_fleet
-        app: Any = make_fleet(attach)
+        app = make_fleet(attach)
         log.info("attaching to %s", ", ".join(url for url, _ in attach))
     else:
         app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot))
@@ -126,6 +130,14 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         if attach:
             from perps_desktop.ui.attach import FleetDock
             window.fleet_dock = FleetDock(window, app)
+        if replay:
+            from PySide6.QtCore import Qt
+
+            from perps_desktop.ui.replay_bar import ReplayBar
+            bar = ReplayBar(app.first_ms, app.last_ms, window)
+            bar.seek_requested.connect(app.seek)
+            window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
+            window.replay_bar = bar
         window.hold_close = True
         stop = signals.requested
         window.close_requested.connect(stop.set)
@@ -144,7 +156,7 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         signals.stopping()              # a signal during the stop ends it at once
         await _stop(app, window)
         signals.remove()
-        if not attach:                  # an attached window records nothing itself
+        if not attach and not replay:   # an attached window or a replay records nothing itself
             c = app.trace_counters()
             print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", flush=True)
 
