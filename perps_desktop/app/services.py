@@ -258,6 +258,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
                            monitor=monitor, sink=store, bus=bus, freshness=freshness, inflight=inflight,
                            config=EngineConfig.from_settings(settings, trade=trade), chains=chains,
                            budget_pressure=client.budget.pressure)
+    recovery.on_lock_wait = lambda: client.budget.promote(Lane.MANUAL)    # a Close never queues behind them
     client.stream.subscribe(engine.on_stream)
     state = _record_for_replay(store, strategy, engine, risk, bus, client)
     freshness.stream_connected = lambda: client.stream.connected

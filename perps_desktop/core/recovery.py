@@ -15,10 +15,11 @@ trader's request; their orders' fills and the stops that follow join it (`ChainB
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -110,6 +111,7 @@ class PositionRecovery:
         self._sink = sink
         self._owners = owners
         self._fills = fills                 # the fills already known (the engine's, pushed): no REST read for them
+        self.on_lock_wait: Callable[[], object] | None = None   # a manual action waits for the execution lock
         self._publish = publish
         self.auto_actions = auto_actions
         self.lock = execution_lock or asyncio.Lock()
@@ -323,6 +325,24 @@ class PositionRecovery:
         return story
 
     # --- manual actions ------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _trader_lock(self) -> AsyncIterator[None]:
+        """The execution lock, for the trader's hand: while it is held by a strategy order or a poll that
+        waits for the venue's request budget, `on_lock_wait` (the budget's `promote`) lets that request go
+        first, so a Close never queues behind it. Asked again every 100 ms while the lock stays taken."""
+        while True:
+            if self.lock.locked() and self.on_lock_wait is not None:
+                self.on_lock_wait()
+            try:
+                await asyncio.wait_for(self.lock.acquire(), 0.1)
+                break
+            except TimeoutError:
+                continue
+        try:
+            yield
+        finally:
+            self.lock.release()
+
     @runs_in(Lane.MANUAL)
     async def close(self, symbol: str) -> ActionReport:
         """Close one position with a reduce-only IOC."""
@@ -338,7 +358,7 @@ class PositionRecovery:
         verb = "close" if _action == "close" else f"reduce {fraction:.0%}"
         story = self._request_story(_action, symbol, f"{verb} {symbol}")
         req: OrderRequest | None = None
-        async with self.lock:
+        async with self._trader_lock():
             try:
                 account = await self._ex.user_state()
                 p = next((p for p in account.positions if p.symbol == symbol and p.size != 0), None)
@@ -383,7 +403,7 @@ class PositionRecovery:
     @runs_in(Lane.MANUAL)
     async def cancel_all(self) -> ActionReport:
         """Cancel every open order."""
-        async with self.lock:
+        async with self._trader_lock():
             try:
                 steps = await self._cancel_steps()
                 msg = f"canceled {sum(s.ok for s in steps)} of {len(steps)} order(s)"
@@ -402,7 +422,7 @@ class PositionRecovery:
         left: list[Position] = []
         story = self._request_story("flatten_all", None, "flatten all")
         sent: list[tuple[OrderRequest, OrderResult | BaseException]] = []
-        async with self.lock:
+        async with self._trader_lock():
             try:
                 steps += await self._cancel_steps()
                 for _ in range(rounds):

@@ -12,8 +12,11 @@ promises, and a pushed part counts as current only once it shows all of it:
 
 Until then (a short wait: pushes trail replies by milliseconds), or before the first push, or
 while the stream is down, readers fall back to REST. A promise not kept within `settle_s` (a
-lost push) drops that part until its next push. Pushes on one connection arrive in the order
-they were sent, which is what "a state pushed after the fill" relies on.
+lost push) drops that part until its next push. A state older than `max_age_s` is not served
+either (the simulator pushes one every second; should a venue push only on change, its equity
+would otherwise go stale while marks move): the account is then read over REST (weight 2).
+Pushes on one connection arrive in the order they were sent, which is what "a state pushed after
+the fill" relies on.
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ _FILLED_KEPT = 2000
 class PushedAccount:
     """What the account pushes said last, and whether that can be served now (see the module docstring)."""
 
-    def __init__(self, *, settle_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, settle_s: float = 2.0, max_age_s: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.settle_s = settle_s
+        self.max_age_s = max_age_s
+        self._state_at = 0.0
         self._clock = clock
         self._state: AccountState | None = None
         self._orders: dict[int, Order] | None = None
@@ -65,6 +71,7 @@ class PushedAccount:
         self._seq += 1
         self.pushes += 1
         self._state, self._state_seq = state, self._seq
+        self._state_at = self._clock()
         self._wake()
 
     def on_orders(self, orders: Iterable[Order]) -> None:
@@ -140,6 +147,8 @@ class PushedAccount:
         """The pushed state if it shows everything our replies promised, else None."""
         self._expire()
         if self._state is None or self._fills_wanted or self._state_seq < self._fill_seq:
+            return None
+        if self._clock() - self._state_at > self.max_age_s:
             return None
         return self._state
 

@@ -8,6 +8,8 @@ served within a lane, so an action never waits behind a poll. A share of the bud
 (`reserve_share`) is kept for the first two lanes at all times: strategy orders and polls stop
 at `limit * (1 - reserve_share)`, so a flood of polls leaves room for a Close.
 
+A request of an urgent lane that waits for something a queued request holds (the trader's
+Close for the execution lock) `promote`s the queued requests to its own lane.
 After a 429 the venue's view and ours disagree: `penalize(seconds)` holds every caller back that
 long. `close()` (the core is stopping) ends every wait at once: whatever was queued fails with
 `RateLimited`, and later requests go only if they fit now, so a stop never waits for budget.
@@ -189,6 +191,19 @@ class RateBudget:
             heapq.heappop(waiters)
             self._take(head.weight, now)
             head.fut.set_result(None)
+
+    def promote(self, lane: Lane) -> int:
+        """Let every request queued in a later lane go as `lane` (a request of `lane` waits for what they
+        hold: the trader's Close for the execution lock a queued strategy order holds); returns how many."""
+        moved = 0
+        for w in self._waiters:
+            if w.lane > lane and not w.fut.done():
+                w.lane = int(lane)
+                moved += 1
+        if moved:
+            heapq.heapify(self._waiters)
+            self._dispatch()
+        return moved
 
     def charge(self, weight: int) -> None:
         """Count weight the venue adds after the fact (e.g. per returned item) without waiting."""

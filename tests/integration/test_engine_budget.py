@@ -112,11 +112,11 @@ async def test_a_stop_never_waits_for_budget(tmp_path, sim_server):
         await app.wait_until_reconciled()
         client = app.services.client
         await _ioc_behind_the_back(sim, app.identity.private_key, "BTC", 1000)
-        await wait_until(lambda: [p.symbol for p in app.services.engine.positions] == ["BTC"])
+        await wait_until(lambda: [p.symbol for p in app.services.engine.positions] == ["BTC"]
+                         and "BTC" in app.services.engine.stops.stops)     # its stop rests: the lock is free
         client.budget.charge(client.budget.limit)                  # nothing fits for a minute, not even a Close
         close = asyncio.ensure_future(app.close_position("BTC"))
-        await wait_until(lambda: client.budget.waiting() is not None)
-        assert client.budget.waiting().lane is Lane.MANUAL
+        await wait_until(lambda: (w := client.budget.waiting()) is not None and w.lane is Lane.MANUAL)
     finally:
         await asyncio.wait_for(app.aclose(), timeout=30)            # a minute's wait would miss this
     report = await asyncio.wait_for(close, timeout=5)

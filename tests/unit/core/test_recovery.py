@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from perps_desktop.core.alerts import AlertManager
@@ -9,6 +10,7 @@ from perps_desktop.core.models import Position, Severity, Trace
 from perps_desktop.core.recovery import PositionRecovery
 from perps_desktop.core.recovery_rules import RecoveryConfig
 from perps_desktop.errors import BreakerOpen
+from tests.helpers import wait_until
 from tests.unit.core.memory_venue import MemoryVenue
 
 
@@ -147,3 +149,15 @@ async def test_watch_mode_analyses_but_never_sends():
     assert await r.run_once() is None
     assert {f.problem for f in r.findings} == {"oversize", "orphaned"}
     assert venue.batches == []
+
+
+async def test_a_manual_close_asks_whatever_holds_the_lock_to_go_first():
+    venue = MemoryVenue([position("BTC", "1", "60000")])
+    rc = recovery(venue)
+    asked: list[bool] = []
+    rc.on_lock_wait = lambda: asked.append(rc.lock.locked())
+    async with rc.lock:                             # a strategy order in flight, queued for the budget
+        close = asyncio.ensure_future(rc.close("BTC"))
+        await wait_until(lambda: len(asked) >= 2)   # asked at once, and again while it waits
+    report = await close
+    assert report.ok and all(asked)

@@ -145,3 +145,16 @@ def test_lanes_nest_and_the_more_urgent_one_is_kept():
         with in_lane(Lane.POLL, keep_higher=False):
             assert current_lane() is Lane.POLL
     assert current_lane() is None
+
+
+async def test_promote_lets_what_a_close_waits_for_go_first():
+    budget = RateBudget(10, window_s=0.3, reserve_share=0.5)      # orders and polls may spend 5
+    await budget.acquire(5)
+    order = asyncio.ensure_future(budget.acquire(2, Lane.STRATEGY))   # holds the execution lock, say
+    poll = asyncio.ensure_future(budget.acquire(1, Lane.POLL))
+    await asyncio.sleep(0)
+    assert budget.waiting().lane is Lane.STRATEGY
+    assert budget.promote(Lane.MANUAL) == 2                        # a Close waits for that lock
+    assert await asyncio.wait_for(order, 0.1) < 0.1                # it goes now, out of the reserve
+    await poll
+    assert budget.promote(Lane.MANUAL) == 0
