@@ -76,7 +76,8 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
             print(f"api: {api.url}", file=out, flush=True)
         port = getattr(args, "metrics_port", None)
         if port is not None:
-            metrics = MetricsServer(app, port)
+            assert app.identity is not None
+            metrics = MetricsServer(app, port, bot=settings.bot or app.identity.bot)     # a fleet: one label each
             await metrics.start()
             print(f"metrics: {metrics.url}", file=out, flush=True)
         duration = getattr(args, "duration", None)

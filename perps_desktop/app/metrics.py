@@ -39,12 +39,22 @@ class MetricsSource(Protocol):
 
 
 class CoreCollector(Collector):
-    """Every perps_* metric, from one snapshot per scrape."""
+    """Every perps_* metric, from one snapshot per scrape. With `bot`, every sample also carries a
+    `bot` label naming this core, so one Prometheus scrapes a fleet (resources/grafana-fleet.json)."""
 
-    def __init__(self, source: MetricsSource) -> None:
+    def __init__(self, source: MetricsSource, bot: str | None = None) -> None:
         self._source = source
+        self._bot = bot
 
     def collect(self) -> Iterator[Metric]:
+        if not self._bot:
+            yield from self._collect()
+            return
+        for metric in self._collect():
+            metric.samples = [s._replace(labels={**s.labels, "bot": self._bot}) for s in metric.samples]
+            yield metric
+
+    def _collect(self) -> Iterator[Metric]:
         snap = self._source.snapshot()
         g = GaugeMetricFamily("perps_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open, "
                               "3 forced open, 4 disabled", labels=["breaker"])
@@ -111,9 +121,9 @@ def _le(bound: float) -> str:
     return "+Inf" if bound == float("inf") else repr(bound)
 
 
-def build_registry(source: MetricsSource) -> CollectorRegistry:
+def build_registry(source: MetricsSource, bot: str | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CoreCollector(source))
+    registry.register(CoreCollector(source, bot))
     return registry
 
 
@@ -121,8 +131,9 @@ class MetricsServer:
     """`GET /metrics` (and `/`) on host:port; port 0 picks a free one (see `.port` after start)."""
 
     def __init__(self, source: MetricsSource, port: int, host: str = "127.0.0.1",
-                 registry_factory: Callable[[MetricsSource], CollectorRegistry] = build_registry) -> None:
-        self.registry = registry_factory(source)
+                 registry_factory: Callable[..., CollectorRegistry] = build_registry, *,
+                 bot: str | None = None) -> None:
+        self.registry = registry_factory(source, bot) if bot else registry_factory(source)
         self.host = host
         self.port = port
         self.scrapes = 0

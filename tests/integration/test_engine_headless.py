@@ -27,7 +27,7 @@ async def _line(stream: asyncio.StreamReader, timeout: float = 30.0) -> str:
 async def test_headless_prints_status_serves_metrics_and_flushes_everything_on_sigterm(tmp_path):
     env = {**os.environ, "PERPS_DATA_DIR": str(tmp_path / "data"), "PERPS_LOG_DIR": str(tmp_path / "logs"),
            "STRATEGY_INTERVAL_MS": "200", "STRATEGY_LOOKBACK": "2", "STRATEGY_THRESHOLD_PCT": "0.0001",
-           "TRACE_BATCH_FLUSH_MS": "60000", "QT_QPA_PLATFORM": "offscreen"}
+           "TRACE_BATCH_FLUSH_MS": "60000", "QT_QPA_PLATFORM": "offscreen", "PERPS_BOT": "headless-test"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "perps_desktop", "headless", "--metrics-port", "0", "--status-interval", "0.5",
         cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -41,10 +41,12 @@ async def test_headless_prints_status_serves_metrics_and_flushes_everything_on_s
         async with aiohttp.ClientSession() as http, http.get(url) as resp:
             assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
             text = await resp.text()
-        for name in ('perps_breaker_state{breaker="exchange_info"} 0.0', "perps_cache_hits_total{cache=",
-                     "perps_cache_misses_total{cache=",
-                     'perps_api_requests_total{endpoint="info",type="clearinghouseState"}',
-                     "perps_traces_recorded_total ", "perps_traces_flushed_total ", "perps_loop_lag_seconds "):
+        bot = 'bot="headless-test"'               # every sample names its core (PERPS_BOT): a fleet scrapes apart
+        for name in (f'perps_breaker_state{{{bot},breaker="exchange_info"}} 0.0',
+                     f"perps_cache_hits_total{{{bot},cache=", f"perps_cache_misses_total{{{bot},cache=",
+                     f'perps_api_requests_total{{{bot},endpoint="info",type="clearinghouseState"}}',
+                     f"perps_traces_recorded_total{{{bot}}} ", f"perps_traces_flushed_total{{{bot}}} ",
+                     f"perps_loop_lag_seconds{{{bot}}} "):
             assert name in text, name
         proc.send_signal(signal.SIGTERM)
         out = (await asyncio.wait_for(proc.stdout.read(), 60)).decode().splitlines()
