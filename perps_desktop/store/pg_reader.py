@@ -24,7 +24,7 @@ from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import traces_from_rows
 from perps_desktop.store.mid_samples import read_mids
 from perps_desktop.store.pg_schema import connect, identify, pg_errors
-from perps_desktop.store.reader import Dialect, query_sql, search_terms
+from perps_desktop.store.reader import CHAIN_SQL, Dialect, query_sql, search_terms
 from perps_desktop.store.schema import SCHEMA_VERSION, SchemaInfo, select_columns
 from perps_desktop.store.store_config import TraceStoreConfig
 
@@ -32,7 +32,7 @@ __all__ = ["POSTGRES", "PgTraceReader", "tsquery_expression"]
 
 T = TypeVar("T")
 _BY_IDS = "SELECT {} FROM traces WHERE id = ANY(%s)"
-_CHAIN = f"SELECT {select_columns(SCHEMA_VERSION)} FROM traces WHERE chain = %s ORDER BY time_ms, id LIMIT %s"
+_CHAIN = CHAIN_SQL.replace("?", "%s")
 # the SQLite schema whose columns a PostgreSQL schema version has (`reader.query_sql` speaks SQLite's)
 _AS_SQLITE = {1: 3, 2: 4}
 
@@ -123,20 +123,12 @@ class PgTraceReader:
 
     def chain_of(self, trace_id: int, limit: int) -> list[Trace]:
         """The whole chain `trace_id` belongs to, oldest first (see `reader.TraceReader.chain_of`)."""
-        def read(conn: psycopg.Connection[Any]) -> list[Trace]:
-            with conn.transaction():
-                chain = None
-                if self.version >= 4:
-                    found = conn.execute("SELECT id, chain FROM traces WHERE id = %s", (int(trace_id),)).fetchone()
-                    if found is None:
-                        return []
-                    chain = found[1]
-                if chain is not None:
-                    return traces_from_rows(conn.execute(_CHAIN, (chain, int(limit)), binary=True), decode=True)
-                sql = _BY_IDS.format(select_columns(self.version))
-                return traces_from_rows(conn.execute(sql, ([int(trace_id)],), binary=True),  # type: ignore[arg-type]
-                                        decode=True)
-        return self._read(read)
+        if self.version >= 4:
+            found = self._read(lambda conn: traces_from_rows(
+                conn.execute(_CHAIN, (int(trace_id), int(limit)), binary=True), decode=True))
+            if found:
+                return found
+        return self.get_many((trace_id,))
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
         """One page per query, all from one snapshot when there are several (or a count)."""

@@ -23,15 +23,16 @@ from perps_desktop.store.mid_samples import read_mids
 from perps_desktop.store.schema import SCHEMA_VERSION, SchemaInfo, open_reader, select_columns, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["SQLITE", "Dialect", "TraceReader", "fts_expression", "query_sql", "search_terms"]
+__all__ = ["CHAIN_SQL", "SQLITE", "Dialect", "TraceReader", "fts_expression", "query_sql", "search_terms"]
 
 # one statement for any number of ids (the list goes in as one JSON parameter): 0.09 ms for 50
 # ids here against 0.31 ms for 50 single-row SELECTs
 # (a file of an older schema opened read-only is never migrated: `select_columns` reads what it
 # lacks as the default, bot '' and chain NULL)
 _BY_IDS = "SELECT {} FROM traces WHERE id IN (SELECT value FROM json_each(?))"
-# the traces of one chain, oldest first
-_CHAIN = f"SELECT {select_columns(SCHEMA_VERSION)} FROM traces WHERE chain = ? ORDER BY time_ms, id LIMIT ?"
+# every trace of the chain trace ? belongs to, oldest first (nothing when its chain is NULL)
+CHAIN_SQL = (f"SELECT {select_columns(SCHEMA_VERSION)} FROM traces WHERE chain = (SELECT chain FROM traces "
+             "WHERE id = ?) ORDER BY time_ms, id LIMIT ?")
 _TOKEN = re.compile(r"[^\s\"]+\*?")
 
 
@@ -193,25 +194,14 @@ class TraceReader:
             return read_mids(self._conn(), symbol, since_ms, until_ms)
 
     def chain_of(self, trace_id: int, limit: int) -> list[Trace]:
-        """The whole chain `trace_id` belongs to, oldest first, payloads decoded; [] when no such
-        trace. A trace from before chains (NULL) is a chain of its own."""
-        with store_errors(self._config.path):
-            conn = self._conn()
-            conn.execute("BEGIN")           # the lookup and the chain from one snapshot
-            try:
-                chain = None
-                if self.version >= 4:
-                    found = conn.execute("SELECT id, chain FROM traces WHERE id = ?", (int(trace_id),)).fetchone()
-                    if found is None:
-                        return []
-                    chain = found[1]
-                if chain is not None:
-                    return traces_from_rows(conn.execute(_CHAIN, (chain, int(limit))), decode=True)
-                sql = _BY_IDS.format(select_columns(self.version))
-                return traces_from_rows(conn.execute(sql, (f"[{int(trace_id)}]",)), decode=True)
-            finally:
-                if conn.in_transaction:
-                    conn.rollback()
+        """The whole chain `trace_id` belongs to, oldest first, payloads decoded (one statement:
+        one snapshot); [] when no such trace. A trace from before chains is a chain of its own."""
+        if self.version >= 4:
+            with store_errors(self._config.path):
+                found = traces_from_rows(self._conn().execute(CHAIN_SQL, (int(trace_id), int(limit))), decode=True)
+            if found:
+                return found
+        return self.get_many((trace_id,))
 
     def query_many(self, queries: Sequence[TraceQuery]) -> list[TracePage]:
         """One page per query, all from one snapshot of the file (one read transaction, so a

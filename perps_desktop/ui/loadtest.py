@@ -206,14 +206,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=3.0, help="seconds to run before measuring")
     p.add_argument("--history-s", type=float, default=300.0, help="what the charts keep")
     p.add_argument("--no-window", action="store_true", help="the core alone, for a baseline")
-    args = p.parse_args(argv)
+    return run_json(_measure, p.parse_args(argv))
 
+
+def run_json(measure: Any, args: argparse.Namespace) -> int:
+    """Run `measure(args)` on a qasync loop (offscreen without a display) and print its JSON line:
+    what a window row's child (`bench/cases/_ui_child.py`) reads."""
     from perps_desktop.ui.main import _make_qapp
 
     _make_qapp(offscreen=not display_available())
     import qasync
 
-    result = qasync.run(_measure(args))
+    result = qasync.run(measure(args))
     print(json.dumps(result), flush=True)
     return 0
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import sys
 import time
 from typing import Any
 
-from perps_desktop.config import display_available
-from perps_desktop.ui.loadtest import _LagProbe, _quantile
+from perps_desktop.ui.loadtest import _LagProbe, _quantile, run_json
 
 __all__ = ["main", "synthetic_timeline"]
 
@@ -111,16 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reload-s", type=float, default=5.0,
                    help="read the whole timeline again this often (the dock re-reads every 5 s while following)")
     p.add_argument("--warmup", type=float, default=1.0, help="seconds after the first draw before measuring")
-    args = p.parse_args(argv)
-
-    from perps_desktop.ui.main import _make_qapp
-
-    _make_qapp(offscreen=not display_available())
-    import qasync
-
-    result = qasync.run(_measure(args))
-    print(json.dumps(result), flush=True)
-    return 0
+    return run_json(_measure, p.parse_args(argv))
 
 
 if __name__ == "__main__":

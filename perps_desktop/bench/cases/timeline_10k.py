@@ -11,11 +11,8 @@ how many frames, selections and reloads the run drew.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
-
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.cases._ui_child import run_ui_child
 
 __all__ = ["CASE"]
 
@@ -24,15 +21,8 @@ MARKERS = 10_000
 
 async def run(ctx: BenchContext) -> Measurement:
     seconds = 1.5 if ctx.smoke else float(ctx.size(30, 8))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "perps_desktop.ui.timeline_load", "--markers", str(MARKERS), "--seconds", str(seconds),
-        "--warmup", "0.3" if ctx.smoke else "1", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    lines = [ln for ln in out.decode().splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = err.decode(errors="replace").strip().splitlines()[-5:]
-        raise RuntimeError(f"the timeline load test failed (exit {proc.returncode}): {' | '.join(tail)}")
-    r = json.loads(lines[-1])
+    r = await run_ui_child("perps_desktop.ui.timeline_load", "--markers", str(MARKERS), "--seconds", str(seconds),
+                           "--warmup", "0.3" if ctx.smoke else "1", what="the timeline load test")
     return Measurement(after=r["window_p99_ms"] or [r["lag_ms"]["p99"]], before=None, extra={
         "lag_p50_ms": r["lag_ms"]["p50"], "lag_p99_ms": r["lag_ms"]["p99"], "lag_max_ms": r["lag_ms"]["max"],
         "markers": r["markers"], "mids": r["mids"], "frames": r["frames"], "selections": r["selections"],

@@ -12,11 +12,8 @@ histories are full (full run: 20 s histories, 60 s run; the window's default kee
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
-
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.cases._ui_child import run_ui_child
 from perps_desktop.sim import DEFAULT_MARKETS, MarketSpec, Simulator
 
 __all__ = ["CASE"]
@@ -38,17 +35,11 @@ async def run(ctx: BenchContext) -> Measurement:
     seconds = 2.0 if ctx.smoke else float(ctx.size(60, 5))
     history_s = 20.0 if not (ctx.quick or ctx.smoke) else 300.0
     async with Simulator(host="127.0.0.1", port=0, seed=11, markets=markets, rate_limit_per_min=0) as sim:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "perps_desktop.ui.loadtest", "--base-url", sim.url, "--symbols", ",".join(symbols),
+        r = await run_ui_child(
+            "perps_desktop.ui.loadtest", "--base-url", sim.url, "--symbols", ",".join(symbols),
             "--seconds", str(seconds), "--traces-per-s", str(TRACES_PER_S), "--history-s", str(history_s),
             "--min-positions", str(POSITIONS), "--warmup", "0.5" if ctx.smoke else "3",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-    lines = [ln for ln in out.decode().splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = err.decode(errors="replace").strip().splitlines()[-5:]
-        raise RuntimeError(f"the window load test failed (exit {proc.returncode}): {' | '.join(tail)}")
-    r = json.loads(lines[-1])
+            what="the window load test")
     return Measurement(after=r["window_p99_ms"] or [r["lag_ms"]["p99"]], before=None, extra={
         "lag_p50_ms": r["lag_ms"]["p50"], "lag_p99_ms": r["lag_ms"]["p99"], "lag_max_ms": r["lag_ms"]["max"],
         "cpu_pct": r["cpu_pct"], "rss_mb": r["rss_mb"], "rss_growth_after_full_mb": r["rss_growth_after_full_mb"],

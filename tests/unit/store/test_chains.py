@@ -6,23 +6,11 @@ import sqlite3
 
 from perps_desktop.core.models import Story, Trace, TraceQuery
 from perps_desktop.store import TraceStore, TraceStoreConfig
+from tests.unit.store.test_schema import V1
 
-# The schema exactly as version 2 wrote it, less the full-text index (the writer adds that when it
-# is missing): frozen here, so changing the migrations cannot change the fixture.
-V2 = """
-PRAGMA auto_vacuum = INCREMENTAL;
-PRAGMA journal_mode = WAL;
-CREATE TABLE traces (
-    id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL, symbol TEXT, strategy TEXT,
-    side TEXT, size REAL, price REAL, decision TEXT, reason TEXT NOT NULL DEFAULT '', latency_ms REAL,
-    payload BLOB);
-CREATE INDEX traces_symbol_time ON traces (symbol, time_ms);
-CREATE INDEX traces_kind_time ON traces (kind, time_ms);
-CREATE INDEX traces_strategy_time ON traces (strategy, time_ms);
-CREATE INDEX traces_time ON traces (time_ms);
-PRAGMA application_id = 1346655314;
-PRAGMA user_version = 2;
-"""
+# The schema as version 2 left it (version 1's, frozen in test_schema, and the index on time), less
+# the full-text index (the writer adds that when it is missing).
+V2 = V1.replace("PRAGMA user_version = 1;", "CREATE INDEX traces_time ON traces (time_ms);\nPRAGMA user_version = 2;")
 
 
 def _cfg(path, **kw) -> TraceStoreConfig:
