@@ -11,7 +11,9 @@ import json
 import sys
 from typing import Any
 
-__all__ = ["run_ui_child"]
+from perps_desktop.bench.case import Measurement
+
+__all__ = ["lag_measurement", "run_ui_child"]
 
 
 async def run_ui_child(module: str, *args: str, what: str) -> dict[str, Any]:
@@ -25,3 +27,11 @@ async def run_ui_child(module: str, *args: str, what: str) -> dict[str, Any]:
         raise RuntimeError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def lag_measurement(r: dict[str, Any], *keys: str) -> Measurement:
+    """A loop-lag row's result: the p99 of each window of the run as the samples; the overall
+    p50/p99/max and the child's `keys` in `extra`."""
+    lag = r["lag_ms"]
+    return Measurement(after=r["window_p99_ms"] or [lag["p99"]], before=None, extra={
+        "lag_p50_ms": lag["p50"], "lag_p99_ms": lag["p99"], "lag_max_ms": lag["max"], **{k: r.get(k) for k in keys}})

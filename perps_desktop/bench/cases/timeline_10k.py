@@ -12,7 +12,7 @@ how many frames, selections and reloads the run drew.
 from __future__ import annotations
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.bench.cases._ui_child import run_ui_child
+from perps_desktop.bench.cases._ui_child import lag_measurement, run_ui_child
 
 __all__ = ["CASE"]
 
@@ -23,10 +23,7 @@ async def run(ctx: BenchContext) -> Measurement:
     seconds = 1.5 if ctx.smoke else float(ctx.size(30, 8))
     r = await run_ui_child("perps_desktop.ui.timeline_load", "--markers", str(MARKERS), "--seconds", str(seconds),
                            "--warmup", "0.3" if ctx.smoke else "1", what="the timeline load test")
-    return Measurement(after=r["window_p99_ms"] or [r["lag_ms"]["p99"]], before=None, extra={
-        "lag_p50_ms": r["lag_ms"]["p50"], "lag_p99_ms": r["lag_ms"]["p99"], "lag_max_ms": r["lag_ms"]["max"],
-        "markers": r["markers"], "mids": r["mids"], "frames": r["frames"], "selections": r["selections"],
-        "reloads": r["reloads"], "seconds": r["seconds"], "probes": r["probes"]})
+    return lag_measurement(r, "markers", "mids", "frames", "selections", "reloads", "seconds", "probes")
 
 
 CASE = BenchCase(

@@ -13,7 +13,7 @@ histories are full (full run: 20 s histories, 60 s run; the window's default kee
 from __future__ import annotations
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.bench.cases._ui_child import run_ui_child
+from perps_desktop.bench.cases._ui_child import lag_measurement, run_ui_child
 from perps_desktop.sim import DEFAULT_MARKETS, MarketSpec, Simulator
 
 __all__ = ["CASE"]
@@ -40,12 +40,9 @@ async def run(ctx: BenchContext) -> Measurement:
             "--seconds", str(seconds), "--traces-per-s", str(TRACES_PER_S), "--history-s", str(history_s),
             "--min-positions", str(POSITIONS), "--warmup", "0.5" if ctx.smoke else "3",
             what="the window load test")
-    return Measurement(after=r["window_p99_ms"] or [r["lag_ms"]["p99"]], before=None, extra={
-        "lag_p50_ms": r["lag_ms"]["p50"], "lag_p99_ms": r["lag_ms"]["p99"], "lag_max_ms": r["lag_ms"]["max"],
-        "cpu_pct": r["cpu_pct"], "rss_mb": r["rss_mb"], "rss_growth_after_full_mb": r["rss_growth_after_full_mb"],
-        "rss_mb_by_minute": r.get("rss_mb_by_minute"), "anon_mb": r.get("anon_mb"), "py_blocks": r.get("py_blocks"),
-        "chart_history_s": r["chart_history_s"], "positions": r["positions"], "traces_per_s": r["traces_per_s"],
-        "renders_per_s": r["renders_per_s"], "seconds": r["seconds"], "probes": r["probes"]})
+    return lag_measurement(r, "cpu_pct", "rss_mb", "rss_growth_after_full_mb", "rss_mb_by_minute", "anon_mb",
+                           "py_blocks", "chart_history_s", "positions", "traces_per_s", "renders_per_s", "seconds",
+                           "probes")
 
 
 CASE = BenchCase(
