@@ -1,26 +1,38 @@
-"""The one cache type: TTL + LRU with hit/miss/eviction counters, and single-flight loading.
+"""The one cache type: cachetools' TTL/LRU maps with hit/miss/eviction counters, and single-flight loading.
 
 Every cache in the project (API responses, risk decisions, recovery data, trace reads) is a
 `TTLCache` registered by name in a `CacheRegistry`, so the monitor, the metrics and the window
-read one kind of stats. A TTL of 0 switches caching off (every get is a miss) — that is how the
+read one kind of stats. The storage is `cachetools.TTLCache` (or `cachetools.LRUCache` when
+entries never expire, `ttl_s=math.inf`); this module adds the counters, single-flight loads and
+load retirement on top. A TTL of 0 switches caching off (every get is a miss) — that is how the
 benchmarks' "before" side is made from the same code.
+
+Single-flight: concurrent `get_or_load` callers for one missing key share one load, which runs
+in a task the cache owns, so a cancelled caller only stops waiting; the others still get the
+value. When every caller has stopped waiting the load is cancelled: nobody would read its result
+before it is stale, and an orphan read must not hold up a prompt stop. `invalidate`,
+`invalidate_where` and `clear` retire the loads in flight for the keys they drop: a later caller
+starts a fresh load rather than joining one that began before the change, and a retired load
+does not store its (possibly stale) result; the callers already waiting on it still get it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import cachetools
 
 __all__ = ["CacheRegistry", "CacheStats", "TTLCache"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,15 +55,66 @@ class CacheStats:
         return self.hits / total if total else 0.0
 
 
+class _Counts:
+    """The counters cachetools' maps report into (they call `expire` and `popitem` themselves)."""
+
+    __slots__ = ("evictions", "expirations")
+
+    def __init__(self) -> None:
+        self.evictions = self.expirations = 0
+
+
+class _TTLMap(cachetools.TTLCache):  # type: ignore[type-arg]
+    """cachetools' TTL map, counting what its own housekeeping expires and evicts."""
+
+    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float], counts: _Counts) -> None:
+        super().__init__(maxsize, ttl, timer=timer)
+        self.counts = counts
+
+    def expire(self, time: float | None = None) -> list[tuple[Any, Any]]:
+        expired: list[tuple[Any, Any]] = super().expire(time)
+        if expired:
+            self.counts.expirations += len(expired)
+        return expired
+
+    def popitem(self) -> tuple[Any, Any]:   # only when full: the least recently used live entry
+        item: tuple[Any, Any] = super().popitem()
+        self.counts.evictions += 1
+        return item
+
+
+class _LRUMap(cachetools.LRUCache):  # type: ignore[type-arg]
+    """cachetools' LRU map (entries that never expire), counting evictions."""
+
+    def __init__(self, maxsize: int, counts: _Counts) -> None:
+        super().__init__(maxsize)
+        self.counts = counts
+
+    def popitem(self) -> tuple[Any, Any]:
+        item: tuple[Any, Any] = super().popitem()
+        self.counts.evictions += 1
+        return item
+
+
+class _Flight:
+    """One load in flight: the task the cache owns and how many callers still wait for it."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
 class TTLCache(Generic[K, V]):
     """A bounded LRU map whose entries expire `ttl_s` after they were stored.
 
-    `get_or_load` adds single-flight: concurrent callers for the same missing key await one
-    load. Set `single_flight=False` to let each caller load for itself (the naive baseline).
+    `get_or_load` adds single-flight (see the module docstring). Set `single_flight=False` to let
+    each caller load for itself (the naive baseline).
     """
 
-    __slots__ = ("_data", "_inflight", "_now", "deduplicated", "evictions", "expirations",
-                 "hits", "maxsize", "misses", "name", "single_flight", "ttl_s")
+    __slots__ = ("_counts", "_data", "_inflight", "_now", "deduplicated", "hits", "maxsize", "misses",
+                 "name", "single_flight", "ttl_s")
 
     def __init__(self, name: str, *, ttl_s: float, maxsize: int = 1024, single_flight: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -64,85 +127,101 @@ class TTLCache(Generic[K, V]):
         self.maxsize = maxsize
         self.single_flight = single_flight
         self._now = clock
-        self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
-        self._inflight: dict[K, asyncio.Future[V]] = {}
-        self.hits = self.misses = self.evictions = self.expirations = self.deduplicated = 0
+        self._counts = _Counts()
+        self._data: cachetools.Cache[K, V] = (
+            _LRUMap(maxsize, self._counts) if math.isinf(ttl_s) else _TTLMap(maxsize, ttl_s, clock, self._counts))
+        self._inflight: dict[K, _Flight] = {}
+        self.hits = self.misses = self.deduplicated = 0
+
+    @property
+    def evictions(self) -> int:
+        return self._counts.evictions
+
+    @property
+    def expirations(self) -> int:
+        return self._counts.expirations
 
     def __len__(self) -> int:
         return len(self._data)
 
     def __contains__(self, key: object) -> bool:
-        item = self._data.get(key)  # type: ignore[call-overload]
-        return item is not None and item[0] > self._now()
+        return key in self._data
 
     def get(self, key: K, default: V | None = None) -> V | None:
         """Return the live value for key (counting a hit) or default (counting a miss)."""
-        item = self._data.get(key)
-        if item is not None:
-            if item[0] > self._now():
-                self._data.move_to_end(key)
-                self.hits += 1
-                return item[1]
-            del self._data[key]
-            self.expirations += 1
-        self.misses += 1
-        return default
+        try:
+            value = self._data[key]
+        except KeyError:
+            self.misses += 1
+            return default
+        self.hits += 1
+        return value
 
     def set(self, key: K, value: V) -> None:
-        if self.ttl_s <= 0:
-            return
-        data = self._data
-        data[key] = (self._now() + self.ttl_s, value)
-        data.move_to_end(key)
-        while len(data) > self.maxsize:
-            data.popitem(last=False)
-            self.evictions += 1
+        if self.ttl_s > 0:
+            self._data[key] = value
 
     def invalidate(self, key: K) -> None:
+        """Drop key, and retire a load of it in flight."""
         self._data.pop(key, None)
+        self._inflight.pop(key, None)
 
     def invalidate_where(self, predicate: Callable[[K], bool]) -> int:
+        """Drop the keys predicate picks (retiring their loads in flight); returns how many were cached."""
         keys = [k for k in self._data if predicate(k)]
         for k in keys:
-            del self._data[k]
+            self._data.pop(k, None)
+        for k in [k for k in self._inflight if predicate(k)]:
+            del self._inflight[k]
         return len(keys)
 
     def clear(self) -> None:
+        """Drop every entry and retire every load in flight."""
         self._data.clear()
+        self._inflight.clear()
 
     def keys(self) -> Iterator[K]:
         return iter(list(self._data))
 
     async def get_or_load(self, key: K, loader: Callable[[], Awaitable[V]]) -> V:
         """Return the cached value, or load it once however many callers ask at the same time."""
-        value = self.get(key, _MISSING)  # type: ignore[arg-type]
+        value = self.get(key, _MISSING)
         if value is not _MISSING:
-            return value  # type: ignore[return-value]
-        if self.single_flight:
-            pending = self._inflight.get(key)
-            if pending is not None:
-                self.deduplicated += 1
-                return await asyncio.shield(pending)
-            fut: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-            self._inflight[key] = fut
-            try:
-                result = await loader()
-            except BaseException as exc:
-                if not fut.done():
-                    fut.set_exception(exc)
-                    fut.exception()  # mark retrieved: waiters re-raise it, nobody else must
-                raise
-            else:
-                self.set(key, result)
-                if not fut.done():
-                    fut.set_result(result)
-                return result
-            finally:
-                if self._inflight.get(key) is fut:
+            return value
+        if not self.single_flight:
+            result = await loader()
+            self.set(key, result)
+            return result
+        flight = self._inflight.get(key)
+        if flight is None:
+            flight = self._inflight[key] = _Flight(asyncio.ensure_future(self._load(key, loader)))
+            flight.task.add_done_callback(lambda task: self._landed(key, task))
+        else:
+            self.deduplicated += 1
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():   # the last caller left: nobody wants it
+                if self._inflight.get(key) is flight:
                     del self._inflight[key]
+                flight.task.cancel()
+            raise
+
+    async def _load(self, key: K, loader: Callable[[], Awaitable[V]]) -> V:
         result = await loader()
-        self.set(key, result)
+        flight = self._inflight.get(key)
+        if flight is not None and flight.task is asyncio.current_task():   # not retired meanwhile
+            self.set(key, result)
         return result
+
+    def _landed(self, key: K, task: asyncio.Task[Any]) -> None:
+        flight = self._inflight.get(key)
+        if flight is not None and flight.task is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()   # retrieved: each waiter re-raises it; nobody else must report it
 
     def stats(self) -> CacheStats:
         return CacheStats(name=self.name, hits=self.hits, misses=self.misses, evictions=self.evictions,
@@ -150,26 +229,28 @@ class TTLCache(Generic[K, V]):
                           ttl_s=self.ttl_s, deduplicated=self.deduplicated)
 
     def reset_stats(self) -> None:
-        self.hits = self.misses = self.evictions = self.expirations = self.deduplicated = 0
+        self.hits = self.misses = self.deduplicated = 0
+        self._counts.evictions = self._counts.expirations = 0
 
 
 class CacheRegistry:
     """Every cache by name, so one place can report all of their stats."""
 
     def __init__(self) -> None:
-        self._caches: dict[str, TTLCache] = {}
+        self._caches: dict[str, TTLCache[Any, Any]] = {}
 
-    def create(self, name: str, *, ttl_s: float, maxsize: int = 1024, single_flight: bool = True) -> TTLCache:
-        cache: TTLCache = TTLCache(name, ttl_s=ttl_s, maxsize=maxsize, single_flight=single_flight)
+    def create(self, name: str, *, ttl_s: float, maxsize: int = 1024,
+               single_flight: bool = True) -> TTLCache[Any, Any]:
+        cache: TTLCache[Any, Any] = TTLCache(name, ttl_s=ttl_s, maxsize=maxsize, single_flight=single_flight)
         self.register(cache)
         return cache
 
-    def register(self, cache: TTLCache) -> None:
+    def register(self, cache: TTLCache[Any, Any]) -> None:
         if cache.name in self._caches and self._caches[cache.name] is not cache:
             raise ValueError(f"a cache named {cache.name!r} is already registered")
         self._caches[cache.name] = cache
 
-    def get(self, name: str) -> TTLCache | None:
+    def get(self, name: str) -> TTLCache[Any, Any] | None:
         return self._caches.get(name)
 
     def stats(self) -> list[CacheStats]:

@@ -160,7 +160,7 @@ class PositionRecovery:
     async def _read(self, items: Sequence[tuple[Hashable, Callable[[], Awaitable[Any]]]]) -> list[Any]:
         """Values by key: cached ones at once, the misses loaded as `parallelism` allows."""
         cache = self.cache
-        out: list[Any] = [cache.get(k) if k in cache else _MISSING for k, _ in items]
+        out: list[Any] = [cache.get(k, _MISSING) for k, _ in items]
         missing = [i for i, v in enumerate(out) if v is _MISSING]
         if missing:
             loaded = await self._map([partial(cache.get_or_load, items[i][0], items[i][1]) for i in missing])

@@ -6,8 +6,8 @@
     <prefix>.meta     meta                            5 min
 
 An own order, cancel or fill calls `invalidate_account()`: both account-side caches are
-dropped at once, and the generation number in every account-side key moves on, so a load
-that started before the change can neither be joined nor stored under a key anyone reads.
+dropped at once, and `TTLCache.clear` retires their loads in flight, so a load that started
+before the change can neither be joined nor store its result.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class ApiCaches:
                                                                maxsize=n, single_flight=sf)
         self.meta: TTLCache[Hashable, Any] = registry.create(f"{p}.meta", ttl_s=config.meta_ttl_s, maxsize=8,
                                                              single_flight=sf)
-        self.generation = 0
         self.invalidations = 0
 
     @property
@@ -46,12 +45,11 @@ class ApiCaches:
 
     async def user(self, cache: TTLCache[Hashable, Any], key: tuple[Hashable, ...],
                    loader: Callable[[], Awaitable[V]]) -> V:
-        """Account-side read: the key carries the generation, so invalidation also retires in-flight loads."""
-        return await cache.get_or_load((*key, self.generation), loader)  # type: ignore[no-any-return]
+        """Account-side read; `invalidate_account` also retires the ones in flight."""
+        return await cache.get_or_load(key, loader)  # type: ignore[no-any-return]
 
     def invalidate_account(self) -> None:
         """Drop every account-side entry now (own order, cancel, fill, reconnect)."""
-        self.generation += 1
         self.invalidations += 1
         self.account.clear()
         self.orders.clear()
