@@ -7,7 +7,7 @@
     # leaving the block (or `await store.aclose()`) commits every queued trace first
 
 Writes: one writer thread owns the write connection (`writer.py`). Reads: `read_threads` reader
-threads (`read_threads.py`: one cheap hop per call, a batch of lookups in one call), each with its
+threads (a `ThreadPoolExecutor`; a batch of lookups is one call, so one hop), each with its
 own read-only connection (`reader.py`), results cached on the loop side in
 `core.caching.TTLCache`s ("traces.by_id", and "traces.pages" which each commit makes stale).
 The writer and reader are SQLite's, or PostgreSQL's when the config has a URL (`backend.py`).
@@ -21,6 +21,7 @@ import enum
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,7 +29,6 @@ from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.models import Alert, Trace, TracePage, TraceQuery
 from perps_desktop.errors import StoreError
 from perps_desktop.store.backend import make_reader, make_writer
-from perps_desktop.store.read_threads import ReadThreads
 from perps_desktop.store.schema import SchemaInfo
 from perps_desktop.store.store_config import TraceStoreConfig
 
@@ -76,7 +76,7 @@ class TraceStore:
         self._state = StoreState.NEW
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._threads = ReadThreads(config.read_threads)
+        self._threads = ThreadPoolExecutor(max(1, config.read_threads), thread_name_prefix="trace-read")
         self._info: SchemaInfo | None = None
         self._close_task: asyncio.Future[None] | None = None
         self._refused = 0
@@ -115,9 +115,9 @@ class TraceStore:
             if self._writer is not None:
                 info = await asyncio.wrap_future(self._writer.start())
             else:
-                info = await self._threads.run(lambda _: self._reader.check(), None)
+                info = await self._loop.run_in_executor(self._threads, self._reader.check)
         except BaseException:
-            self._threads.stop()
+            self._threads.shutdown(wait=False)
             self._state = StoreState.CLOSED
             raise
         self._reader.fts = info.fts
@@ -168,7 +168,7 @@ class TraceStore:
             self._state = StoreState.CLOSED
 
     def _stop_readers(self) -> None:
-        self._threads.stop()
+        self._threads.shutdown(wait=True)    # the queued reads finish first
         self._reader.close()
 
     def __del__(self) -> None:
@@ -176,7 +176,7 @@ class TraceStore:
             warnings.warn(f"unclosed TraceStore {self.config.where}", ResourceWarning, source=self, stacklevel=1)
             if self._writer is not None:
                 self._writer.close()      # the writer thread still commits what is queued
-            self._threads.stop(wait=False)
+            self._threads.shutdown(wait=False)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -294,7 +294,7 @@ class TraceStore:
             self._file_epoch = self._writer.file_epoch      # the file was opened anew (file_guard.py):
             self.clear_cache()                              # its ids are not the old file's
             self._reader.reopen()
-        return await self._threads.run(fn, arg)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, fn, arg)
 
     def clear_cache(self) -> None:
         """Empty both read caches (the benchmark's cold reads; after retention)."""
