@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 
 from perps_desktop import __version__
 from perps_desktop.app import TradingState
+from perps_desktop.ui.attach_dialog import ask_attach
 from perps_desktop.ui.names import ACTION_PROPERTY, DOCKS
 from perps_desktop.ui.theme import THEMES
 
@@ -40,6 +42,11 @@ def build_menus(w: MainWindow) -> None:
     bar.setObjectName("menuBar")
 
     file_menu = bar.addMenu("&File")
+    attach = _action(w, "attachAction", "&Attach…", "Ctrl+Shift+O",
+                     tip="Show a core served elsewhere (headless --serve); recent targets are offered")
+    attach.triggered.connect(lambda: asyncio.ensure_future(ask_attach(w)))
+    file_menu.addAction(attach)
+    file_menu.addSeparator()
     quit_act = _action(w, "quitAction", "&Quit", "Ctrl+Q", tip="Stop the core (flushing traces) and close")
     quit_act.triggered.connect(w.close)
     file_menu.addAction(quit_act)

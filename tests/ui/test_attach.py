@@ -91,3 +91,31 @@ async def test_gui_attach_renders_the_remote_cores_positions(tmp_path, sim_serve
         assert proc.returncode == 0, err.decode()[-2000:]
         assert shot.stat().st_size > 10_000 and "screenshot:" in out.decode()
         assert tokens["read"] not in out.decode() + err.decode()
+
+
+async def test_file_attach_adds_a_core_and_remembers_the_target_not_the_token(tmp_path, sim_server, make_window):
+    from perps_desktop.ui.attach_dialog import AttachDialog, RecentTargets, ask_attach
+
+    sim = await sim_server(rate_limit_per_min=0)
+    async with contextlib.AsyncExitStack() as stack:
+        _a, a_srv, a_tok, _ = await stack.enter_async_context(served(tmp_path, sim, "core-a"))
+        _b, b_srv, b_tok, _ = await stack.enter_async_context(served(tmp_path, sim, "core-b"))
+        fleet = make_fleet([(a_srv.url, a_tok["read"])])
+        await fleet.start()
+        stack.push_async_callback(fleet.aclose)
+        w = make_window(fleet)
+        dock = FleetDock(w, fleet)
+        assert w.actions_by_name["attachAction"].text() == "&Attach…"
+        tok = tmp_path / "b.token"
+        tok.write_text(b_tok["read"])
+        assert await ask_attach(w, answer=(b_srv.url, str(tok))) is not None
+        await wait_until(lambda: [r.name for r in dock.panel.rows] == ["core-a", "core-b"], timeout=20)
+        assert await ask_attach(w, answer=(b_srv.url, str(tmp_path / "missing"))) is None
+        assert "token-file" in w.statusBar().currentMessage()
+        ini = w.layout_store.path.parent / "attach.ini"
+        assert b_tok["read"] not in ini.read_text() and str(tok) in ini.read_text()
+        recent = RecentTargets(ini).load()
+        dialog = AttachDialog(w, recent)
+        assert dialog.target() == (b_srv.url, str(tok))
+        dialog.deleteLater()
+        dock.timer.stop()
