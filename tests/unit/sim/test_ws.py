@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import aiohttp
 import eth_account
@@ -46,6 +47,24 @@ async def _connect(http: aiohttp.ClientSession, sim) -> Client:
     return Client(ws)
 
 
+async def _funded_wallet(sim) -> tuple[Any, str]:
+    wallet = eth_account.Account.create()
+    await sim.fund(wallet.address.lower(), 20_000)
+    return wallet, wallet.address.lower()
+
+
+async def _subscribed(http: aiohttp.ClientSession, sim, user: str, kinds: tuple[str, ...]) -> Client:
+    c = await _connect(http, sim)
+    for kind in kinds:
+        await c.send({"method": "subscribe", "subscription": {"type": kind, "user": user}})
+    return c
+
+
+def _signed(wallet, action: dict, nonce: int) -> dict:
+    return {"action": action, "nonce": nonce, "vaultAddress": None, "expiresAfter": None,
+            "signature": sign_l1_action(wallet, action, None, nonce, None, False)}
+
+
 async def test_market_channels_ping_and_unsubscribe(sim_server):
     sim = await sim_server(seed=21)
     async with aiohttp.ClientSession() as http:
@@ -86,13 +105,9 @@ async def test_market_channels_ping_and_unsubscribe(sim_server):
 
 async def test_user_channels_and_post_requests(sim_server):
     sim = await sim_server(seed=22)
-    wallet = eth_account.Account.create()
-    user = wallet.address.lower()
-    await sim.fund(user, 20_000)
+    wallet, user = await _funded_wallet(sim)
     async with aiohttp.ClientSession() as http:
-        c = await _connect(http, sim)
-        for kind in ("userFills", "orderUpdates", "userEvents"):
-            await c.send({"method": "subscribe", "subscription": {"type": kind, "user": wallet.address}})
+        c = await _subscribed(http, sim, wallet.address, ("userFills", "orderUpdates", "userEvents"))
         await wait_until(lambda: c.on("userFills"))
         assert c.on("userFills")[0] == {"user": user, "isSnapshot": True, "fills": []}
 
@@ -105,10 +120,7 @@ async def test_user_channels_and_post_requests(sim_server):
         mid = float(sim.mid("SOL"))
         action = {"type": "order", "orders": [{"a": 2, "b": True, "p": str(round(mid * 1.02, 2)), "s": "1",
                                                "r": False, "t": {"limit": {"tif": "Ioc"}}}], "grouping": "na"}
-        nonce = int(time.time() * 1000)
-        body = {"action": action, "nonce": nonce, "signature": sign_l1_action(wallet, action, None, nonce, None,
-                                                                                False),
-                "vaultAddress": None, "expiresAfter": None}
+        body = _signed(wallet, action, int(time.time() * 1000))
         await c.send({"method": "post", "id": 2, "request": {"type": "action", "payload": body}})
         await wait_until(lambda: len(c.on("post")) == 2)
         acted = c.on("post")[1]
@@ -152,13 +164,9 @@ async def test_account_channels_push_the_whole_state_and_open_orders(sim_server)
     """`clearinghouseState` / `openOrders` (the venue's per-user pushes): a snapshot on subscribe, then
     a push after every change of the user's orders or fills, after that change's fills."""
     sim = await sim_server(seed=23)
-    wallet = eth_account.Account.create()
-    user = wallet.address.lower()
-    await sim.fund(user, 20_000)
+    wallet, user = await _funded_wallet(sim)
     async with aiohttp.ClientSession() as http:
-        c = await _connect(http, sim)
-        for kind in ("userFills", "clearinghouseState", "openOrders"):
-            await c.send({"method": "subscribe", "subscription": {"type": kind, "user": wallet.address}})
+        c = await _subscribed(http, sim, wallet.address, ("userFills", "clearinghouseState", "openOrders"))
         await wait_until(lambda: c.on("clearinghouseState") and c.on("openOrders"))
         first = c.on("clearinghouseState")[0]
         assert first["user"] == user and first["dex"] == ""
@@ -169,10 +177,7 @@ async def test_account_channels_push_the_whole_state_and_open_orders(sim_server)
         rest = {"a": 2, "b": True, "p": str(round(mid * 0.9, 2)), "s": "1", "r": False, "t": {"limit": {"tif": "Gtc"}}}
         take = {"a": 2, "b": True, "p": str(round(mid * 1.02, 2)), "s": "1", "r": False, "t": {"limit": {"tif": "Ioc"}}}
         for i, order in enumerate((rest, take)):
-            action = {"type": "order", "orders": [order], "grouping": "na"}
-            nonce = int(time.time() * 1000) + i
-            body = {"action": action, "nonce": nonce, "vaultAddress": None, "expiresAfter": None,
-                    "signature": sign_l1_action(wallet, action, None, nonce, None, False)}
+            body = _signed(wallet, {"type": "order", "orders": [order], "grouping": "na"}, int(time.time() * 1000) + i)
             await c.send({"method": "post", "id": i, "request": {"type": "action", "payload": body}})
         await wait_until(lambda: any(len(d["orders"]) == 1 for d in c.on("openOrders")))
         resting = next(d for d in c.on("openOrders") if d["orders"])["orders"][0]
