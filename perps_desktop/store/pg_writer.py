@@ -24,10 +24,11 @@ import psycopg
 
 from perps_desktop.core.models import Story
 from perps_desktop.errors import StoreError
+from perps_desktop.store.chain_ids import with_chains
 from perps_desktop.store.mid_samples import MID_INSERT_SQL_PG, MidSample
 from perps_desktop.store.pg_schema import connect, migrate, pg_errors, unreachable
 from perps_desktop.store.schema import INSERT_COLUMNS, SchemaInfo
-from perps_desktop.store.writer import TraceWriter, with_chains
+from perps_desktop.store.writer import TraceWriter
 
 __all__ = ["PgTraceWriter"]
 

@@ -19,20 +19,21 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.models import Alert, Severity, Story, Trace
 from perps_desktop.errors import StoreError
+from perps_desktop.store.chain_ids import with_chains
 from perps_desktop.store.codec import PayloadEncoder
 from perps_desktop.store.file_guard import FileWatch, cannot_succeed
 from perps_desktop.store.mid_samples import MID_INSERT_SQL, MidSample, prune_mids
 from perps_desktop.store.schema import FTS_INDEX_SQL, FTS_MERGE_SQL, INSERT_SQL, SchemaInfo, open_writer, store_errors
 from perps_desktop.store.store_config import TraceStoreConfig
 
-__all__ = ["TraceWriter", "with_chains"]
+__all__ = ["TraceWriter"]
 
 log = logging.getLogger(__name__)
 
@@ -81,34 +82,6 @@ class _Command:
         elif self.loop is not None and self.waiter is not None:
             with contextlib.suppress(RuntimeError):     # the loop is closed: nobody is waiting
                 self.loop.call_soon_threadsafe(_set_future, self.waiter, value, exc)
-
-
-@contextlib.contextmanager
-def with_chains(rows: Sequence[tuple[Any, ...]], links: Sequence[int | Story | None],
-                ids: Iterable[int]) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows to insert, each led by its id and its chain: the chain it was recorded with (an
-    int), its story's (the first row of a story names it: the story takes that row's id), or
-    its own id. Should the insert in the block fail, the stories named here are forgotten again,
-    so the retry names them anew."""
-    named: list[Story] = []
-    full = []
-    for r, link, tid in zip(rows, links, ids, strict=True):
-        if link is None:
-            chain = tid
-        elif isinstance(link, int):
-            chain = link
-        elif link.id:
-            chain = link.id
-        else:
-            link.id = chain = tid
-            named.append(link)
-        full.append((tid, chain, *r))
-    try:
-        yield full
-    except BaseException:
-        for story in named:
-            story.id = 0
-        raise
 
 
 class TraceWriter:

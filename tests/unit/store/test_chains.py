@@ -95,3 +95,20 @@ async def test_a_version_2_file_opened_read_only_is_read_as_it_is(tmp_path):
         assert [t.id for t in (await store.query(TraceQuery(chain=4))).traces] == [4]
         assert (await store.get(1)).chain is None
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2   # untouched
+
+
+def test_a_failed_insert_forgets_the_story_ids_it_gave_so_the_retry_names_them_anew():
+    from perps_desktop.store.chain_ids import with_chains
+
+    story, known = Story(), Story(7)
+    rows = [("a",), ("b",), ("c",), ("d",)]
+    try:
+        with with_chains(rows, [story, story, known, None], [10, 11, 12, 13]) as full:
+            assert [r[:2] for r in full] == [(10, 10), (11, 10), (12, 7), (13, 13)]
+            raise OSError("disk full")
+    except OSError:
+        pass
+    assert story.id == 0 and known.id == 7
+    with with_chains(rows, [story, 3, story, None], [20, 21, 22, 23]) as full:
+        assert [r[:2] for r in full] == [(20, 20), (21, 3), (22, 20), (23, 23)]
+    assert story.id == 20
