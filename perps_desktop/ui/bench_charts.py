@@ -190,7 +190,7 @@ class RatioChart:
                 self._add(plot, bar)
                 text = times(value) + (f" vs {_short(row['best_peer'])}" if metric.key == "peer"
                                        and row.get("best_peer") else "")
-                self._text(plot, text, x, i, colors.foreground, font, left=x < 0)
+                self._text(plot, text, max(x, 0.0), i, colors.foreground, font)   # right of the bar, or of 1×
             if metric.line is not None:
                 line = pg.InfiniteLine(pos=math.log10(metric.line), angle=90,
                                        pen=pg.mkPen(colors.foreground, width=1, style=Qt.PenStyle.DashLine))
@@ -210,9 +210,8 @@ class RatioChart:
         plot.addItem(item)
         self._items.append((plot, item))
 
-    def _text(self, plot: pg.PlotItem, text: str, x: float, y: float, color: QColor, font: QFont, *,
-              left: bool = False) -> None:
-        label = pg.TextItem(text, color=color, anchor=(1.0, 0.5) if left else (0.0, 0.5))
+    def _text(self, plot: pg.PlotItem, text: str, x: float, y: float, color: QColor, font: QFont) -> None:
+        label = pg.TextItem(text, color=color, anchor=(0.0, 0.5))
         label.setFont(font)
         label.setPos(x, y)
         self._add(plot, label)

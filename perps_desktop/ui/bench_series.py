@@ -142,7 +142,7 @@ class HistoryChart:
         if legend is not None:    # the threshold runs above the points: the legend goes below them
             legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-6, -4))
         self.after = self.widget.plot([], [], name="after (median)", symbol="o", symbolSize=6)
-        self.threshold = self.widget.plot([], [], name="alert above", stepMode="center")
+        self.threshold = self.widget.plot([], [], name="alert above")
         self.title = "History: select a row"
         self.row: str | None = None
         self._colors: ChartColors | None = None
@@ -171,18 +171,19 @@ class HistoryChart:
         self.after.setData(xs, ys)
         better_up = bool((row.get("target") or {}).get("higher_is_better"))
         factor = 1.0 / (1.0 + REGRESSION_THRESHOLD) if better_up else 1.0 + REGRESSION_THRESHOLD
-        if len(points) >= 2:     # the line each run was held to: the run before it, 20% worse
-            limits = ys[:-1] * factor
-            edges = np.append(xs[1:], xs[-1] + max((xs[-1] - xs[0]) * 0.05, 60.0))
-            self.threshold.setData(edges, limits)
-        elif len(points) == 1:   # the next run's line
-            self.threshold.setData(np.array([xs[0], xs[0] + 3600.0]), np.array([ys[0] * factor]))
-        else:
-            self.threshold.setData([], [])
+        # a dash per run at the line it was held to (the run before it, 20% worse), and one past
+        # the last run at the line the next run will be held to
+        gap = float(np.min(np.diff(xs))) if len(xs) > 1 else 3600.0
+        half = max(gap * 0.35, 60.0)
+        centres = list(xs[1:]) + ([float(xs[-1]) + gap] if len(xs) else [])
+        limits = list(ys * factor)
+        seg_x = [v for c in centres for v in (c - half, c + half)]
+        seg_y = [v for t in limits for v in (t, t)]
+        self.threshold.setData(np.array(seg_x, dtype=float), np.array(seg_y, dtype=float), connect="pairs")
         plot = self.widget.getPlotItem()
         if len(points):
             span = max(float(xs[-1] - xs[0]), 3600.0)
-            plot.setXRange(float(xs[0]) - span * 0.05, float(xs[-1]) + span * 0.1, padding=0)
+            plot.setXRange(float(xs[0]) - span * 0.08, max(seg_x) + span * 0.05, padding=0)
             top = float(max(ys.max(), ys.max() * factor))
             plot.setYRange(0.0, top * 1.15, padding=0)
 

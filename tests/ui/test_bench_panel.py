@@ -132,8 +132,11 @@ def test_a_run_with_a_miss_and_an_error_is_drawn_as_ratios_live_samples_and_date
     panel.select("fast")
     xs, ys = panel.history.after.getData()
     assert list(ys) == [1.0, 1.1, 1.5] and xs[1] - xs[0] == 86_400.0   # seconds since the epoch: dates
-    _, ty = panel.history.threshold.getData()
-    assert list(ty) == pytest.approx([1.0 * (1 + REGRESSION_THRESHOLD), 1.1 * (1 + REGRESSION_THRESHOLD)])
+    tx, ty = panel.history.threshold.getData()      # a dash per run at the line it was held to, one for the next
+    limit = 1 + REGRESSION_THRESHOLD
+    assert list(ty[::2]) == pytest.approx([1.0 * limit, 1.1 * limit, 1.5 * limit])
+    centres = [(a + b) / 2 for a, b in zip(tx[::2], tx[1::2], strict=True)]
+    assert centres == pytest.approx([xs[1], xs[2], xs[2] + 86_400])
     assert type(panel.history.widget.getPlotItem().getAxis("bottom")).__name__ == "DateAxisItem"
     # one dock, no second tab bar inside it; and it renders
     assert not panel.findChildren(QTabBar) and not panel.findChildren(QTabWidget)
