@@ -4,8 +4,8 @@
 
 Reads `{"targets": [[url, token], ...]}` on stdin (from `bench/cases/_attach_cores.py`), attaches
 one offscreen window to all of them (a Fleet, the Fleet dock, every panel live), waits until each
-core has streamed its snapshot, switches the shown core once a second (every core's snapshot
-gets drawn), and probes the loop with the same 10 ms timer as `ui_loop_lag`. Prints one JSON
+core has streamed its snapshot (with `--switch-s S`, shows the next core every S seconds), and
+probes the loop with the same 10 ms timer as `ui_loop_lag`. Prints one JSON
 object: lag p50/p99/max overall and p99 per window, deltas received per second, renders per second.
 """
 
@@ -21,16 +21,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from perps_desktop.config import display_available
-from perps_desktop.ui.loadtest import _LagProbe, _quantile
+from perps_desktop.ui.loadtest import _LagProbe, run_json
 
 __all__ = ["main"]
 
 
-async def _measure(args: argparse.Namespace, targets: list[tuple[str, str]]) -> dict[str, Any]:
+async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from perps_desktop.ui.attach import FleetDock, make_fleet
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
+    targets: list[tuple[str, str]] = args.targets
     fleet = make_fleet(targets)
     await fleet.start()
     window = None
@@ -66,19 +66,8 @@ async def _measure(args: argparse.Namespace, targets: list[tuple[str, str]]) -> 
             window.close()
         await fleet.aclose()
         shutil.rmtree(work, ignore_errors=True)
-    lags = list(probe.lags)
-    n_win = max(1, int(wall // max(2.5, args.seconds / 5)))
-    win_len = wall / n_win
-    windows: list[list[float]] = [[] for _ in range(n_win)]
-    for t, lag in zip(probe.times, probe.lags, strict=True):
-        k = int((t - t0) // win_len)
-        if 0 <= k < n_win:
-            windows[k].append(lag)
     return {
-        "seconds": round(wall, 2), "probes": len(lags), "cores": len(targets),
-        "lag_ms": {"p50": round(_quantile(lags, 0.5), 3), "p99": round(_quantile(lags, 0.99), 3),
-                   "max": round(max(lags, default=0.0), 3)},
-        "window_p99_ms": [round(_quantile(w, 0.99), 3) for w in windows if w],
+        "seconds": round(wall, 2), "cores": len(targets), **probe.summary(t0, wall, args.seconds),
         "messages_per_s": round(received / wall, 1), "renders_per_s": round(renders / wall, 1),
         "links_lost": lost,
     }
@@ -90,16 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=float, default=2.0, help="seconds attached before measuring")
     p.add_argument("--switch-s", type=float, default=0.0, help="show the next core every S seconds (0: never)")
     args = p.parse_args(argv)
-    targets = [(str(u), str(t)) for u, t in json.loads(sys.stdin.readline())["targets"]]
-
-    from perps_desktop.ui.main import _make_qapp
-
-    _make_qapp(offscreen=not display_available())
-    import qasync
-
-    result = qasync.run(_measure(args, targets))
-    print(json.dumps(result), flush=True)
-    return 0
+    args.targets = [(str(u), str(t)) for u, t in json.loads(sys.stdin.readline())["targets"]]   # tokens: not argv
+    return run_json(_measure, args)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,22 @@ class _LagProbe:
         if self._handle is not None:
             self._handle.cancel()
 
+    def summary(self, t0: float, wall: float, seconds: float) -> dict[str, Any]:
+        """The window rows' lag figures: overall p50/p99/max, and the p99 of each of up to five
+        windows of the run (at least 2.5 s each; a row's samples), with the number of probes."""
+        lags = list(self.lags)
+        n_win = max(1, int(wall // max(2.5, seconds / 5)))
+        win_len = wall / n_win
+        windows: list[list[float]] = [[] for _ in range(n_win)]
+        for t, lag in zip(self.times, self.lags, strict=True):
+            k = int((t - t0) // win_len)
+            if 0 <= k < n_win:
+                windows[k].append(lag)
+        return {"probes": len(lags),
+                "lag_ms": {"p50": round(_quantile(lags, 0.5), 3), "p99": round(_quantile(lags, 0.99), 3),
+                           "max": round(max(lags, default=0.0), 3)},
+                "window_p99_ms": [round(_quantile(w, 0.99), 3) for w in windows if w]}
+
 
 async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from perps_desktop.app import App, Trace
@@ -140,23 +156,12 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         await app.aclose()
         shutil.rmtree(work, ignore_errors=True)     # its trace database and window layout
 
-    lags = list(probe.lags)
-    n_win = max(1, int(wall // max(2.5, args.seconds / 5)))
-    win_len = wall / n_win
-    windows: list[list[float]] = [[] for _ in range(n_win)]
-    for t, lag in zip(probe.times, probe.lags, strict=True):
-        k = int((t - t0) // win_len)
-        if 0 <= k < n_win:
-            windows[k].append(lag)
     full_at = args.history_s
     after_full = [r for t, r in rss if t >= full_at]
     full_i = next((i for i, (t, _) in enumerate(rss) if t >= full_at), None)
     return {
         "seconds": round(wall, 2),
-        "probes": len(lags),
-        "lag_ms": {"p50": round(_quantile(lags, 0.5), 3), "p99": round(_quantile(lags, 0.99), 3),
-                   "max": round(max(lags, default=0.0), 3)},
-        "window_p99_ms": [round(_quantile(w, 0.99), 3) for w in windows if w],
+        **probe.summary(t0, wall, args.seconds),
         "cpu_pct": round(((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / wall * 100.0, 1),
         "rss_mb": {"start": _mb(rss[0][1]) if rss else None, "end": _mb(rss[-1][1]) if rss else None,
                    "max": _mb(max(r for _, r in rss)) if rss else None},

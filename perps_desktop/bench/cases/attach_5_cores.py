@@ -3,7 +3,7 @@
 Five real cores (paper mode, trading, each topped up to 200 traces/s, each served by its own
 ApiServer) run in one child process (`_attach_cores`); the window runs in another
 (`python -m perps_desktop.ui.attach_loadtest`, offscreen): a Fleet of five RemoteCores, the Fleet
-dock and every panel live, the shown core switched once a second. A 10 ms timer measures how
+dock and every panel live. A 10 ms timer measures how
 late the window's loop runs it; a sample is the p99 lag of one window of the run (five windows,
 at least 2.5 s each), as in `ui_loop_lag`. One side only: there is no "before".
 """
@@ -16,6 +16,7 @@ import json
 import sys
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.cases._ui_child import lag_measurement
 
 __all__ = ["CASE"]
 
@@ -57,12 +58,10 @@ async def run(ctx: BenchContext) -> Measurement:
     if window.returncode != 0 or not lines:
         tail = err.decode(errors="replace").strip().splitlines()[-5:]
         raise RuntimeError(f"the attached window failed (exit {window.returncode}): {' | '.join(tail)}")
-    r = json.loads(lines[-1])
-    return Measurement(after=r["window_p99_ms"] or [r["lag_ms"]["p99"]], before=None, extra={
-        "lag_p50_ms": r["lag_ms"]["p50"], "lag_p99_ms": r["lag_ms"]["p99"], "lag_max_ms": r["lag_ms"]["max"],
-        "cores": r["cores"], "traces_per_s_per_core": TRACES_PER_S, "messages_per_s": r["messages_per_s"],
-        "renders_per_s": r["renders_per_s"], "links_lost": r["links_lost"], "seconds": r["seconds"],
-        "probes": r["probes"]})
+    m = lag_measurement(json.loads(lines[-1]), "cores", "messages_per_s", "renders_per_s", "links_lost", "seconds",
+                        "probes")
+    m.extra["traces_per_s_per_core"] = TRACES_PER_S
+    return m
 
 
 CASE = BenchCase(
