@@ -95,8 +95,8 @@ async def test_the_timeline_draws_ten_thousand_markers_and_highlights_one_story(
     panel.set_chain(chain)
     assert [t.kind for t in chain] == ["signal", "risk", "order", "fill"] and panel.story_model.rowCount() == 4
     assert len(panel.plot.story_markers.data) == 4                     # the story's markers stand out
-    assert all(layer.opacity() < 1 for layer in panel.plot.layers.values())   # the rest dimmed
+    assert panel.plot.all_markers.opacity() < 1                        # the rest dimmed
     panel.set_chain(())
-    assert len(panel.plot.story_markers.data) == 0 and all(layer.opacity() == 1 for layer in panel.plot.layers.values())
+    assert len(panel.plot.story_markers.data) == 0 and panel.plot.all_markers.opacity() == 1
     assert "step 1" in panel.plot.describe(1) and "story #1" in panel.plot.describe(1)
     panel.plot.grab()                                                  # it paints
