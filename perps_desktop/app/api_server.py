@@ -47,7 +47,7 @@ from perps_desktop.store import decode_payload
 if TYPE_CHECKING:
     from perps_desktop.app.app import App
 
-__all__ = ["ApiServer", "is_loopback", "parse_serve"]
+__all__ = ["ApiServer", "exposure_warning", "is_loopback", "parse_serve"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def exposure_warning(host: str) -> str | None:
+    """What to say when the API listens beyond this machine (None on loopback)."""
+    if is_loopback(host):
+        return None
+    return (f"the API listens on {host}, not loopback: put TLS in front of it (an SSH tunnel or a reverse proxy, "
+            "see the README) — tokens travel in clear over plain HTTP")
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -131,9 +139,9 @@ class ApiServer:
             self._unsubscribe = self.app.services.bus.subscribe("", self.stream.on_event)
         self.stream.start()
         self._reload = asyncio.get_running_loop().create_task(self._reload_tokens(), name="api:tokens")
-        if not is_loopback(self.host):
-            log.warning("the API listens on %s, not loopback: put TLS in front of it (an SSH tunnel or a reverse "
-                        "proxy, see the README) — tokens travel in clear over plain HTTP", self.host)
+        warning = exposure_warning(self.host)
+        if warning:
+            log.warning("%s", warning)
         log.info("api: %s (%d token(s))", self.url, len(self.tokens))
 
     async def aclose(self) -> None:

@@ -9,7 +9,7 @@ import aiohttp
 import orjson
 import pytest
 
-from perps_desktop.app.api_server import parse_serve
+from perps_desktop.app.api_server import exposure_warning, parse_serve
 from perps_desktop.app.tokens import TokenStore
 from perps_desktop.app.wire import apply_delta, decode_snapshot, page_from_wire
 from perps_desktop.config import data_dir, log_dir
@@ -112,6 +112,14 @@ async def test_a_retried_post_acts_once_and_the_trace_names_the_token(tmp_path, 
             page = page_from_wire(await resp.json())
         assert len(page.traces) == 2
         assert all("by token 'laptop'" in t.reason and t.decision == "done" for t in page.traces)
+
+
+def test_only_a_loopback_address_goes_without_the_tls_warning():
+    assert exposure_warning("127.0.0.1") is None and exposure_warning("::1") is None
+    assert exposure_warning("localhost") is None
+    for host in ("0.0.0.0", "192.168.1.5", "bots.example.com"):
+        text = exposure_warning(host)
+        assert text is not None and "TLS" in text and "SSH tunnel" in text and "reverse proxy" in text
 
 
 def test_parse_serve_defaults_to_loopback():
