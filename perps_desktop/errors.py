@@ -66,10 +66,21 @@ class VenueUnreachable(StartRefused):
 
 
 class ExchangeError(PerpsError):
-    """The venue or the path to it failed; `endpoint` names the call."""
+    """The venue or the path to it failed.
 
-    def __init__(self, message: str, *, endpoint: str = "") -> None:
+    Attributes:
+        endpoint: the call, e.g. "exchange:order".
+        request_sent: False when the request surely never left (no connection): an action that
+            failed so can be sent again without asking the venue what became of it.
+        expires_after: for a signed action, the venue time (ms) after which it can no longer be
+            taken (its `expiresAfter`), or None; an ambiguous failure is waited out until then.
+    """
+
+    def __init__(self, message: str, *, endpoint: str = "", request_sent: bool = True,
+                 expires_after: int | None = None) -> None:
         self.endpoint = endpoint
+        self.request_sent = request_sent
+        self.expires_after = expires_after
         super().__init__(f"{endpoint}: {message}" if endpoint else message)
 
 

@@ -102,14 +102,14 @@ class ActionApi:
         except RateLimited:
             raise
         except TransportError as exc:
-            exc.expires_after = expires_after  # type: ignore[attr-defined]
+            exc.expires_after = expires_after
             raise
 
     @staticmethod
     def _left_ms(exc: ExchangeError) -> float:
         """How long the venue could still take the failed action (0 when it never left or has expired)."""
-        expires_after = getattr(exc, "expires_after", None)
-        if expires_after is None or not getattr(exc, "request_sent", True):
+        expires_after = exc.expires_after
+        if expires_after is None or not exc.request_sent:
             return 0.0
         return max(0.0, expires_after + _GRACE_MS - time.time() * 1000)
 
@@ -121,7 +121,7 @@ class ActionApi:
         remains before the action expires (a fast 5xx, a dropped connection), the venue is asked
         at once, and asked again after the expiry unless the first answer was `done`.
         """
-        if not getattr(exc, "request_sent", True):
+        if not exc.request_sent:
             await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.retry_base_s, cap_s=self._cfg.retry_cap_s))
             return None
         left = self._left_ms(exc)

@@ -49,7 +49,7 @@ class TransportState(enum.Enum):
 def map_errors(endpoint: str, timeout_s: float | None = None) -> Iterator[None]:
     """Re-raise aiohttp / socket / timeout failures inside the block as `TransportError`s.
 
-    A failure to connect carries `request_sent = False`: an action that never left can be resent.
+    A failure to connect has `request_sent=False`: an action that never left can be resent.
     """
     try:
         yield
@@ -63,9 +63,7 @@ def map_errors(endpoint: str, timeout_s: float | None = None) -> Iterator[None]:
             raise RateLimited("HTTP 429", endpoint=endpoint) from exc
         raise TransportError(f"HTTP {exc.status}: {exc.message}", endpoint=endpoint) from exc
     except aiohttp.ClientConnectorError as exc:  # no connection: the request never left
-        err = TransportError(f"{type(exc).__name__}: {exc}", endpoint=endpoint)
-        err.request_sent = False  # type: ignore[attr-defined]
-        raise err from exc
+        raise TransportError(f"{type(exc).__name__}: {exc}", endpoint=endpoint, request_sent=False) from exc
     except (aiohttp.ClientError, OSError) as exc:
         raise TransportError(f"{type(exc).__name__}: {exc}", endpoint=endpoint) from exc
 
