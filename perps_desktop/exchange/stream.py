@@ -35,7 +35,7 @@ from perps_desktop.exchange.client_config import ClientConfig
 from perps_desktop.exchange.info import InfoApi
 from perps_desktop.exchange.pushed import PushedAccount
 from perps_desktop.exchange.stats import ClientCounters
-from perps_desktop.exchange.transport import Transport
+from perps_desktop.exchange.transport import Transport, TransportState
 
 __all__ = ["ExchangeStream"]
 
@@ -173,8 +173,17 @@ class ExchangeStream:
                     await self._read(ws)
             except asyncio.CancelledError:
                 raise
-            except (aiohttp.ClientError, OSError, TimeoutError, _HeartbeatLost, RuntimeError) as exc:
+            except (aiohttp.ClientError, OSError, TimeoutError, _HeartbeatLost) as exc:
                 log.info("exchange stream: %s: %s", type(exc).__name__, exc)
+            except Exception:
+                if self._closed or self._t.state is not TransportState.OPEN:    # closed under us: done
+                    return
+                # a bug, not the venue: reconnecting would only repeat it
+                log.exception("exchange stream stopped by an unexpected error; it will not reconnect")
+                if self.connected:
+                    self.connected = False
+                    self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=_now_ms(), data={"bug": True}))
+                return
             finally:
                 self._ws = None
                 if self._pushed is not None:

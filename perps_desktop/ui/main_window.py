@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self.version = -1
         self.renders = 0
         self.render_errors = 0
+        self._render_failures: set[tuple[str, str]] = set()   # (where, what) already logged in full
         self.notifications: list[Alert] = []
         self._last_tick = 0.0
         self._read_only: bool | None = None
@@ -313,10 +314,8 @@ class MainWindow(QMainWindow):
         """Draw the newest snapshot if it is new (the QTimer calls this at most `render_hz`)."""
         try:
             snap = self.control.snapshot()
-        except Exception:
-            self.render_errors += 1
-            if self.render_errors in (1, 10, 100):
-                log.exception("snapshot() failed (%d times)", self.render_errors)
+        except Exception as exc:
+            self._render_failed("snapshot()", exc)
             return
         now = time.monotonic()
         if snap.version == self.version:
@@ -331,6 +330,17 @@ class MainWindow(QMainWindow):
         self.renders += 1
         self.rendered.emit(snap.version)
 
+    def _render_failed(self, where: str, exc: Exception) -> None:
+        """A bug while drawing: logged at ERROR with its traceback the first time each kind is seen
+        (and every 100th time after that), and said in the status bar every time it happens."""
+        self.render_errors += 1
+        what = (where, f"{type(exc).__name__}: {exc}")
+        if what not in self._render_failures or self.render_errors % 100 == 0:
+            if len(self._render_failures) < 64:
+                self._render_failures.add(what)
+            log.exception("%s failed to draw (%d render errors so far)", where, self.render_errors)
+        self.statusBar().showMessage(f"{where} failed to draw: {what[1]} — a bug, see the log", 5000)
+
     def _redraw_last(self) -> None:
         if self._snapshot is not None:
             self._draw(self._snapshot)
@@ -342,10 +352,8 @@ class MainWindow(QMainWindow):
         for key, panel in self.panels.items():
             try:
                 panel.set_snapshot(snap)
-            except Exception:
-                self.render_errors += 1
-                if self.render_errors < 20:
-                    log.exception("panel %s failed to draw snapshot %d", key, snap.version)
+            except Exception as exc:
+                self._render_failed(f"the {key} panel", exc)
         self.summary.set_snapshot(snap)
         self.status.set_snapshot(snap)
         stale = self.stale_banner.set_snapshot(snap)

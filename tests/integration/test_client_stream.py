@@ -166,3 +166,22 @@ async def test_a_silent_link_is_detected_by_the_heartbeat_and_resubscribed():
             assert client.stats().reconnects >= 1
     finally:
         await runner.cleanup()
+
+
+async def test_a_bug_in_the_stream_is_logged_once_at_error_and_not_retried(sim_server, monkeypatch, caplog):
+    """A programming error while reading the stream is not the venue's fault: one ERROR with its
+    traceback, DISCONNECTED, and no reconnect loop repeating it."""
+    from perps_desktop.exchange import stream as stream_module
+
+    sim = await sim_server()
+    async with streaming_client(sim) as (client, events):
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug in the parser")
+
+        monkeypatch.setattr(stream_module.parse, "parse_all_mids", broken)
+        await wait_until(lambda: not client.stream.connected, timeout=10.0)
+        await asyncio.sleep(0.3)                        # three reconnect delays (FAST: 0.1 s) pass
+        bugs = [r for r in caplog.records if r.levelname == "ERROR" and r.name == stream_module.log.name]
+        assert len(bugs) == 1 and bugs[0].exc_info is not None
+        assert client.stream.connections == 1
+        assert events[-1].kind is StreamEventKind.DISCONNECTED

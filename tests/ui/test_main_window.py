@@ -199,3 +199,22 @@ def test_reset_layout_restores_docks_and_size(make_window):
     assert not w.docks["risk"].isFloating()
     assert (w.width(), w.height()) == (1440, 900)
     assert not w.docks["alerts"].isHidden()
+
+
+def test_a_panel_that_fails_to_draw_is_logged_once_and_keeps_saying_so(make_window, caplog):
+    """A bug in one panel: one ERROR with its traceback (not one per frame), the other panels still
+    draw, and the status bar says so on every failed frame rather than going quiet after a count."""
+    control = stubs.StubControl(busy_snapshot())
+    w = make_window(control)
+
+    def broken(snap):
+        raise ValueError("bad column")
+
+    w.panels["risk"].set_snapshot = broken
+    for _ in range(38):
+        control.set()
+        w.render()
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "risk panel" in r.getMessage()]
+    assert len(errors) == 1 and errors[0].exc_info is not None
+    assert "risk panel failed to draw: ValueError: bad column" in w.statusBar().currentMessage()
+    assert w.version == 39 and w.render_errors == 38
