@@ -10,17 +10,18 @@ passed through every signature.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import functools
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-__all__ = ["Lane", "current_lane", "in_lane", "runs_in"]
+__all__ = ["Lane", "current_lane", "in_lane", "runs_in", "urgent_lock"]
 
 
 class Lane(enum.IntEnum):
@@ -67,3 +68,22 @@ def runs_in(lane: Lane) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awa
                 return await fn(*args, **kwargs)
         return inner
     return wrap
+
+
+@asynccontextmanager
+async def urgent_lock(lock: asyncio.Lock, on_wait: Callable[[], object] | None,
+                      every_s: float = 0.1) -> AsyncIterator[None]:
+    """Hold `lock`; while it is taken, call `on_wait()` at once and every `every_s` (e.g. the budget's
+    `promote`, so whatever holds the lock and waits for budget goes in the waiter's lane)."""
+    while True:
+        if lock.locked() and on_wait is not None:
+            on_wait()
+        try:
+            await asyncio.wait_for(lock.acquire(), every_s)
+            break
+        except TimeoutError:
+            continue
+    try:
+        yield
+    finally:
+        lock.release()

@@ -15,11 +15,11 @@ trader's request; their orders' fills and the stops that follow join it (`ChainB
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.gathering import gather_all
-from perps_desktop.core.lanes import Lane, in_lane, runs_in
+from perps_desktop.core.lanes import Lane, in_lane, runs_in, urgent_lock
 from perps_desktop.core.models import (
     ActionReport,
     ActionStep,
@@ -325,23 +325,10 @@ class PositionRecovery:
         return story
 
     # --- manual actions ------------------------------------------------------------------
-    @contextlib.asynccontextmanager
-    async def _trader_lock(self) -> AsyncIterator[None]:
-        """The execution lock, for the trader's hand: while it is held by a strategy order or a poll that
-        waits for the venue's request budget, `on_lock_wait` (the budget's `promote`) lets that request go
-        first, so a Close never queues behind it. Asked again every 100 ms while the lock stays taken."""
-        while True:
-            if self.lock.locked() and self.on_lock_wait is not None:
-                self.on_lock_wait()
-            try:
-                await asyncio.wait_for(self.lock.acquire(), 0.1)
-                break
-            except TimeoutError:
-                continue
-        try:
-            yield
-        finally:
-            self.lock.release()
+    def _trader_lock(self) -> AbstractAsyncContextManager[None]:
+        """The execution lock for the trader's hand: whatever holds it while queued for the request budget
+        is asked to go first (`on_lock_wait`, the budget's `promote`), so a Close never waits behind it."""
+        return urgent_lock(self.lock, self.on_lock_wait)
 
     @runs_in(Lane.MANUAL)
     async def close(self, symbol: str) -> ActionReport:
