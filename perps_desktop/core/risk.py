@@ -37,6 +37,7 @@ __all__ = ["RiskManager", "TradingStateChanged", "TradingStateListener"]
 _log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
 _ZERO = Decimal(0)
+_NO_DECISION = RiskDecision(decision=Decision.REJECT, size=_ZERO, reason="")   # a placeholder, never returned
 
 
 def _wall_ms() -> int:
@@ -223,25 +224,29 @@ class RiskManager:
             evaluate = self.evaluate_signal
             return [evaluate(s) for s in signals]
         version, portfolio, config, state = self._version, self._portfolio, self.config, self._state
-        seen: dict[tuple[object, ...], RiskDecision] = {}
+        place: dict[tuple[object, ...], int] = {}     # a distinct signal -> its index in `decided`
+        decided: list[RiskDecision] = [_NO_DECISION]  # indices from 1: an index is never falsy
 
-        def first(sig: Signal, key: tuple[object, ...]) -> RiskDecision:
+        def first(sig: Signal, key: tuple[object, ...]) -> int:
             decision = cache.get((*key, version))
             if decision is None:
                 decision = evaluate_signal(sig, portfolio, config, state)
                 cache.set((*key, version), decision)
-            seen[key] = decision
-            return decision
+            place[key] = len(decided)
+            decided.append(decision)
+            return place[key]
 
-        known = seen.get
-        out = [known(key := (s.symbol, s.side, s.size, s.price, s.leverage, s.reduce_only)) or first(s, key)
-               for s in signals]
-        cache.hits += len(out) - len(seen)
-        times = Counter(map(id, out))
+        known = place.get      # one lookup a signal: a key tuple's hash (Decimals, an enum) is not cached
+        places = [known(key := (s.symbol, s.side, s.size, s.price, s.leverage, s.reduce_only)) or first(s, key)
+                  for s in signals]
+        cache.hits += len(places) - len(place)
+        # how often each distinct decision was handed out: counted in C (bytes.count) while the
+        # distinct signals of a batch fit a byte, which they do unless a batch is mostly distinct
+        times = bytes(places).count if len(decided) <= 256 else Counter(places).__getitem__
         counts = self._counts
-        for decision in {id(d): d for d in seen.values()}.values():
-            counts[decision.decision] += times[id(decision)]
-        return out
+        for j in range(1, len(decided)):
+            counts[decided[j].decision] += times(j)
+        return [decided[j] for j in places]
 
     # --- positions and portfolio ------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,8 +109,11 @@ def test_batch_apis_match_one_at_a_time() -> None:
     assert rm.check_position_risk(rm.portfolio.by_symbol["ETH"]) is risks[1]
 
 
-def test_a_batch_with_repeats_counts_decisions_and_cache_hits_as_the_loop_does() -> None:
-    sigs = [signal(), signal("BTC", Side.BUY, "0.5", "60000"), signal("SOL", Side.SELL, "1000", "100")] * 4
+@pytest.mark.parametrize("distinct", [3, 300])   # 300: more distinct signals than the byte counter takes
+def test_a_batch_with_repeats_counts_decisions_and_cache_hits_as_the_loop_does(distinct: int) -> None:
+    kinds = [signal(), signal("BTC", Side.BUY, "0.5", "60000"), signal("SOL", Side.SELL, "1000", "100")]
+    unique = [replace(kinds[i % 3], size=kinds[i % 3].size + D(i // 3) / 1000) for i in range(distinct)]
+    sigs = unique * 4
     sides = []
     for batch in (True, False):
         caches = CacheRegistry()
@@ -119,7 +123,7 @@ def test_a_batch_with_repeats_counts_decisions_and_cache_hits_as_the_loop_does()
         stats = next(s for s in caches.stats() if s.name == "risk_signal")
         sides.append((decisions, rm.decision_counts(), stats.hits, stats.misses))
     assert sides[0] == sides[1]
-    assert sides[0][2:] == (9, 3)                      # three distinct signals, nine repeats
+    assert sides[0][2:] == (3 * distinct, distinct)    # each distinct signal asked once, its repeats hits
     assert len({d.decision for d in sides[0][0]}) > 1  # the counts cover more than one kind of decision
 
 
