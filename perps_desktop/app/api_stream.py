@@ -132,6 +132,13 @@ class SnapshotBroadcaster:
         return ws
 
     async def _write(self, client: _Client) -> None:
-        while True:
-            msg = await client.queue.get()
-            await client.ws.send_str(msg.decode())
+        """Send the client's queue in order; a send that fails ends the connection (the client
+        reconnects and starts again from a whole snapshot) instead of queueing for nobody."""
+        try:
+            while True:
+                msg = await client.queue.get()
+                await client.ws.send_str(msg.decode())
+        except (ConnectionError, RuntimeError) as exc:
+            log.info("stream client gone: %s", exc)
+            self._clients.discard(client)
+            await client.ws.close()
