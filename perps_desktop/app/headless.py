@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def format_status(snap: CoreSnapshot) -> str:
-    """One line: state, equity, positions, orders, breakers, traces, loop lag."""
+    """One line: state, equity, positions, orders, breakers, traces, loop lag, the venue's request budget."""
     equity = f"{float(snap.account.equity):,.2f}" if snap.account is not None else "-"
     pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in snap.positions[:6])
     if len(snap.positions) > 6:
@@ -45,7 +45,8 @@ def format_status(snap: CoreSnapshot) -> str:
     stamp = time.strftime("%H:%M:%S")
     return (f"[{stamp}] {snap.status_text} | equity {equity} | positions {len(snap.positions)}"
             f"{': ' + pos if pos else ''} | orders {len(snap.orders)} | breakers {breakers} | "
-            f"traces {t.recorded} recorded, {t.flushed} flushed, {t.per_second:.1f}/s | loop lag p99 {lag} ms")
+            f"traces {t.recorded} recorded, {t.flushed} flushed, {t.per_second:.1f}/s | loop lag p99 {lag} ms"
+            + (f" | {snap.budget.text}" if snap.budget is not None else ""))
 
 
 async def _ask_on_terminal(text: str) -> bool:

@@ -37,6 +37,7 @@ async def test_headless_prints_status_serves_metrics_and_flushes_everything_on_s
         url = first.removeprefix("metrics: ")
         lines = [await _line(proc.stdout) for _ in range(4)]
         assert all("equity" in ln and "breakers" in ln and "traces" in ln and "loop lag" in ln for ln in lines)
+        assert all(" per min" in ln or "rate-limited:" in ln for ln in lines)        # the venue's request budget
         assert any("trading ACTIVE" in ln for ln in lines), lines
         async with aiohttp.ClientSession() as http, http.get(url) as resp:
             assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
