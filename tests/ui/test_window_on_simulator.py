@@ -21,6 +21,7 @@ from perps_desktop.app import App, TradingState
 from perps_desktop.config import Settings
 from perps_desktop.ui import MainWindow
 from perps_desktop.ui.confirm import ConfirmDialog
+from perps_desktop.ui.format import fmt_px
 from perps_desktop.ui.names import ACTION_PROPERTY
 from tests.helpers import wait_until
 
@@ -203,3 +204,22 @@ async def test_the_request_budget_shows_in_the_status_bar_and_the_caches_area(si
             w.panels["caches"].grab().save(os.path.join(os.environ["PERPS_UI_SHOTS"], "caches.png"))
             w.statusBar().grab().save(os.path.join(os.environ["PERPS_UI_SHOTS"], "status.png"))
         read.cancel()
+
+
+async def test_the_bots_stops_read_as_the_venue_shows_them(sim_server, make_window):
+    async with venue(sim_server) as sim, running_app(sim) as app:
+        w = make_window(app)
+        orders, positions = w.panels["orders"].model, w.panels["positions"].model
+        address = app.identity.address
+
+        def stops_shown() -> bool:
+            keys = orders.row_keys()
+            return bool(keys) and all(orders.text(k, "type") == "Stop Market"
+                                      and orders.text(k, "trigger")[:1] in "≤≥" for k in keys)
+        await wait_until(lambda: sim_open_orders(sim, address) >= 1 and stops_shown(), timeout=30)
+        for key in orders.row_keys():
+            order = sim.venue.account(address.lower()).open_orders[key[1]]
+            assert orders.text(key, "px") == "Market"                  # not the stop's slippage limit
+            assert orders.text(key, "trigger").split()[1] == fmt_px(order.trigger.px)
+            assert "reduce-only" in orders.text(key, "flags")
+        await wait_until(lambda: any(positions.text(k, "tpsl").startswith("SL ") for k in positions.row_keys()))

@@ -149,7 +149,9 @@ class TracesPanel(QWidget):
             Column(key="id", title="ID", value=lambda t: None if sep(t) else t.id, fmt=_blank(str), align="right",
                    width=64, tone=_tone(lambda t: "muted")),
             Column(key="time", title="Time", value=lambda t: t.time_ms, fmt=lambda v: fmt_time(v, with_ms=True),
-                   width=96, tone=_tone(), tooltip=lambda t: fmt_datetime(t.time_ms, with_ms=True)),
+                   width=96, tone=_tone(), tooltip=lambda t: fmt_datetime(t.time_ms, with_ms=True),
+                   header_tip=f"Local time ({time.strftime('%Z') or time.strftime('%z')}); hover a cell for the date "
+                              "(perps-desktop traces prints UTC)"),
             Column(key="kind", title="Kind", value=lambda t: "" if sep(t) else t.kind, width=70,
                    tone=_tone(lambda t: _KIND_TONE.get(t.kind))),
             Column(key="symbol", title="Symbol", value=lambda t: "" if sep(t) else (t.symbol or DASH), width=64,
