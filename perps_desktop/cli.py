@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from perps_desktop import __version__
-from perps_desktop.config import Settings, load_settings, log_dir
+from perps_desktop.config import Settings, load_settings, log_dir, refused
 from perps_desktop.errors import ConfigError, StartRefused
 from perps_desktop.logs import enable_crash_stacks, setup_logging
 
@@ -173,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     log_file = None if args.command in ("traces", "bench", "token") else log_dir() / "perps-desktop.log"
     log_file = setup_logging(settings.log_level if args.command != "traces" else "WARNING", log_file)
+    if log_file is None and settings.log_dir and args.command not in ("traces", "bench"):
+        print(f"perps-desktop: {refused('log_dir', settings.log_dir)}", file=sys.stderr)
+        return 2
     undo_crash_stacks = enable_crash_stacks(log_file) if args.command in ("gui", "headless", "simulate") else None
     try:
         return _dispatch(args, settings)

@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from perps_desktop.errors import ConfigError
 
-__all__ = ["APP_NAME", "Settings", "data_dir", "display_available", "load_settings", "log_dir"]
+__all__ = ["APP_NAME", "Settings", "data_dir", "display_available", "load_settings", "log_dir", "refused"]
 
 APP_NAME = "perps-desktop"
 
@@ -85,6 +85,8 @@ _SHAPES = {
     "address": "a 0x-prefixed 40-hex-digit address",
     "db_path": "a file path or a postgresql:// URL (empty: traces.sqlite3 in the data directory)",
     "hl_private_key": "a 0x-prefixed 64-hex-digit private key (or none: the OS keyring)",
+    "data_dir": "a directory path this user can create and write (empty: the user data directory)",
+    "log_dir": "a directory path this user can create and write (empty: the user log directory)",
     "bot": "a name of 1 to 100 characters, no blanks at either end (empty: the host and shortened account)",
     "symbols": "a comma-separated list of coin names (letters and digits), e.g. BTC,ETH",
 }
@@ -108,6 +110,10 @@ class Settings(BaseSettings):
     db_path: str | None = Field(None, validation_alias=_env("PERPS_DB_PATH"))   # a file, or postgresql://…
     bot: str | None = Field(None, validation_alias=_env("PERPS_BOT"), max_length=100)  # names this core's traces
     log_level: LogLevel = Field("INFO", validation_alias=_env("PERPS_LOG_LEVEL"))
+    # read by data_dir() / log_dir() straight from the environment (they serve code without Settings);
+    # here so a blank or padded value is refused at start like any other setting
+    data_dir: str | None = Field(None, validation_alias=_env("PERPS_DATA_DIR"))
+    log_dir: str | None = Field(None, validation_alias=_env("PERPS_LOG_DIR"))
     hl_private_key: SecretStr | None = Field(None, validation_alias=_env("HL_PRIVATE_KEY"), repr=False)
     sim_seed: int = _int(7, "SIM_SEED", le=4_294_967_295)
     # the simulator's IP weight budget per minute (the venue's is 1200; 0 = unlimited)
@@ -200,8 +206,8 @@ class Settings(BaseSettings):
     fills_kept: int = _int(200, "FILLS_KEPT", ge=1, le=100_000)
     stop_loss_pct: float = _float(2.0, "STOP_LOSS_PCT", ge=None, gt=0.0, le=50.0)
 
-    _unset_if_empty = field_validator("base_url", "address", "db_path", "bot", "hl_private_key",
-                                      "dead_man_switch_s", mode="before")(_blank_is_unset)
+    _unset_if_empty = field_validator("base_url", "address", "db_path", "bot", "data_dir", "log_dir",
+                                      "hl_private_key", "dead_man_switch_s", mode="before")(_blank_is_unset)
 
     @field_validator("symbols")
     @classmethod
@@ -235,7 +241,7 @@ class Settings(BaseSettings):
             raise ValueError(_SHAPES["base_url"])
         return v
 
-    @field_validator("db_path", "bot")
+    @field_validator("db_path", "bot", "data_dir", "log_dir")
     @classmethod
     def _no_blank_ends(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None and (not v.strip() or v != v.strip()):
@@ -295,6 +301,12 @@ def _allowed(field: str) -> str:
             if getattr(m, attr, None) is not None:
                 bounds.append(f"{word} {_num(getattr(m, attr))}")
     return base + (" " + " and ".join(bounds) if bounds else "")
+
+
+def refused(field: str, value: object) -> ConfigError:
+    """The error for a value of `field` that passed validation but proved unusable at start (a
+    directory that cannot be created, say): the same line as a validation failure."""
+    return ConfigError(_env_name(field), value, _allowed(field))
 
 
 def load_settings(**overrides: Any) -> Settings:

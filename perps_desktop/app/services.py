@@ -191,8 +191,9 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
             TraceStoreConfig.from_settings(settings, bot=settings.bot or identity.bot), caches=caches,
             on_alert=lambda a: alerts.raise_alert(a.key, a.source, a.severity, a.message)))
     except StoreError as exc:
-        raise StartRefused(f"{exc} (PERPS_DB_PATH / --db: a trace database file in a directory this user "
-                           "can create and write, or a postgresql:// URL)") from None
+        where = "PERPS_DB_PATH / --db" if settings.db_path else "PERPS_DATA_DIR, or PERPS_DB_PATH / --db"
+        raise StartRefused(f"{exc} ({where}: a trace database file in a directory this user can create and "
+                           "write, or a postgresql:// URL)") from None
 
     def trace(kind: TraceKind, **fields: Any) -> None:
         store.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))

@@ -40,7 +40,7 @@ CONFIG_CASES = [
 def _run(tmp_path: Path, command: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM") and not k.startswith(("PERPS_", "SYMBOLS"))}
-    env.update(PERPS_DATA_DIR=str(tmp_path / "data"), PERPS_LOG_DIR=str(tmp_path / "logs"), **env_extra)
+    env.update({"PERPS_DATA_DIR": str(tmp_path / "data"), "PERPS_LOG_DIR": str(tmp_path / "logs"), **env_extra})
     return subprocess.run([sys.executable, "-m", "perps_desktop", *COMMANDS[command]], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
 
@@ -78,6 +78,15 @@ def test_a_trace_database_that_cannot_be_created_is_one_line_with_its_path(tmp_p
     db = tmp_path / "a-file" / "traces.sqlite3"
     line = _the_line(_run(tmp_path, command, {"PERPS_DB_PATH": str(db)}))
     assert str(db) in line and "PERPS_DB_PATH" in line
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("name", ["PERPS_LOG_DIR", "PERPS_DATA_DIR"])
+def test_a_directory_that_cannot_be_created_is_one_line_naming_the_setting(tmp_path, command, name):
+    (tmp_path / "a-file").write_text("not a directory")
+    where = str(tmp_path / "a-file" / "dir")
+    line = _the_line(_run(tmp_path, command, {name: where}))
+    assert name in line and where in line
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

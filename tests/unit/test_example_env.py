@@ -40,6 +40,8 @@ def test_the_example_env_values_are_the_defaults(tmp_path, monkeypatch):
         assert (info.default is None) == (_env_name(field) not in active), _env_name(field)
     (tmp_path / ".env").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+    for name in ("PERPS_DATA_DIR", "PERPS_LOG_DIR"):       # the fixture's own, not the file's
+        monkeypatch.delenv(name, raising=False)
     from_file = load_settings()
     defaults = Settings.model_construct()
     for field in Settings.model_fields:

@@ -20,11 +20,11 @@ BAD = {"empty": "", "blank": "  ", "negative": "-1", "zero": "0", "text": "abc",
        "huge": "99999999999999999999", "inf": "inf", "nan": "nan"}
 
 # empty means "not set" for these (the README says what each then does)
-EMPTY_IS_UNSET = {"PERPS_BASE_URL", "PERPS_ADDRESS", "PERPS_DB_PATH", "PERPS_BOT", "HL_PRIVATE_KEY",
-                  "DEAD_MAN_SWITCH_S"}
+EMPTY_IS_UNSET = {"PERPS_BASE_URL", "PERPS_ADDRESS", "PERPS_DB_PATH", "PERPS_BOT", "PERPS_DATA_DIR",
+                  "PERPS_LOG_DIR", "HL_PRIVATE_KEY", "DEAD_MAN_SWITCH_S"}
 # any non-blank text is a name, or a (relative) file name: an uncreatable one is refused at start
 # (tests/integration/test_start_refusals.py)
-ANY_TEXT = {"PERPS_DB_PATH", "PERPS_BOT"}
+ANY_TEXT = {"PERPS_DB_PATH", "PERPS_BOT", "PERPS_DATA_DIR", "PERPS_LOG_DIR"}
 # coin names of the right shape are checked against the venue's meta at start (integration test)
 CHECKED_AT_START = {"SYMBOLS": {"zero", "text", "huge", "inf", "nan"}}
 
