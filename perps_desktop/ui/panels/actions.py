@@ -24,7 +24,7 @@ class ActionsPanel(QWidget):
         columns: tuple[Column[ActionRecord], ...] = (
             Column(key="time", title="Time", value=lambda r: r.time_ms, fmt=fmt_time, width=70),
             Column(key="what", title="What", value=lambda r: r.what, width=170),
-            Column(key="outcome", title="Outcome", value=lambda r: r.outcome, width=70,
+            Column(key="outcome", title="Outcome", value=lambda r: r.outcome, width=80,
                    tone=lambda r: _TONE.get(r.outcome)),
             Column(key="latency", title="Latency", value=lambda r: r.latency_ms if r.outcome != "refused" else None,
                    fmt=fmt_ms, align="right", width=70, header_tip="Asked to answered"),

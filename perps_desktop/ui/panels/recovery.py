@@ -34,7 +34,7 @@ class RecoveryPanel(QWidget):
             Column(key="problem", title="Problem", value=lambda f: f.problem.replace("_", " "), width=120),
             Column(key="severity", title="Severity", value=lambda f: f.severity.name, width=76,
                    tone=lambda f: SEVERITY_TONE.get(f.severity)),
-            Column(key="action", title="Proposed", value=lambda f: f.action, width=76,
+            Column(key="action", title="Proposed", value=lambda f: f.action, width=86,
                    tone=lambda f: _ACTION_TONE.get(f.action)),
             Column(key="fraction", title="Cut",
                    value=lambda f: f.reduce_fraction * 100 if f.action == "REDUCE" else None,
