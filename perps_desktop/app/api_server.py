@@ -3,6 +3,7 @@
     GET  /api/v1/snapshot              what the window shows, as JSON (`wire.envelope`)
     GET  /api/v1/stream                WebSocket: a snapshot, then deltas and events (`api_stream`)
     GET  /api/v1/traces?kind=&limit=…  a page of traces (the TraceQuery fields); /traces/{id}, /traces/{id}/chain
+    GET  /api/v1/timeline?symbol=&since_ms=&until_ms=, /api/v1/story?what=&symbol=&key=&time_ms=  (Timeline dock)
     POST /api/v1/actions               {"type": "closePosition", "symbol": "BTC"} + header Idempotency-Key
 
 Every request carries `Authorization: Bearer <token>` (`perps-desktop token new`): none or a wrong
@@ -34,11 +35,15 @@ from perps_desktop.app.tokens import FailedAuthLimiter, TokenInfo, TokenStore
 from perps_desktop.app.wire import (
     ActionRequest,
     ActionResult,
+    StoryQuery,
+    TimelineQuery,
     WireError,
     envelope_json,
     page_to_wire,
     parse_action,
+    parse_query,
     parse_trace_query,
+    timeline_to_wire,
 )
 from perps_desktop.core.models import ActionReport, Trace, TraceKind, TracePage
 from perps_desktop.sim import refuse_unless_json_and_same_origin
@@ -127,6 +132,8 @@ class ApiServer:
         web_app.router.add_get(f"{PREFIX}/traces", self._traces)
         web_app.router.add_get(f"{PREFIX}/traces/{{id:\\d+}}", self._trace)
         web_app.router.add_get(f"{PREFIX}/traces/{{id:\\d+}}/chain", self._chain)
+        web_app.router.add_get(f"{PREFIX}/timeline", self._timeline)
+        web_app.router.add_get(f"{PREFIX}/story", self._story)
         web_app.router.add_post(f"{PREFIX}/actions", self._actions)
         self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -220,6 +227,21 @@ class ApiServer:
         traces = await self.app.chain_of(int(request.match_info["id"]))
         page = TracePage(traces=traces, offset=0, limit=len(traces), total=len(traces))
         return _json(await asyncio.to_thread(page_to_wire, page, decode_payload))
+
+    async def _timeline(self, request: web.Request) -> web.Response:
+        try:
+            q = parse_query(TimelineQuery, dict(request.query))
+        except WireError as exc:
+            return _error(400, f"bad timeline query: {exc}")
+        data = await self.app.load_timeline(q.symbol, q.since_ms, q.until_ms)
+        return _json(await asyncio.to_thread(timeline_to_wire, data, decode_payload))
+
+    async def _story(self, request: web.Request) -> web.Response:
+        try:
+            q = parse_query(StoryQuery, dict(request.query))
+        except WireError as exc:
+            return _error(400, f"bad story query: {exc}")
+        return _json({"chain": await self.app.find_story(q.what, q.symbol, q.key, q.time_ms)})
 
     # --- actions -------------------------------------------------------------------------------------
     async def _actions(self, request: web.Request) -> web.Response:

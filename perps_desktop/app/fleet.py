@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from perps_desktop.app.remote import RemoteCore
 from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
+from perps_desktop.app.timeline import TimelineData
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
 __all__ = ["Fleet", "FleetRow"]
@@ -166,3 +167,10 @@ class Fleet:
 
     async def chain_of(self, trace_id: int) -> tuple[Trace, ...]:
         return await self.current.chain_of(trace_id)
+
+    async def load_timeline(self, symbol: str, since_ms: int, until_ms: int) -> TimelineData:
+        return await self.current.load_timeline(symbol, since_ms, until_ms)
+
+    async def find_story(self, what: str, symbol: str, key: int | None = None,
+                         time_ms: int | None = None) -> int | None:
+        return await self.current.find_story(what, symbol, key, time_ms)

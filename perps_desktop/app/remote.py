@@ -25,12 +25,14 @@ import aiohttp
 import orjson
 
 from perps_desktop.app.snapshot import CoreSnapshot
+from perps_desktop.app.timeline import TimelineData
 from perps_desktop.app.wire import (
     WireError,
     apply_delta,
     decode_snapshot,
     page_from_wire,
     report_from_wire,
+    timeline_from_wire,
     trace_from_wire,
 )
 from perps_desktop.core.backoff import backoff_s
@@ -213,6 +215,17 @@ class RemoteCore:
 
     async def chain_of(self, trace_id: int) -> tuple[Trace, ...]:
         return page_from_wire(await self._get(f"/traces/{int(trace_id)}/chain")).traces
+
+    async def load_timeline(self, symbol: str, since_ms: int, until_ms: int) -> TimelineData:
+        return timeline_from_wire(await self._get("/timeline", {"symbol": symbol, "since_ms": str(int(since_ms)),
+                                                                "until_ms": str(int(until_ms))}))
+
+    async def find_story(self, what: str, symbol: str, key: int | None = None,
+                         time_ms: int | None = None) -> int | None:
+        params = {"what": what, "symbol": symbol}
+        params.update({k: str(int(v)) for k, v in (("key", key), ("time_ms", time_ms)) if v is not None})
+        chain = (await self._get("/story", params)).get("chain")
+        return None if chain is None else int(chain)
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         if self._session is None:

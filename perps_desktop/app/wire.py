@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_type_hints
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from perps_desktop.app.snapshot import CoreSnapshot
+from perps_desktop.app.timeline import TimelineData
 from perps_desktop.core.caching import CacheStats
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
@@ -28,6 +29,8 @@ __all__ = [
     "API_VERSION",
     "ActionRequest",
     "ActionResult",
+    "StoryQuery",
+    "TimelineQuery",
     "WireError",
     "apply_delta",
     "decode_snapshot",
@@ -37,14 +40,18 @@ __all__ = [
     "page_from_wire",
     "page_to_wire",
     "parse_action",
+    "parse_query",
     "parse_trace_query",
     "report_from_wire",
     "shorten",
     "snapshot_json",
+    "timeline_from_wire",
+    "timeline_to_wire",
     "trace_from_wire",
 ]
 
 API_VERSION = 1
+_Q = TypeVar("_Q", bound=BaseModel)
 
 
 class WireError(ValueError):
@@ -203,6 +210,49 @@ def parse_trace_query(params: dict[str, str]) -> TraceQuery:
     if not 0 < q.limit <= 1000 or q.offset < 0:
         raise WireError("limit: 1 to 1000; offset: 0 or more")
     return q
+
+
+# --- the timeline dock ---------------------------------------------------------------------------
+class TimelineQuery(BaseModel):
+    """GET /api/v1/timeline?symbol=&since_ms=&until_ms="""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    symbol: str = Field(min_length=1, max_length=32)
+    since_ms: int = Field(ge=0)
+    until_ms: int = Field(ge=0)
+
+
+class StoryQuery(BaseModel):
+    """GET /api/v1/story?what=position|fill|order&symbol=&key=&time_ms="""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    what: Literal["position", "fill", "order"]
+    symbol: str = Field(min_length=1, max_length=32)
+    key: int | None = None
+    time_ms: int | None = None
+
+
+def parse_query(model: type[_Q], params: dict[str, str]) -> _Q:
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise WireError(_message(exc)) from None
+
+
+def timeline_to_wire(data: TimelineData, decode: Any) -> dict[str, Any]:
+    page = page_to_wire(TracePage(traces=data.traces, offset=0, limit=len(data.traces)), decode)
+    return {"symbol": data.symbol, "since_ms": data.since_ms, "until_ms": data.until_ms,
+            "mids": [list(m) for m in data.mids], "traces": page["traces"], "truncated": data.truncated}
+
+
+def timeline_from_wire(raw: Any) -> TimelineData:
+    try:
+        traces = page_from_wire({"traces": raw["traces"], "offset": 0, "limit": len(raw["traces"])}).traces
+        return TimelineData(symbol=str(raw["symbol"]), since_ms=int(raw["since_ms"]), until_ms=int(raw["until_ms"]),
+                            mids=tuple((int(t), float(px)) for t, px in raw["mids"]), traces=traces,
+                            truncated=bool(raw.get("truncated")))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WireError(f"timeline: {exc}") from None
 
 
 # --- actions -------------------------------------------------------------------------------------

@@ -29,12 +29,21 @@ async def test_the_remote_snapshot_is_the_cores_own_and_actions_reach_it(tmp_pat
         assert report.ok and report.action == "cancel_all"
         with pytest.raises(RuntimeError, match="breaker"):
             await remote.reset_breaker("no_such_breaker")
+        cut = app.snapshot().time_ms - 1                  # all recorded before it is in the store after the flush
         await wait_until(lambda: app.trace_counters().flushed >= app.trace_counters().recorded, timeout=10)
         page = await remote.query_traces(TraceQuery(kind="action", strategy="api:laptop", limit=10))
         assert {t.decision for t in page.traces} == {"done", "failed"} and len(page.traces) == 3
         one = await remote.get_trace(page.traces[0].id)
         assert one is not None and one.reason == page.traces[0].reason
         assert await remote.get_trace(10**12) is None
+        symbol = got.positions[0].symbol                  # the Timeline dock reads the same over the API
+        mine, theirs = await app.load_timeline(symbol, cut - 600_000, cut), \
+            await remote.load_timeline(symbol, cut - 600_000, cut)
+        assert theirs.traces and [t.id for t in theirs.traces] == [t.id for t in mine.traces]
+        assert theirs.mids == mine.mids and theirs.symbol == symbol
+        assert await remote.find_story("position", symbol) == await app.find_story("position", symbol)
+        with pytest.raises(RuntimeError, match="400"):
+            await remote.find_story("nonsense", symbol)
         assert tokens["trade"] not in repr(remote)
 
 
