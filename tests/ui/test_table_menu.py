@@ -7,6 +7,7 @@ import io
 
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
 
 from perps_desktop.ui.panels import PositionsPanel
 from perps_desktop.ui.table_menu import row_menu, selection_csv, write_csv
@@ -67,3 +68,19 @@ def test_the_menu_offers_the_rows_actions_and_copies_the_row(qtbot):
     panel.set_read_only(True)
     menu = row_menu(table, pos)
     assert not next(a for a in menu.actions() if a.objectName() == "closePositionButtonMenu").isEnabled()
+
+
+async def test_export_asks_for_a_file_without_blocking_and_writes_it(qtbot, tmp_path):
+    panel = _panel(qtbot)
+    table = panel.table
+    _select(table, 0)
+    menu = row_menu(table, table.visualRect(table.model().index(0, 0)).center())
+    next(a for a in menu.actions() if a.objectName() == "exportCsvAction").trigger()
+    dialog = table.window().findChild(QFileDialog, "exportCsvDialog")
+    assert dialog is not None and dialog.isVisible()          # open(), not exec(): the loop kept running
+    target = tmp_path / "btc.csv"
+    dialog.selectFile(str(target))
+    dialog.accept()
+    await table.export_task
+    rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
+    assert [r[0] for r in rows] == ["Coin", "BTC"]
