@@ -115,7 +115,8 @@ class ToneDelegate(QStyledItemDelegate):
             _draw_sparkline(painter, QRectF(option.rect).adjusted(4, 4, -4, -4), value,
                             self._table._colors["sparklineColor"])
         else:
-            _draw_chips(painter, QRectF(option.rect), value, self._table._colors["mutedColor"], option.font)
+            _draw_chips(painter, QRectF(option.rect), value, self._table._colors["mutedColor"],
+                        option.palette.color(QPalette.ColorRole.Text), option.font)
 
 
 def _column(index: QModelIndex | QPersistentModelIndex) -> Any:
@@ -137,12 +138,13 @@ def chips_width(words: Sequence[str], metrics: QFontMetrics) -> int:
             + 2 * CELL_PAD)
 
 
-def _draw_chips(painter: QPainter, rect: QRectF, words: Sequence[str], color: QColor, font: QFont) -> None:
+def _draw_chips(painter: QPainter, rect: QRectF, words: Sequence[str], color: QColor, text: QColor,
+                font: QFont) -> None:
+    """Each word in a pill tinted with `color`, written in the table's text colour (any theme)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    small = QFont(font)
-    painter.setFont(small)
-    fm = QFontMetrics(small)
+    painter.setFont(font)
+    fm = QFontMetrics(font)
     h = min(rect.height() - 6, fm.height() + 2)
     x = rect.left() + CELL_PAD
     y = rect.center().y() - h / 2
@@ -154,7 +156,7 @@ def _draw_chips(painter: QPainter, rect: QRectF, words: Sequence[str], color: QC
         painter.setPen(QPen(tint, 1))
         painter.setBrush(tint)
         painter.drawRoundedRect(chip, h / 2, h / 2)
-        painter.setPen(color.lighter(150))
+        painter.setPen(text)
         painter.drawText(chip, int(Qt.AlignmentFlag.AlignCenter), w)
         x += width + CHIP_GAP
     painter.restore()
