@@ -5,6 +5,7 @@ moved, encodes the fields that changed once for every client. Bus events seen si
 tick ride along (at most `max_events` per tick; the rest are counted as `eventsDropped`). Each
 client has its own bounded queue and writer, so a slow client never holds up the others or the
 core: when its queue is full it is sent a whole snapshot again instead of what it missed.
+`?events=0` asks for the snapshot's changes alone (the window needs no more).
 
 Messages (JSON text frames):
     {"type": "snapshot", "scope", "apiVersion", "bot", "identity", "tradingState", "snapshot": {...}}
@@ -33,8 +34,9 @@ _QUEUE = 64                 # messages a client may fall behind before it is re-
 
 
 class _Client:
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, events: bool) -> None:
         self.ws = ws
+        self.events = events
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_QUEUE)
 
 
@@ -100,12 +102,18 @@ class SnapshotBroadcaster:
         if old is not None and snap.version == old.version and not self._events:
             return
         changed = delta_json(old, snap) if old is not None and snap.version != old.version else b"{}"
-        msg = (b'{"type":"delta","version":%d,"changed":%s,"events":%s,"eventsDropped":%d}'
-               % (snap.version, changed, orjson.dumps(self._events), self._dropped))
+        events = orjson.dumps(self._events)
+        full = (b'{"type":"delta","version":%d,"changed":%s,"events":%s,"eventsDropped":%d}'
+                % (snap.version, changed, events, self._dropped))
+        bare = full if not self._events and not self._dropped else (
+            b'{"type":"delta","version":%d,"changed":%s,"events":[],"eventsDropped":0}' % (snap.version, changed))
+        quiet = changed == b"{}"
         self._last, self._events, self._dropped = snap, [], 0
         for c in self._clients:
+            if quiet and not c.events:
+                continue                        # only events this tick, and this client asked for none
             try:
-                c.queue.put_nowait(msg)
+                c.queue.put_nowait(full if c.events else bare)
             except asyncio.QueueFull:           # fallen behind: start it again from a whole snapshot
                 while not c.queue.empty():
                     c.queue.get_nowait()
@@ -116,7 +124,7 @@ class SnapshotBroadcaster:
         """Serve one client; `scope` (its token's) rides on the first snapshot so it knows if it may act."""
         ws = web.WebSocketResponse(heartbeat=15.0, compress=False)
         await ws.prepare(request)
-        client = _Client(ws)
+        client = _Client(ws, events=request.query.get("events", "1") != "0")
         client.queue.put_nowait(self._full(scope=scope))   # the base every later delta applies to
         self._clients.add(client)
         writer = asyncio.ensure_future(self._write(client))

@@ -144,7 +144,7 @@ class RemoteCore:
     async def _stream_once(self) -> None:
         assert self._session is not None
         timeout = aiohttp.ClientWSTimeout(ws_receive=60.0, ws_close=5.0)
-        async with self._session.ws_connect(self.base + "/stream", heartbeat=15.0, timeout=timeout) as ws:
+        async with self._session.ws_connect(self.base + "/stream?events=0", heartbeat=15.0, timeout=timeout) as ws:
             async for msg in ws:
                 if msg.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     break

@@ -34,10 +34,11 @@ async def test_snapshot_and_stream_match_the_cores_own_snapshots(tmp_path, sim_s
             assert first["type"] == "snapshot"
             got = decode_snapshot(first["snapshot"])
             assert got == seen[got.version]
-            deltas = 0
-            while deltas < 5 or not got.positions:         # the paper strategy opens positions soon
+            deltas, topics = 0, set()
+            while deltas < 5 or not got.positions or not topics:   # the paper strategy opens positions soon
                 msg = orjson.loads((await ws.receive(timeout=30)).data)
                 assert msg["type"] == "delta"
+                topics |= {e["topic"] for e in msg["events"]}      # the core's events ride along
                 if msg["changed"]:
                     got = apply_delta(got, msg["changed"])
                     assert got.version == msg["version"]

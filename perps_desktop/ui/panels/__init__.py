@@ -6,6 +6,7 @@ from perps_desktop.ui.panels.actions import ActionsPanel
 from perps_desktop.ui.panels.alerts import AlertsPanel
 from perps_desktop.ui.panels.breakers import BreakersPanel
 from perps_desktop.ui.panels.caches import CachesPanel
+from perps_desktop.ui.panels.fleet import FleetPanel
 from perps_desktop.ui.panels.orders import FillsPanel, OrdersPanel
 from perps_desktop.ui.panels.performance import PerformancePanel
 from perps_desktop.ui.panels.positions import PositionsPanel
@@ -20,6 +21,7 @@ __all__ = [
     "BreakersPanel",
     "CachesPanel",
     "FillsPanel",
+    "FleetPanel",
     "OrdersPanel",
     "PerformancePanel",
     "PositionsPanel",
