@@ -47,7 +47,7 @@ class ConfirmDialog(QDialog):
             where.setAccessibleName("Venue and account")
             where.setProperty("badge", True)
             where.setProperty("state", venue_state)
-            lay.addWidget(where)
+            lay.addWidget(where, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(heading)
         lay.addWidget(body)
         self.items = list(items)

@@ -107,7 +107,8 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         app = make_fleet(attach)
         log.info("attaching to %s", ", ".join(url for url, _ in attach))
     else:
-        app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot))
+        app = App(settings, confirm=functools.partial(_confirm_live, deadline=deadline, screenshot=screenshot,
+                                                      network=settings.network))
         log.info("starting the core (%s mode)", settings.mode)
     signals = StopSignals(app)          # Ctrl+C / SIGTERM close the window the clean way
     signals.install()
@@ -169,7 +170,8 @@ class _Unanswered(Exception):
         self.code = code
 
 
-async def _confirm_live(text: str, *, deadline: float | None = None, screenshot: str | None = None) -> bool:
+async def _confirm_live(text: str, *, deadline: float | None = None, screenshot: str | None = None,
+                        network: str = "") -> bool:
     """Live mode: the trader confirms network and address before the core starts (no window yet).
 
     With --exit-after the dialog waits only until that deadline, and with --screenshot (3 s by
@@ -179,10 +181,12 @@ async def _confirm_live(text: str, *, deadline: float | None = None, screenshot:
     from PySide6.QtWidgets import QApplication
 
     from perps_desktop.ui.confirm import ConfirmDialog, ask
+    from perps_desktop.ui.status import venue_badge
     from perps_desktop.ui.theme import load_qss
 
+    venue, state = venue_badge("live", network) if network else ("", "")
     asking = asyncio.ensure_future(ask(None, title="Trade live?", text=text, confirm_text="Trade live",
-                                       danger=True, style_sheet=load_qss("dark")))
+                                       danger=True, venue=venue, venue_state=state, style_sheet=load_qss("dark")))
     if deadline is None and not screenshot:
         return await asking
     loop = asyncio.get_running_loop()

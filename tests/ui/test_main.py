@@ -104,6 +104,7 @@ async def test_live_mode_asks_before_the_core_starts_and_stops_when_refused(sim_
         text = d.findChild(QLabel, "confirmText").text()
         assert d.windowTitle() == "Trade live?"
         assert "LIVE on testnet" in text and sim.url in text        # names the network and the endpoint
+        assert d.findChild(QLabel, "confirmVenue").text() == "LIVE · testnet"      # in the live badge's colours
         d.reject()
         with pytest.raises(ConfigError, match="not confirmed"):
             await asyncio.wait_for(task, timeout=20)
