@@ -137,7 +137,7 @@ class RemoteCore:
             delay = backoff_s(attempt, base_s=0.5, cap_s=30.0)
             attempt += 1
             self._retry_at = time.monotonic() + delay
-            log.warning("attach %s: %s; reconnecting in %.1f s", self.name, why, delay)
+            log.warning("attach %s: %s; reconnecting in %.1f s", self.remote_name, why, delay)
             await asyncio.sleep(delay)
             self.reconnects += 1
 
@@ -187,8 +187,9 @@ class RemoteCore:
     def _present(self, snap: CoreSnapshot | None, now: float) -> CoreSnapshot:
         if snap is None:
             why = f"; {self.last_error}" if self.last_error else ""
-            return CoreSnapshot(version=self._version, time_ms=int(time.time() * 1000), mode="paper", network="",
-                                address=None, base_url=self.base, connected=False, read_only=True,
+            # not known yet: the badge says "ATTACHING · host:port", never a mode the core may not be in
+            return CoreSnapshot(version=self._version, time_ms=int(time.time() * 1000), mode="attaching",
+                                network=self.name, address=None, base_url=self.base, connected=False, read_only=True,
                                 status_text=f"attaching to {self.base}{why}")
         changes: dict[str, Any] = {"version": self._version, "read_only": self.read_only}
         if not self.connected:
@@ -198,7 +199,8 @@ class RemoteCore:
                                                         f"{lost_s:.0f} s ago ({self.last_error}){retry}")
             if snap.freshness is not None:
                 changes["freshness"] = dataclasses.replace(
-                    snap.freshness, rest_ok=False, stream_ok=False, stale=True, last_error=self.last_error,
+                    snap.freshness, rest_ok=False, stream_ok=False, stale=True, time_ms=int(time.time() * 1000),
+                    silent_since_ms=int((time.time() - lost_s) * 1000), last_error=changes["status_text"],
                     data_age_s=snap.freshness.data_age_s + lost_s)
         return dataclasses.replace(snap, **changes)
 

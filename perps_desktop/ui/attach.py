@@ -89,6 +89,9 @@ class FleetDock(QObject):
 
     def refresh(self) -> None:
         self.panel.set_rows(self.fleet.rows())
+        shown = self.fleet.current.snapshot()
+        if not shown.connected and shown.status_text.startswith(("attach", "attaching")):
+            self.window.statusBar().showMessage(shown.status_text, 1500)     # "…lost 12 s ago; reconnecting in 4 s"
         name = self.fleet.current.remote_name
         title = f"perps-desktop — {name} (attached, {len(self.fleet.cores)} bot(s))"
         if self.window.windowTitle() != title:

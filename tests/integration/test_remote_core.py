@@ -67,7 +67,8 @@ async def test_a_lost_connection_says_so_and_reconnects(tmp_path, sim_server):
             await wait_until(lambda: not remote.connected, timeout=30)
             lost = remote.snapshot()
             assert not lost.connected and "lost" in lost.status_text and "reconnecting in" in lost.status_text
-            assert lost.freshness is not None and lost.freshness.stale
+            assert lost.freshness is not None and lost.freshness.stale and not lost.freshness.rest_ok
+            assert "lost" in lost.freshness.last_error          # the connection light's tooltip says why
             again = ApiServer(app, tokens=server.tokens, bot="core-a", port=port)
             async with again:
                 await wait_until(lambda: remote.connected, timeout=60)

@@ -8,7 +8,7 @@ say `halt_all_requested` / `flatten_all_requested` (the window asks once, naming
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from perps_desktop.app import FleetRow
 from perps_desktop.ui.format import fmt_usd
@@ -66,6 +66,8 @@ class FleetPanel(QWidget):
         self.flatten_button = self._button("Flatten all", "flattenFleetButton", self.flatten_all_requested)
         self.summary = QLabel("", self)
         self.summary.setObjectName("fleetSummary")
+        # a long summary is cut, never widens the dock (the window keeps its --size)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar = QWidget(self)
         row = QHBoxLayout(bar)
         row.setContentsMargins(0, 0, 0, 0)
