@@ -41,7 +41,8 @@ async def test_the_window_shows_each_remote_core_and_halt_all_reaches_both(tmp_p
         await wait_until(lambda: bool(core_positions(a_app)) and shown_positions() == core_positions(a_app),
                          timeout=60)
         await wait_until(lambda: [r.name for r in dock.panel.rows] == ["core-a", "core-b"], timeout=10)
-        dock.panel.select(1)                                   # as a click on core-b's row does
+        table = dock.panel.table
+        table.clicked.emit(table.model().index(1, 0))          # the trader clicks core-b's row
         await wait_until(lambda: w.panels["positions"].model.rowCount() > 0 and shown_positions()
                          == core_positions(b_app) and fleet.snapshot().address == b_app.identity.address, timeout=60)
 
