@@ -14,6 +14,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,9 +33,17 @@ def _env(name: str) -> Any:
     return AliasChoices(name, name.lower())
 
 
+def _outside_settings(name: str) -> str | None:
+    """A setting read where no Settings is at hand: the environment, else `.env` (as Settings reads it)."""
+    value = os.environ.get(name)
+    if value is None and Path(".env").is_file():
+        value = dotenv_values(".env", encoding="utf-8").get(name)
+    return value or None
+
+
 def data_dir() -> Path:
     """Where the trace database and benchmark history live (PERPS_DATA_DIR overrides)."""
-    override = os.environ.get("PERPS_DATA_DIR")
+    override = _outside_settings("PERPS_DATA_DIR")
     return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
@@ -53,7 +62,7 @@ def display_available() -> bool:
 
 def log_dir() -> Path:
     """Where the rotating log file lives (PERPS_LOG_DIR overrides)."""
-    override = os.environ.get("PERPS_LOG_DIR")
+    override = _outside_settings("PERPS_LOG_DIR")
     return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 

@@ -77,3 +77,13 @@ def test_private_key_is_not_in_the_settings_repr(monkeypatch):
     s = load_settings()
     assert s.hl_private_key is not None and s.hl_private_key.get_secret_value() == key
     assert key not in repr(s) and key not in str(s)
+
+
+def test_the_data_and_log_directories_are_read_from_dotenv_too(tmp_path, monkeypatch):
+    from perps_desktop.config import data_dir, log_dir
+
+    monkeypatch.delenv("PERPS_DATA_DIR")
+    monkeypatch.delenv("PERPS_LOG_DIR")
+    (tmp_path / ".env").write_text(f"PERPS_DATA_DIR={tmp_path / 'd'}\nPERPS_LOG_DIR={tmp_path / 'l'}\n")
+    assert data_dir() == tmp_path / "d" and log_dir() == tmp_path / "l"
+    assert load_settings().data_dir == str(tmp_path / "d")          # the same value Settings checked
