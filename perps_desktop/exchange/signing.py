@@ -20,7 +20,7 @@ import msgpack
 from eth_hash import Keccak256
 from eth_hash.backends import pysha3
 
-__all__ = ["L1Signer", "action_hash", "keccak256"]
+__all__ = ["L1Signer", "action_hash", "keccak256", "l1_digest"]
 
 _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
@@ -62,6 +62,12 @@ def action_hash(action: dict[str, Any], vault_address: str | None, nonce: int,
     return keccak256(data)
 
 
+def l1_digest(connection_id: bytes, is_mainnet: bool) -> bytes:
+    """The 32 bytes an L1 action's signature signs: the EIP-712 hash of Agent(source, connectionId)
+    under the "Exchange" domain, from the precomputed domain separator and type hash."""
+    return keccak256(_PREFIX + keccak256(_AGENT_TYPE_HASH + _SOURCE_HASH[is_mainnet] + connection_id))
+
+
 class L1Signer:
     """Signs L1 actions with one private key; the key never leaves this object (not in repr)."""
 
@@ -90,9 +96,7 @@ class L1Signer:
         connection_id = action_hash(action, vault_address, nonce, expires_after)
         if not self.precomputed:
             return self._sign_typed_data(connection_id, is_mainnet)
-        struct_hash = keccak256(_AGENT_TYPE_HASH + _SOURCE_HASH[is_mainnet] + connection_id)
-        digest = keccak256(_PREFIX + struct_hash)
-        sig = self._key.sign_recoverable(digest, hasher=None)
+        sig = self._key.sign_recoverable(l1_digest(connection_id, is_mainnet), hasher=None)
         return {"r": hex(int.from_bytes(sig[:32], "big")), "s": hex(int.from_bytes(sig[32:64], "big")),
                 "v": 27 + sig[64]}
 

@@ -23,7 +23,7 @@ from typing import Any
 import coincurve
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
-from perps_desktop.exchange import L1Signer, action_hash
+from perps_desktop.exchange import L1Signer, action_hash, l1_digest
 
 __all__ = ["CASE"]
 
@@ -43,26 +43,9 @@ def _signer_loop(signer: L1Signer, actions: list[dict], nonce0: int):
     return sign_all
 
 
-def _digests(key: str, actions: list[dict], nonce0: int) -> list[bytes]:
-    """Each action's final EIP-712 digest (testnet), built with eth-account's public typed-data encoder."""
-    from eth_account.messages import encode_typed_data
-    from eth_utils import keccak
-
-    out = []
-    for i, action in enumerate(actions):
-        message = {"domain": {"chainId": 1337, "name": "Exchange", "version": "1",
-                              "verifyingContract": "0x0000000000000000000000000000000000000000"},
-                   "types": {"Agent": [{"name": "source", "type": "string"},
-                                       {"name": "connectionId", "type": "bytes32"}],
-                             "EIP712Domain": [{"name": "name", "type": "string"},
-                                              {"name": "version", "type": "string"},
-                                              {"name": "chainId", "type": "uint256"},
-                                              {"name": "verifyingContract", "type": "address"}]},
-                   "primaryType": "Agent",
-                   "message": {"source": "b", "connectionId": action_hash(action, None, nonce0 + i, None)}}
-        signable = encode_typed_data(full_message=message)
-        out.append(keccak(b"\x19" + signable.version + signable.header + signable.body))
-    return out
+def _digests(actions: list[dict], nonce0: int) -> list[bytes]:
+    """Each action's final EIP-712 digest (testnet): what the floor signs, made before the clock starts."""
+    return [l1_digest(action_hash(action, None, nonce0 + i, None), False) for i, action in enumerate(actions)]
 
 
 def _floor_loop(key: str, digests: list[bytes]) -> Callable[[], list[bytes]]:
@@ -100,7 +83,7 @@ async def _run(ctx: BenchContext) -> Measurement:
     fast, slow = L1Signer(key), L1Signer(key, precomputed=False)
     actions = _actions(n)
     nonce0 = int(time.time() * 1000)
-    floor = _floor_loop(key, _digests(key, actions, nonce0))
+    floor = _floor_loop(key, _digests(actions, nonce0))
     try:
         sdk: Callable[[dict, int], dict[str, Any]] | None = _sdk_signer(key)
         peer_info: dict[str, dict[str, Any]] = {SDK: {"function": "hyperliquid.utils.signing.sign_l1_action"}}
