@@ -30,6 +30,7 @@ _RUNNERS = {
     "traces": "perps_desktop.store.cli",
     "token": "perps_desktop.app.tokens",
 }
+_NO_LOG_FILE = ("traces", "bench", "token")      # one-shot commands: their output is the record
 
 
 def _add_core_options(p: argparse.ArgumentParser) -> None:
@@ -171,9 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"perps-desktop: {exc}", file=sys.stderr)
         return 2
-    log_file = None if args.command in ("traces", "bench", "token") else log_dir() / "perps-desktop.log"
+    log_file = None if args.command in _NO_LOG_FILE else log_dir() / "perps-desktop.log"
     log_file = setup_logging(settings.log_level if args.command != "traces" else "WARNING", log_file)
-    if log_file is None and settings.log_dir and args.command not in ("traces", "bench"):
+    if log_file is None and settings.log_dir and args.command not in _NO_LOG_FILE:
         print(f"perps-desktop: {refused('log_dir', settings.log_dir)}", file=sys.stderr)
         return 2
     undo_crash_stacks = enable_crash_stacks(log_file) if args.command in ("gui", "headless", "simulate") else None
