@@ -67,7 +67,7 @@ class AttachDialog(QDialog):
         self.token_file.setPlaceholderText("a file holding the token alone (perps-desktop token new)")
         self.url.currentTextChanged.connect(lambda u: u in self._recent and self.token_file.setText(self._recent[u]))
         form = QFormLayout(self)
-        form.addRow(QLabel("A core served with `perps-desktop headless --serve`:"))
+        form.addRow(QLabel("A core served with perps-desktop headless --serve:"))
         form.addRow("URL", self.url)
         form.addRow("Token file", self.token_file)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
