@@ -35,6 +35,26 @@ def fresh_dirs(tmp_path, monkeypatch):
     return data
 
 
+@pytest.fixture(autouse=True)
+def blockbuster(request):
+    """Fails a test when code of ours makes a blocking call (file, socket, sleep, SQLite ...) on a
+    running event loop: the loop is the window's, so such a call freezes it. A test that must
+    block opts out with `@pytest.mark.skip_blockbuster`; the benchmark smoke tests do."""
+    if request.node.get_closest_marker("skip_blockbuster"):
+        yield None
+        return
+    from blockbuster import blockbuster_ctx
+
+    with blockbuster_ctx(list(_NEVER_BLOCKS)) as bb:
+        for name in ("io.BufferedReader.read", "io.TextIOWrapper.read", "os.stat"):   # psutil reads /proc (memory)
+            bb.functions[name].can_block_in("psutil/_common.py", {"open_binary", "open_text", "bcat", "cat"})
+        yield bb
+
+
+# The trading core and the client run on the window's loop: a blocking call there freezes it.
+_NEVER_BLOCKS = ("perps_desktop.core", "perps_desktop.exchange")
+
+
 @pytest.fixture
 async def sim_server():
     """Factory: `sim = await sim_server(seed=7)` starts a real simulator on 127.0.0.1, a free port.

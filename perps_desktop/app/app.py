@@ -101,7 +101,9 @@ class App:
         self.state = AppState.STARTING
         kw: dict[str, Any] = {} if self._keyring_lookup is None else {"keyring_lookup": self._keyring_lookup}
         try:
-            self.identity = resolve_identity(self.settings, private_key=self._key_override, **kw)
+            # on a thread: the OS keyring may ask a daemon over D-Bus (or a locked keychain) and wait
+            self.identity = await asyncio.to_thread(resolve_identity, self.settings, private_key=self._key_override,
+                                                    **kw)
             self.services = await build_services(self.settings, self.identity, self._stack,
                                                  before_start=self._confirm_live)
             self.services.bus.subscribe("", self._on_event)

@@ -73,3 +73,18 @@ async def test_live_mode_takes_the_key_from_the_keyring_and_never_logs_it(tmp_pa
 async def test_live_mode_without_a_key_says_where_to_put_one(tmp_path):
     with pytest.raises(ConfigError, match="HL_PRIVATE_KEY"):
         await App(fast_settings(tmp_path, mode="live"), keyring_lookup=lambda: None).start()
+
+
+async def test_the_keyring_is_read_off_the_loop(tmp_path):
+    """The OS keyring may wait on a daemon or a locked keychain: it is asked from a worker thread."""
+    import threading
+
+    asked_on: list[threading.Thread] = []
+
+    def lookup() -> None:
+        asked_on.append(threading.current_thread())
+        return None
+
+    with pytest.raises(ConfigError):
+        await App(fast_settings(tmp_path, mode="live"), keyring_lookup=lookup).start()
+    assert asked_on and asked_on[0] is not threading.main_thread()
