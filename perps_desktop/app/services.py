@@ -220,8 +220,6 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
 
     # every HTTP attempt: reachability, the breakers of /info and /exchange, then request latency by endpoint
     freshness = Freshness(next_observer=monitor, stale_after_s=settings.stale_after_ms / 1000.0)
-    freshness.feed("info", breakers.get("exchange_info"))
-    freshness.feed("exchange", breakers.get("exchange_orders"))
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
                                address=identity.address, observer=freshness)
     await stack.enter_async_context(client)
@@ -232,6 +230,10 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
                        f"the rest shown (first: {reasons[0]})")
     client.info.skipped_listeners.append(on_skipped)
     check_symbols(settings, await fetch_meta(client, base_url, settings), base_url)
+    # from here on (not during the start-up check, whose refusal is its own one line) the requests'
+    # attempts are the verdicts of the breakers of /info and /exchange
+    freshness.feed("info", breakers.get("exchange_info"))
+    freshness.feed("exchange", breakers.get("exchange_orders"))
     if simulator is not None:
         await simulator.fund(identity.address, usdc=settings.paper_funding_usd)
     elif settings.mode == "paper":
