@@ -188,7 +188,9 @@ async def test_a_restart_restores_a_moved_dock(sim_server, make_window, tmp_path
 
 
 async def test_the_request_budget_shows_in_the_status_bar_and_the_caches_area(sim_server, make_window):
-    async with venue(sim_server) as sim, running_app(sim) as app:
+    # A strategy that never signals: a strategy order queued for the spent minute would go before the
+    # read (its lane is more urgent) and the label would rightly say "order queued" instead.
+    async with venue(sim_server) as sim, running_app(sim, strategy_threshold_pct=1_000.0) as app:
         w = make_window(app)
         label, detail = w.status.budget, w.panels["caches"].budget
         assert label.objectName() == "rateBudgetLabel" and detail.objectName() == "rateBudgetDetail"
