@@ -12,6 +12,20 @@ from perps_desktop.errors import RateLimited
 from perps_desktop.exchange.rate_budget import RateBudget
 
 
+class HeldClock:
+    """Stands still until `release()`, then runs on in real time: a loaded machine's stall while the
+    test queues its requests cannot age anything out, and the window still ages out afterwards."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def __call__(self) -> float:
+        return 0.0 if self._since is None else 1.0 + time.monotonic() - self._since
+
+    def release(self) -> None:
+        self._since = time.monotonic()
+
+
 async def test_within_budget_nothing_waits():
     budget = RateBudget(100, reserve_share=0.0)
     for _ in range(50):
@@ -63,15 +77,21 @@ def test_charge_counts_without_waiting_and_weight_is_clamped():
 
 
 async def test_a_request_heavier_than_the_limit_still_goes_once_the_window_is_empty():
-    budget = RateBudget(8, window_s=0.1)
+    now = [0.0]                                 # the window moves only when the test says (never by a stall)
+    budget = RateBudget(8, window_s=0.1, clock=lambda: now[0])
     await budget.acquire(50, Lane.MANUAL)
     assert budget.used == 8
-    await budget.acquire(50)                    # a poll is clamped to what polls may spend
+    poll = asyncio.ensure_future(budget.acquire(50))     # a poll is clamped to what polls may spend
+    await asyncio.sleep(0)
+    assert budget.waiting() is not None
+    now[0] = 1.0
+    await poll
     assert budget.used == 6                     # (once the first had aged out)
 
 
 async def test_an_action_never_waits_behind_a_poll():
-    budget = RateBudget(10, window_s=0.3, reserve_share=0.2)      # polls may spend 8 of 10
+    clock = HeldClock()                         # nothing ages out until the close has gone
+    budget = RateBudget(10, window_s=0.3, reserve_share=0.2, clock=clock)   # polls may spend 8 of 10
     await budget.acquire(8)
     served: list[str] = []
 
@@ -86,12 +106,14 @@ async def test_an_action_never_waits_behind_a_poll():
         waited = await budget.acquire(2)
     served.append("close")
     assert waited == 0.0 and served == ["close"]
+    clock.release()
     await asyncio.gather(*polls)
     assert served == ["close", "poll0", "poll1", "poll2"]
 
 
 async def test_queued_requests_are_served_by_lane_then_arrival():
-    budget = RateBudget(10, window_s=0.25, reserve_share=0.0)
+    clock = HeldClock()                         # all five are queued before anything ages out
+    budget = RateBudget(10, window_s=0.25, reserve_share=0.0, clock=clock)
     await budget.acquire(10)
     served: list[str] = []
 
@@ -104,19 +126,25 @@ async def test_queued_requests_are_served_by_lane_then_arrival():
                        ("close", Lane.MANUAL), ("cancel", Lane.MANUAL)):
         tasks.append(asyncio.ensure_future(caller(name, lane)))
         await asyncio.sleep(0)
+    assert served == [] and budget.waiting().queued == 5
+    clock.release()
     await asyncio.gather(*tasks)
     assert served == ["close", "cancel", "stop", "order", "poll"]
     assert budget.wait_snapshots()[Lane.POLL].count >= 1
 
 
 async def test_the_reserved_share_holds_under_a_flood_of_polls():
-    budget = RateBudget(100, window_s=0.5, reserve_share=0.25)
+    now = [0.0]                                 # the window moves only when the test says
+    budget = RateBudget(100, window_s=0.5, reserve_share=0.25, clock=lambda: now[0])
     flood = [asyncio.ensure_future(budget.acquire(2)) for _ in range(200)]
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)                      # every one of them has asked once
     assert budget.used == 74                    # polls stop at 75 of 100 (2 at a time: 74)
     waits = [await budget.acquire(2, lane) for lane in (Lane.MANUAL, Lane.PROTECT) * 6]
     assert waits == [0.0] * 12 and budget.used == 98
-    assert await budget.acquire(2, Lane.STRATEGY) > 0    # strategy orders do not eat the reserve either
+    order = asyncio.ensure_future(budget.acquire(2, Lane.STRATEGY))
+    await asyncio.sleep(0)
+    now[0] = 1.0
+    assert await order > 0                      # strategy orders do not eat the reserve either
     for f in flood:
         f.cancel()
     await asyncio.gather(*flood, return_exceptions=True)
@@ -148,13 +176,15 @@ def test_lanes_nest_and_the_more_urgent_one_is_kept():
 
 
 async def test_promote_lets_what_a_close_waits_for_go_first():
-    budget = RateBudget(10, window_s=0.3, reserve_share=0.5)      # orders and polls may spend 5
+    now = [0.0]                                 # nothing ages out: only the promotion lets the order go
+    budget = RateBudget(10, window_s=0.3, reserve_share=0.5, clock=lambda: now[0])   # orders and polls spend 5
     await budget.acquire(5)
     order = asyncio.ensure_future(budget.acquire(2, Lane.STRATEGY))   # holds the execution lock, say
     poll = asyncio.ensure_future(budget.acquire(1, Lane.POLL))
     await asyncio.sleep(0)
     assert budget.waiting().lane is Lane.STRATEGY
     assert budget.promote(Lane.MANUAL) == 2                        # a Close waits for that lock
-    assert await asyncio.wait_for(order, 0.1) < 0.1                # it goes now, out of the reserve
+    assert await asyncio.wait_for(order, 10) == 0.0                # it goes now, out of the reserve
+    now[0] = 1.0
     await poll
     assert budget.promote(Lane.MANUAL) == 0
