@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.app.wire import delta_json, encode_event, envelope_json
+from perps_desktop.core.gathering import cancel_and_wait
 
 __all__ = ["SnapshotBroadcaster"]
 
@@ -72,10 +73,7 @@ class SnapshotBroadcaster:
 
     async def aclose(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         for c in tuple(self._clients):
             await c.ws.close(code=1001, message=b"the core is stopping")
 

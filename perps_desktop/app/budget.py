@@ -13,12 +13,12 @@ frozen `RateBudgetSnapshot` for the `CoreSnapshot`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.errors import PerpsError
 from perps_desktop.exchange import HyperliquidClient, LatencySnapshot
@@ -98,10 +98,7 @@ class ActionBudgetPoller:
 
     async def aclose(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def read_once(self) -> None:
         with in_lane(Lane.POLL):

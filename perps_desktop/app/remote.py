@@ -12,7 +12,6 @@ when the venue itself goes quiet. The token is held in memory only and sent as a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -36,6 +35,7 @@ from perps_desktop.app.wire import (
     trace_from_wire,
 )
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
 __all__ = ["RemoteCore", "api_base"]
@@ -106,10 +106,7 @@ class RemoteCore:
 
     async def aclose(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self.connected = False

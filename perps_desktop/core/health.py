@@ -10,13 +10,14 @@ closing it again after an outage. `parallelism=1` runs them one after another (t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from perps_desktop.core.gathering import cancel_and_wait
 
 if TYPE_CHECKING:
     from perps_desktop.config import Settings
@@ -170,10 +171,7 @@ class HealthChecker:
         """Stop the rounds; idempotent."""
         self._closed = True
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def __aenter__(self) -> HealthChecker:
         self.start()

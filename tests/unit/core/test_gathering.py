@@ -37,3 +37,23 @@ async def test_the_first_error_is_raised_only_after_every_sibling_is_done():
     with pytest.raises(ValueError, match="first"):
         await gather_all(slow_ok(), fails("first", 0.01), fails("second", 0.0))
     assert sorted(finished) == ["first", "second", "slow"]
+
+
+async def test_cancel_and_wait_ends_the_task_and_lets_its_cleanup_run():
+    from perps_desktop.core.gathering import cancel_and_wait
+
+    cleaned = asyncio.Event()
+    started = asyncio.Event()
+
+    async def worker():
+        try:
+            started.set()
+            await asyncio.Event().wait()
+        finally:
+            cleaned.set()
+
+    task = asyncio.get_running_loop().create_task(worker())
+    await asyncio.wait_for(started.wait(), 10)
+    await cancel_and_wait(task)
+    assert task.cancelled() and cleaned.is_set()
+    await cancel_and_wait(None)   # nothing to stop is not an error
