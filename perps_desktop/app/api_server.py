@@ -18,7 +18,6 @@ put TLS in front (an SSH tunnel or a reverse proxy: README, "Attach a window to 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import time
@@ -45,6 +44,7 @@ from perps_desktop.app.wire import (
     parse_trace_query,
     timeline_to_wire,
 )
+from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.models import ActionReport, Trace, TraceKind, TracePage
 from perps_desktop.sim import refuse_unless_json_and_same_origin
 from perps_desktop.store import decode_payload
@@ -158,10 +158,7 @@ class ApiServer:
             self._unsubscribe()
             self._unsubscribe = None
         reload, self._reload = self._reload, None
-        if reload is not None:
-            reload.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reload
+        await cancel_and_wait(reload)
         await self.stream.aclose()
         runner, self._runner = self._runner, None
         if runner is not None:

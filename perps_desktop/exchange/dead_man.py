@@ -8,11 +8,11 @@ the venue cancels the orders itself. A clean close disarms it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.errors import ExchangeError
 
 __all__ = ["DeadManSwitch"]
@@ -54,9 +54,7 @@ class DeadManSwitch:
     async def aclose(self, *, disarm: bool = True) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
             if disarm and self.armed_until_ms is not None:
                 try:
                     await asyncio.wait_for(self._schedule(None), timeout=2.0)
