@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import Any
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.registry import CaseEntry
+from perps_desktop.core.percentile import percentile
 
 __all__ = ["RESULT_MARKER", "RowResult", "SideStats", "make_context", "run_entry", "run_suite", "side_stats"]
 
@@ -178,17 +178,11 @@ class RowResult:
 
 
 def side_stats(samples: Iterable[float] | None) -> SideStats | None:
-    """Median and p95 (linear interpolation between closest ranks) of one side's samples."""
+    """Median and p95 (`core.percentile`: linear interpolation between closest ranks) of one side's samples."""
     xs = sorted(float(x) for x in samples or ())
     if not xs:
         return None
-    return SideStats(median=_quantile(xs, 0.5), p95=_quantile(xs, 0.95), n=len(xs))
-
-
-def _quantile(xs: list[float], q: float) -> float:
-    pos = (len(xs) - 1) * q
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return SideStats(median=percentile(xs, 50), p95=percentile(xs, 95), n=len(xs))
 
 
 def make_context(*, quick: bool, smoke: bool, settings: Any, workdir: Path,

@@ -1,19 +1,24 @@
-"""gather_all: run awaitables together, await every one, then raise the first error; cancel_and_wait.
+"""gather_all / gather_bounded: run awaitables together, await every one, then raise the first error;
+cancel_and_wait.
 
 Plain `asyncio.gather` raises the first error while its siblings run on, and their own errors
 are never retrieved; `return_exceptions=True` avoids that but leaves every caller to look for
 the error itself. Reads that belong together (a tick's market data, a reconciliation, a
-recovery round) go through this one function instead.
+recovery round) go through `gather_all` instead; fan-out with a parallelism setting (recovery's
+reads, a round of health checks) through `gather_bounded`, so "1 = one by one, 0 = all at once,
+n = at most n at a time" means the same everywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["cancel_and_wait", "first_error", "gather_all"]
+__all__ = ["cancel_and_wait", "first_error", "gather_all", "gather_bounded"]
+
+T = TypeVar("T")
 
 
 def first_error(results: list[Any]) -> list[Any]:
@@ -27,6 +32,26 @@ def first_error(results: list[Any]) -> list[Any]:
 async def gather_all(*aws: Awaitable[Any]) -> list[Any]:
     """The awaitables' results in order, once all are done; the first error (by position) is raised."""
     return first_error(await asyncio.gather(*aws, return_exceptions=True))
+
+
+async def gather_bounded(calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
+    """Each call's result in order, with at most `limit` of them running at once.
+
+    `limit` 1 runs them one by one (the first error stops the rest from starting: the
+    "parallelism off" side of a benchmark); 0 or less, or at least `len(calls)`, runs them all at
+    once. Otherwise a call starts only when one of the first `limit` has finished. Every started
+    call is awaited before the first error (by position) is raised, as in `gather_all`.
+    """
+    if limit == 1 or len(calls) <= 1:
+        return [await call() for call in calls]
+    if limit <= 0 or limit >= len(calls):
+        return await gather_all(*(call() for call in calls))
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+    return await gather_all(*(gated(call) for call in calls))
 
 
 async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:

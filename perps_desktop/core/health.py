@@ -15,9 +15,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
-from perps_desktop.core.gathering import cancel_and_wait
+from perps_desktop.core.gathering import cancel_and_wait, gather_bounded
 
 if TYPE_CHECKING:
     from perps_desktop.config import Settings
@@ -135,20 +136,8 @@ class HealthChecker:
 
     async def run_once(self) -> tuple[HealthResult, ...]:
         """Run every check once (as `parallelism` allows); results in registration order."""
-        checks = tuple(self._checks.values())
-        limit = self.config.parallelism
-        if limit == 1:
-            results = [await self._run(c) for c in checks]
-        elif limit <= 0 or limit >= len(checks):
-            results = list(await asyncio.gather(*(self._run(c) for c in checks)))
-        else:
-            gate = asyncio.Semaphore(limit)
-
-            async def gated(c: _Check) -> HealthResult:
-                async with gate:
-                    return await self._run(c)
-
-            results = list(await asyncio.gather(*(gated(c) for c in checks)))
+        results = await gather_bounded([partial(self._run, c) for c in self._checks.values()],
+                                       self.config.parallelism)
         self.rounds += 1
         return tuple(results)
 

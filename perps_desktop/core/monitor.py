@@ -21,26 +21,19 @@ from typing import TYPE_CHECKING
 import psutil
 
 from perps_desktop.core.models import MonitorSnapshot, TimingStats
+from perps_desktop.core.percentile import percentile
 
 if TYPE_CHECKING:
     from perps_desktop.config import Settings
     from perps_desktop.core.caching import CacheRegistry
 
-__all__ = ["MonitorConfig", "PerformanceMonitor", "format_snapshot", "percentile"]
+__all__ = ["MonitorConfig", "PerformanceMonitor", "format_snapshot"]
 
 CounterSource = Callable[[], Mapping[str, int]]
 
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of an already sorted list; 0.0 when empty."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil(n * q / 100), at least 1
-    return sorted_values[min(len(sorted_values), int(rank)) - 1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.chains import ChainBook
-from perps_desktop.core.gathering import gather_all
+from perps_desktop.core.gathering import gather_bounded
 from perps_desktop.core.lanes import Lane, in_lane, runs_in, urgent_lock
 from perps_desktop.core.models import (
     ActionReport,
@@ -163,26 +163,13 @@ class PositionRecovery:
         out: list[Any] = [cache.get(k, _MISSING) for k, _ in items]
         missing = [i for i, v in enumerate(out) if v is _MISSING]
         if missing:
-            loaded = await self._map([partial(cache.get_or_load, items[i][0], items[i][1]) for i in missing])
+            loaded = await gather_bounded([partial(cache.get_or_load, items[i][0], items[i][1]) for i in missing],
+                                          self.config.parallelism)
             for i, value in zip(missing, loaded, strict=True):
                 out[i] = value
                 if value is None:
                     cache.invalidate(items[i][0])     # a failed read is not kept
         return out
-
-    async def _map(self, fns: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-        """Run the calls one by one (parallelism 1), all at once (0), or at most n at a time."""
-        n = self.config.parallelism
-        if n == 1 or len(fns) == 1:
-            return [await fn() for fn in fns]
-        if n <= 0 or n >= len(fns):
-            return await gather_all(*(fn() for fn in fns))
-        sem = asyncio.Semaphore(n)
-
-        async def limited(fn: Callable[[], Awaitable[T]]) -> T:
-            async with sem:
-                return await fn()
-        return await gather_all(*(limited(fn) for fn in fns))
 
     # --- analysis --------------------------------------------------------------------------
     async def analyse(self) -> tuple[RecoveryFinding, ...]:

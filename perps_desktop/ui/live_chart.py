@@ -18,6 +18,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from perps_desktop.core.percentile import percentile
+
 __all__ = ["SPANS", "LiveChart", "fit_range"]
 
 SPANS = (60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)    # the time axis widens in these steps (s)
@@ -33,7 +35,7 @@ def fit_range(values: np.ndarray) -> tuple[float, float, bool]:
     lo = min(0.0, float(values.min()))
     top = float(values.max())
     if values.size >= 10:
-        bulk = float(np.percentile(values, _SPIKE_PCT))
+        bulk = percentile(np.sort(values).tolist(), _SPIKE_PCT)
         limit = bulk * _SPIKE_FACTOR
         if bulk > 0 and top > limit:
             return lo, limit, True

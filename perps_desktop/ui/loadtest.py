@@ -28,20 +28,11 @@ from typing import Any
 import psutil
 
 from perps_desktop.config import display_available, load_settings
+from perps_desktop.core.percentile import percentile
 
 __all__ = ["main"]
 
 PROBE_S = 0.010
-
-
-def _quantile(xs: list[float], q: float) -> float:
-    if not xs:
-        return 0.0
-    s = sorted(xs)
-    i = q * (len(s) - 1)
-    lo = int(i)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (i - lo)
 
 
 def _mb(n: int) -> float:
@@ -87,9 +78,9 @@ class _LagProbe:
             if 0 <= k < n_win:
                 windows[k].append(lag)
         return {"probes": len(lags),
-                "lag_ms": {"p50": round(_quantile(lags, 0.5), 3), "p99": round(_quantile(lags, 0.99), 3),
+                "lag_ms": {"p50": round(percentile(sorted(lags), 50), 3), "p99": round(percentile(sorted(lags), 99), 3),
                            "max": round(max(lags, default=0.0), 3)},
-                "window_p99_ms": [round(_quantile(w, 0.99), 3) for w in windows if w]}
+                "window_p99_ms": [round(percentile(sorted(w), 99), 3) for w in windows if w]}
 
 
 async def _measure(args: argparse.Namespace) -> dict[str, Any]:

@@ -20,7 +20,8 @@ import sys
 import time
 from typing import Any
 
-from perps_desktop.ui.loadtest import _LagProbe, _quantile, run_json
+from perps_desktop.core.percentile import percentile
+from perps_desktop.ui.loadtest import _LagProbe, run_json
 
 __all__ = ["main", "synthetic_timeline"]
 
@@ -96,9 +97,9 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "seconds": round(wall, 2), "markers": len(data.traces), "mids": len(data.mids), "probes": len(lags),
         "frames": frames, "selections": selections, "reloads": reloads,
-        "lag_ms": {"p50": round(_quantile(lags, 0.5), 3), "p99": round(_quantile(lags, 0.99), 3),
+        "lag_ms": {"p50": round(percentile(sorted(lags), 50), 3), "p99": round(percentile(sorted(lags), 99), 3),
                    "max": round(max(lags, default=0.0), 3)},
-        "window_p99_ms": [round(_quantile(w, 0.99), 3) for w in windows if w],
+        "window_p99_ms": [round(percentile(sorted(w), 99), 3) for w in windows if w],
     }
 
 

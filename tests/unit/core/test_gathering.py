@@ -57,3 +57,43 @@ async def test_cancel_and_wait_ends_the_task_and_lets_its_cleanup_run():
     await cancel_and_wait(task)
     assert task.cancelled() and cleaned.is_set()
     await cancel_and_wait(None)   # nothing to stop is not an error
+
+
+@pytest.mark.parametrize(("limit", "peak"), [(1, 1), (2, 2), (3, 3), (0, 5), (9, 5)])
+async def test_gather_bounded_runs_at_most_limit_at_once_and_keeps_the_order(limit, peak):
+    from perps_desktop.core.gathering import gather_bounded
+
+    running, seen = [0], [0]
+
+    async def call(i: int) -> int:
+        running[0] += 1
+        seen[0] = max(seen[0], running[0])
+        for _ in range(3):              # yield: every call that may start does so meanwhile
+            await asyncio.sleep(0)
+        running[0] -= 1
+        return i
+
+    calls = [lambda i=i: call(i) for i in range(5)]
+    assert await gather_bounded(calls, limit) == [0, 1, 2, 3, 4]
+    assert seen[0] == peak
+
+
+async def test_gather_bounded_raises_the_first_error_after_the_started_calls_are_done():
+    from perps_desktop.core.gathering import gather_bounded
+
+    finished: list[int] = []
+
+    async def call(i: int) -> int:
+        await asyncio.sleep(0)
+        finished.append(i)
+        if i in (1, 3):
+            raise ValueError(f"call {i}")
+        return i
+
+    with pytest.raises(ValueError, match="call 1"):
+        await gather_bounded([lambda i=i: call(i) for i in range(5)], 2)
+    assert sorted(finished) == [0, 1, 2, 3, 4]
+    finished.clear()
+    with pytest.raises(ValueError, match="call 1"):      # one by one: nothing starts after the error
+        await gather_bounded([lambda i=i: call(i) for i in range(5)], 1)
+    assert finished == [0, 1]
