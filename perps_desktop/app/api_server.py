@@ -9,9 +9,11 @@
 Every request carries `Authorization: Bearer <token>` (`perps-desktop token new`): none or a wrong
 one is 401, and a client that fails too often is refused with 429 for a while; a `read` token
 asking to act is 403. A POST must be application/json from no foreign Origin (the same guard as
-the simulator's /sim). A retried POST with the same Idempotency-Key acts once. Each action taken
-here is a trace naming the token that asked (`strategy` "api:NAME"); the token itself is never
-logged. The server binds 127.0.0.1 unless told otherwise; any other address logs a warning to
+the simulator's /sim). A retried POST with the same Idempotency-Key acts once, also across a
+restart of the core: each action taken here is a trace naming the token that asked (`strategy`
+"api:NAME"), flushed before the answer goes out, whose payload holds the key's hash, the body's
+digest and the answer — a key this process has not seen is looked up there first. The token
+itself is never logged. The server binds 127.0.0.1 unless told otherwise; any other address logs a warning to
 put TLS in front (an SSH tunnel or a reverse proxy: README, "Attach a window to a remote core").
 """
 
@@ -29,7 +31,7 @@ from aiohttp import web
 from pydantic_core import to_jsonable_python
 
 from perps_desktop.app.api_stream import SnapshotBroadcaster
-from perps_desktop.app.idempotency import IdempotencyCache, KeyReused
+from perps_desktop.app.idempotency import IdempotencyCache, KeyReused, Recalled, body_digest, key_hash
 from perps_desktop.app.tokens import FailedAuthLimiter, TokenInfo, TokenStore
 from perps_desktop.app.wire import (
     ActionRequest,
@@ -45,7 +47,7 @@ from perps_desktop.app.wire import (
     timeline_to_wire,
 )
 from perps_desktop.core.gathering import cancel_and_wait
-from perps_desktop.core.models import ActionReport, Trace, TraceKind, TracePage
+from perps_desktop.core.models import ActionReport, Trace, TraceKind, TracePage, TraceQuery
 from perps_desktop.sim import refuse_unless_json_and_same_origin
 from perps_desktop.store import decode_payload
 
@@ -108,7 +110,7 @@ class ApiServer:
         self.host = host
         self.port = port
         self.limiter = FailedAuthLimiter()
-        self.idempotency = IdempotencyCache()
+        self.idempotency = IdempotencyCache(recall=self._recall)
         self.stream = SnapshotBroadcaster(app.snapshot, bot, hz=stream_hz)
         self.actions_taken = 0
         self._runner: web.AppRunner | None = None
@@ -259,15 +261,17 @@ class ApiServer:
         except WireError as exc:
             return _error(400, f"bad action: {exc}")
         try:
-            result, replayed = await self.idempotency.run(token.name, key, body, lambda: self._run(action, token))
+            result, replayed = await self.idempotency.run(
+                token.name, key, body, lambda: self._run(action, token, key=key, digest=body_digest(body)))
         except KeyReused as exc:
             return _error(409, str(exc))
         if replayed:
             result = result.model_copy(update={"replayed": True})
         return _json(result.model_dump(mode="json"))
 
-    async def _run(self, action: ActionRequest, token: TokenInfo) -> ActionResult:
-        """Do `action` on the core, exactly as the window's buttons would, and trace who asked."""
+    async def _run(self, action: ActionRequest, token: TokenInfo, *, key: str, digest: str) -> ActionResult:
+        """Do `action` on the core, exactly as the window's buttons would, and trace who asked and
+        what was answered under which key (flushed before the answer, so a restart remembers it)."""
         started = time.perf_counter()
         report: ActionReport | None = None
         error: str | None = None
@@ -279,8 +283,31 @@ class ApiServer:
         self.actions_taken += 1
         outcome = "done" if ok else "failed"
         detail = error or (report.message if report is not None else "")
-        self._record(action, token, outcome, detail, (time.perf_counter() - started) * 1000.0)
-        return ActionResult(ok=ok, report=to_jsonable_python(report) if report is not None else None, error=error)
+        result = ActionResult(ok=ok, report=to_jsonable_python(report) if report is not None else None, error=error)
+        self._record(action, token, outcome, detail, (time.perf_counter() - started) * 1000.0,
+                     idempotency={"key": key_hash(token.name, key), "body": digest,
+                                  "answer": result.model_dump(mode="json")})
+        if self.app.services is not None:
+            await self.app.services.store.flush()
+        return result
+
+    async def _recall(self, scope: str, key: str) -> Recalled | None:
+        """A key's first answer from the action traces of the last day (recorded by `_run`), if any.
+        A store that cannot be read is logged and the key counts as new: the action is not refused."""
+        h = key_hash(scope, key)
+        since = int(time.time() * 1000 - self.idempotency.ttl_s * 1000)
+        try:
+            page = await self.app.query_traces(TraceQuery(kind=TraceKind.ACTION.value, strategy=f"api:{scope}",
+                                                          text=f"key{h}", since_ms=since, limit=10))
+        except Exception as exc:
+            log.warning("api: could not look up an idempotency key in the traces (%s); acting on it as new", exc)
+            return None
+        for t in page.traces:
+            seen = (decode_payload(t) or {}).get("idempotency") or {}
+            if seen.get("key") == h:
+                answer = ActionResult.model_validate(seen["answer"])
+                return Recalled(digest=str(seen.get("body")), answer=answer)
+        return None
 
     async def _dispatch(self, a: ActionRequest) -> ActionReport | None:
         app = self.app
@@ -305,12 +332,14 @@ class ApiServer:
                 app.force_open_breaker(a.name)
         return None
 
-    def _record(self, action: ActionRequest, token: TokenInfo, outcome: str, detail: str, latency_ms: float) -> None:
+    def _record(self, action: ActionRequest, token: TokenInfo, outcome: str, detail: str, latency_ms: float, *,
+                idempotency: dict[str, Any]) -> None:
         what = action.model_dump(mode="json", exclude_none=True)
         text = f"{what.pop('type')} {what}" if what else action.type
         if self.app.services is not None:
             self.app.services.store.record(Trace(
                 kind=TraceKind.ACTION.value, time_ms=int(time.time() * 1000), strategy=f"api:{token.name}",
                 symbol=getattr(action, "symbol", None), decision=outcome, latency_ms=latency_ms,
-                reason=f"{text} over the API by token {token.name!r}: {outcome}" + (f" ({detail})" if detail else "")))
+                reason=f"{text} over the API by token {token.name!r}: {outcome}" + (f" ({detail})" if detail else "")
+                + f" [key{idempotency['key']}]", payload={"idempotency": idempotency}))
         log.info("api: %s by token %r: %s", action.type, token.name, outcome)

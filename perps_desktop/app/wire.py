@@ -158,10 +158,10 @@ def encode_event(topic: str, event: object) -> dict[str, Any]:
 
 # --- traces --------------------------------------------------------------------------------------
 def page_to_wire(page: TracePage, decode: Any) -> dict[str, Any]:
-    """A page of traces; `decode` turns a stored payload blob into its dict (the store's codec)."""
+    """A page of traces; `decode` reads a trace's payload from its stored blob (`store.decode_payload`)."""
     rows = []
     for t in page.traces:
-        payload = t.payload if t.payload is not None or t.payload_blob is None else decode(t.payload_blob)
+        payload = t.payload if t.payload is not None or t.payload_blob is None else decode(t)
         rows.append({f.name: (payload if f.name == "payload" else getattr(t, f.name))
                      for f in dataclasses.fields(_TRACE_WIRE)})
     return {"traces": to_jsonable_python(rows), "offset": page.offset, "limit": page.limit, "total": page.total}

@@ -264,11 +264,34 @@ def open_writer(config: TraceStoreConfig) -> tuple[sqlite3.Connection, SchemaInf
 
 
 def open_reader(config: TraceStoreConfig, *, check: bool = False) -> tuple[sqlite3.Connection, SchemaInfo]:
-    """A read-only connection (one per reader thread); `check` identifies the file first."""
+    """A read-only connection (one per reader thread); `check` identifies the file first.
+
+    A file in a directory this process may not write (a copy on a read-only share, another
+    user's files) cannot be read the usual way: SQLite makes a shared-memory file beside a WAL
+    database to read it. Such a file is read as immutable instead (nothing writes where we may
+    not either); should it carry an unmerged `-wal`, that part is not seen, and the log says so.
+    """
     path = config.path
     if not path.exists():
         raise StoreError(f"no trace database at {path}")
     uri = path.resolve().as_uri() + "?mode=ro"
+    try:
+        return _open_reader(config, uri, check=check)
+    except StoreError as exc:
+        if getattr(exc.__cause__, "sqlite_errorname", "") not in ("SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY"):
+            raise
+    wal = path.with_name(path.name + "-wal")
+    unmerged = wal.stat().st_size if wal.exists() else 0
+    if check:
+        log.log(logging.WARNING if unmerged else logging.INFO,
+                "trace database %s is in a directory this process cannot write: read as immutable%s", path,
+                f" ({unmerged:,} bytes in its -wal not seen; copy it with its -wal and -shm to read them)"
+                if unmerged else "")
+    return _open_reader(config, uri + "&immutable=1", check=check)
+
+
+def _open_reader(config: TraceStoreConfig, uri: str, *, check: bool) -> tuple[sqlite3.Connection, SchemaInfo]:
+    path = config.path
     with store_errors(path):
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False, cached_statements=config.statement_cache)
     try:

@@ -115,6 +115,31 @@ async def test_a_retried_post_acts_once_and_the_trace_names_the_token(tmp_path, 
         assert all("by token 'laptop'" in t.reason and t.decision == "done" for t in page.traces)
 
 
+async def test_a_post_retried_after_the_core_restarted_acts_once(tmp_path, sim_server):
+    """The answer was lost because the core went down; the client retries against the restarted core."""
+    from perps_desktop.app import App
+    from perps_desktop.app.api_server import ApiServer
+    from tests.integration.engine_support import fast_settings
+
+    sim = await sim_server()
+    tokens = TokenStore(tmp_path / "tokens.json")
+    token = tokens.new("laptop", "trade")
+    key = str(uuid.uuid4())
+    answers, journals = [], []
+    for body in ({"type": "cancelAll"}, {"type": "cancelAll"}, {"type": "flattenAll"}):   # one core, restarted twice
+        async with App(fast_settings(tmp_path, sim, strategy_threshold_pct=1000.0)) as app, \
+                ApiServer(app, tokens=tokens, bot="core-a", port=0) as server, aiohttp.ClientSession() as http:
+            await app.wait_until_reconciled()
+            async with http.post(server.url + "/actions", json=body, headers=post_headers(token, key)) as resp:
+                answers.append((resp.status, await resp.json()))
+            journals.append([r.what for r in app.journal.records()])
+    (s1, first), (s2, again), (s3, other) = answers
+    assert (s1, s2) == (200, 200) and first["ok"] and not first["replayed"]
+    assert again["replayed"] and again["report"] == first["report"]         # the first answer, not a second run
+    assert journals[0].count("cancel all") == 1 and "cancel all" not in journals[1]
+    assert s3 == 409 and "different request" in other["error"] and "flatten all" not in journals[2]
+
+
 def test_only_a_loopback_address_goes_without_the_tls_warning():
     assert exposure_warning("127.0.0.1") is None and exposure_warning("::1") is None
     assert exposure_warning("localhost") is None

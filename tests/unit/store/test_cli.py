@@ -104,3 +104,33 @@ def test_a_missing_database_is_exit_1_and_a_bad_since_is_exit_2(tmp_path, capsys
 ])
 def test_since_accepts_epoch_ms_ages_and_iso_times(text, expected):
     assert parse_since(text, now_ms=NOW) == expected
+
+
+def test_a_database_in_a_directory_this_user_cannot_write_is_read(tmp_path):
+    """A copy on a read-only share (or another user's files): SQLite cannot make the -shm it reads a WAL
+    file through, so the file is read as immutable — `traces` (and `gui --replay`) read it all."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    _make_db(ro / "t.sqlite3")
+    for extra in ro.glob("t.sqlite3-*"):
+        extra.unlink()
+    ro.chmod(0o555)
+    cmd = [sys.executable, "-m", "perps_desktop", "traces", "--db", str(ro / "t.sqlite3"), "--format", "json"]
+    if os.geteuid() == 0:                   # root writes anywhere: drop that power for the child
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot make a directory read-only for the child")
+        drop = "-dac_override,-dac_read_search,-fowner"
+        cmd = ["setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", *cmd]
+    env = {**os.environ, "PERPS_DATA_DIR": str(tmp_path / "data"), "PERPS_LOG_DIR": str(tmp_path / "logs")}
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    finally:
+        ro.chmod(0o755)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [r["id"] for r in json.loads(done.stdout)] == [6, 5, 4, 3, 2, 1]
+    assert sorted(p.name for p in ro.iterdir()) == ["t.sqlite3"]          # nothing written beside it
