@@ -13,12 +13,12 @@ bumps a mutable internal record; the frozen `Alert` values the window sees are b
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import Alert, Severity
 
 if TYPE_CHECKING:
@@ -32,10 +32,6 @@ AlertSink = Callable[[Alert], None]
 
 _LEVELS = {Severity.INFO: logging.INFO, Severity.WARNING: logging.WARNING,
            Severity.ERROR: logging.ERROR, Severity.CRITICAL: logging.CRITICAL}
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,9 +85,9 @@ class AlertManager:
     into an earlier one. `history()` is newest first and holds at most `history_size` alerts.
     """
 
-    def __init__(self, config: AlertConfig | None = None, *, clock_ms: Callable[[], int] = _wall_ms) -> None:
+    def __init__(self, config: AlertConfig | None = None, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config or AlertConfig()
-        self._now_ms = clock_ms
+        self._now_ms = clock.wall_ms
         self._sinks: list[AlertSink] = []
         self._seq = 0
         self._history: OrderedDict[int, _Shown] = OrderedDict()  # seq -> shown alert, oldest first

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import BreakerSnapshot, BreakerState
 from perps_desktop.errors import BreakerOpen, ExchangeRejected
 
@@ -52,10 +53,6 @@ TRANSITIONS: dict[BreakerState, frozenset[BreakerState]] = {
     S.FORCED_OPEN: frozenset({S.CLOSED, S.DISABLED}),
     S.DISABLED: frozenset({S.CLOSED, S.FORCED_OPEN}),
 }
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _default_is_failure(exc: BaseException) -> bool:
@@ -112,14 +109,14 @@ class CircuitBreaker:
     `record_success()` / `record_failure()` by hand. Not thread-safe: use it from the loop."""
 
     def __init__(self, name: str, config: BreakerConfig | None = None, *, alerts: AlertManager | None = None,
-                 clock: Callable[[], float] = time.monotonic, clock_ms: Callable[[], int] = _wall_ms,
+                 clock: Clock = SYSTEM_CLOCK,
                  rng: random.Random | None = None,
                  is_failure: Callable[[BaseException], bool] = _default_is_failure) -> None:
         self.name = name
         self.config = config or BreakerConfig()
         self._alerts = alerts
-        self._now = clock
-        self._now_ms = clock_ms
+        self._now = clock.monotonic
+        self._now_ms = clock.wall_ms
         self._rng = rng
         self.is_failure = is_failure
         self._listeners: list[BreakerListener] = []
@@ -381,7 +378,7 @@ class BreakerRegistry:
     """The named breakers (`BREAKER_NAMES` by default); listeners hear every breaker's changes."""
 
     def __init__(self, config: BreakerConfig | None = None, *, alerts: AlertManager | None = None,
-                 names: tuple[str, ...] = BREAKER_NAMES, clock: Callable[[], float] = time.monotonic,
+                 names: tuple[str, ...] = BREAKER_NAMES, clock: Clock = SYSTEM_CLOCK,
                  rng: random.Random | None = None) -> None:
         self.config = config or BreakerConfig()
         self._alerts = alerts

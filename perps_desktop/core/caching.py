@@ -22,12 +22,13 @@ does not store its (possibly stale) result; the callers already waiting on it st
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import cachetools
+
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 
 __all__ = ["CacheRegistry", "CacheStats", "TTLCache"]
 
@@ -91,7 +92,7 @@ class TTLCache(Generic[K, V]):
                  "name", "single_flight", "ttl_s")
 
     def __init__(self, name: str, *, ttl_s: float, maxsize: int = 1024, single_flight: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be >= 1")
         if ttl_s < 0:
@@ -100,7 +101,7 @@ class TTLCache(Generic[K, V]):
         self.ttl_s = ttl_s
         self.maxsize = maxsize
         self.single_flight = single_flight
-        self._now = clock
+        self._now = clock.monotonic
         self._data = _LRUMap(maxsize)
         self._inflight: dict[K, _Flight] = {}
         self.hits = self.misses = self.deduplicated = self.expirations = 0

@@ -19,11 +19,11 @@ threshold as fast as a venue that answers errors. The WebSocket's side is asked 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.errors import ExchangeRejected, RateLimited
 
 if TYPE_CHECKING:
@@ -34,10 +34,6 @@ __all__ = ["ACCOUNT_PIECES", "Freshness", "FreshnessSnapshot"]
 
 ACCOUNT_PIECES = ("account", "orders")
 """The account state whose oldest piece is `perps_data_age_seconds`."""
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,15 +71,15 @@ class Freshness:
     def __init__(self, *, silent_after_s: float = 6.0, failing_after_s: float = 2.0, stale_after_s: float = 10.0,
                  trip_after_s: float = 4.0,
                  next_observer: RequestObserver | None = None, stream_connected: Callable[[], bool] | None = None,
-                 clock_ms: Callable[[], int] = _wall_ms) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.silent_after_s = silent_after_s
         self.failing_after_s = failing_after_s
         self.stale_after_s = stale_after_s
         self.trip_after_s = trip_after_s
         self._next = next_observer
         self.stream_connected = stream_connected
-        self._now_ms = clock_ms
-        self.started_ms = clock_ms()
+        self._now_ms = clock.wall_ms
+        self.started_ms = clock.wall_ms()
         self._as_of: dict[str, int] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
         self.last_answer_ms: int | None = None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.gathering import cancel_and_wait, gather_bounded
 
 if TYPE_CHECKING:
@@ -33,10 +34,6 @@ _log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[object]]
 """Passes unless it returns False or raises; a returned str becomes the result's detail."""
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,10 +72,10 @@ class HealthChecker:
     """Named async checks; `run_once()` runs a round, `start()` runs rounds every interval."""
 
     def __init__(self, config: HealthConfig | None = None, *, breakers: BreakerRegistry | None = None,
-                 clock_ms: Callable[[], int] = _wall_ms) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config or HealthConfig()
         self._breakers = breakers
-        self._now_ms = clock_ms
+        self._now_ms = clock.wall_ms
         self._checks: dict[str, _Check] = {}
         self._history: deque[HealthResult] = deque(maxlen=self.config.history_size)
         self._latest: dict[str, HealthResult] = {}
@@ -195,13 +192,13 @@ def ping_check(exchange: ExchangePort, timeout_s: float | None = None) -> Health
 
 
 def freshness_check(last_update_ms: Callable[[], int | None], max_age_ms: int,
-                    clock_ms: Callable[[], int] = _wall_ms) -> HealthCheck:
+                    clock: Clock = SYSTEM_CLOCK) -> HealthCheck:
     """Stream fresh: the last message arrived within `max_age_ms`."""
     async def check() -> str:
         last = last_update_ms()
         if last is None:
             raise RuntimeError("no update yet")
-        age = clock_ms() - last
+        age = clock.wall_ms() - last
         if age > max_age_ms:
             raise RuntimeError(f"last update {age} ms ago (limit {max_age_ms} ms)")
         return f"last update {age} ms ago"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import psutil
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import MonitorSnapshot, TimingStats
 from perps_desktop.core.percentile import percentile
 
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["MonitorConfig", "PerformanceMonitor", "format_snapshot"]
 
 CounterSource = Callable[[], Mapping[str, int]]
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,10 +56,10 @@ class PerformanceMonitor:
     """
 
     def __init__(self, config: MonitorConfig | None = None, *, caches: CacheRegistry | None = None,
-                 clock_ms: Callable[[], int] = _wall_ms) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config or MonitorConfig()
         self._caches = caches
-        self._now_ms = clock_ms
+        self._now_ms = clock.wall_ms
         self._timings: OrderedDict[str, deque[float]] = OrderedDict()
         self._timing_counts: dict[str, int] = {}
         self._counters: OrderedDict[str, int] = OrderedDict()

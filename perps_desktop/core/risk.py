@@ -10,7 +10,6 @@ portfolio is never judged from a stale entry and a cache hit never rehashes the 
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perps_desktop.core.caching import TTLCache
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import AccountState, Decision, Position, RiskDecision, RiskSnapshot, Signal, TradingState
 from perps_desktop.core.risk_rules import (
     Portfolio,
@@ -38,10 +38,6 @@ _log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
 _ZERO = Decimal(0)
 _NO_DECISION = RiskDecision(decision=Decision.REJECT, size=_ZERO, reason="")   # a placeholder, never returned
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,10 +65,10 @@ class RiskManager:
     """Judges signals, positions and the portfolio; holds the trading state. Use from the loop."""
 
     def __init__(self, config: RiskConfig | None = None, *, caches: CacheRegistry | None = None,
-                 clock: Callable[[], float] = time.monotonic, clock_ms: Callable[[], int] = _wall_ms) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = cfg = config or RiskConfig()
-        self._now = clock
-        self._now_ms = clock_ms
+        self._now = clock.monotonic
+        self._now_ms = clock.wall_ms
         n = cfg.max_cache_entries
         self._signal_cache: TTLCache[tuple[object, ...], RiskDecision] = TTLCache(
             "risk_signal", ttl_s=cfg.signal_ttl_ms / 1000.0, maxsize=n, clock=clock)

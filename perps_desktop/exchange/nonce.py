@@ -8,8 +8,8 @@ different, growing nonces. `next()` returns max(now_ms, last + 1).
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
+
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 
 __all__ = ["NonceSource"]
 
@@ -19,8 +19,8 @@ class NonceSource:
 
     __slots__ = ("_clock_ms", "_last", "_lock")
 
-    def __init__(self, clock_ms: Callable[[], int] | None = None) -> None:
-        self._clock_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock_ms = clock.wall_ms
         self._last: dict[str, int] = {}
         self._lock = threading.Lock()
 

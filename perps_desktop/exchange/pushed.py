@@ -22,10 +22,10 @@ the fill" relies on.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import AccountState, Fill, Order, OrderResult, OrderStatus, OrderUpdate
 
 __all__ = ["PushedAccount"]
@@ -37,11 +37,11 @@ class PushedAccount:
     """What the account pushes said last, and whether that can be served now (see the module docstring)."""
 
     def __init__(self, *, settle_s: float = 2.0, max_age_s: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.settle_s = settle_s
         self.max_age_s = max_age_s
         self._state_at = 0.0
-        self._clock = clock
+        self._clock = clock.monotonic
         self._state: AccountState | None = None
         self._orders: dict[int, Order] | None = None
         self._seq = 0                       # pushes received, in order

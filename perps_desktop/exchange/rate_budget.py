@@ -20,11 +20,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.lanes import Lane, current_lane
 from perps_desktop.errors import RateLimited
 from perps_desktop.exchange.stats import LatencyHistogram, LatencySnapshot
@@ -57,7 +56,7 @@ class RateBudget:
                  "reserve_share", "wait_hist", "waited_s", "waits", "window_s")
 
     def __init__(self, limit: int, *, window_s: float = 60.0, reserve_share: float = 0.25,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         if limit < 1:
             raise ValueError("limit must be >= 1")
         if not 0.0 <= reserve_share < 1.0:
@@ -65,7 +64,7 @@ class RateBudget:
         self.limit = limit
         self.window_s = window_s
         self.reserve_share = reserve_share
-        self._clock = clock
+        self._clock = clock.monotonic
         self._spent: deque[tuple[float, int]] = deque()
         self._used = 0
         self._hold_until = 0.0

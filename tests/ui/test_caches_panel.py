@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.ui.panels import CachesPanel
 from perps_desktop.ui.panels.caches import fmt_ttl
 from tests import stubs
@@ -16,15 +17,15 @@ def _stats(api_hits: int, api_misses: int):
 
 
 def test_one_line_says_how_many_requests_the_caches_saved_in_the_last_minute(qtbot):
-    clock = [1000.0]
-    panel = CachesPanel(sample_s=2.0, clock=lambda: clock[0])
+    clock = ManualClock()
+    panel = CachesPanel(sample_s=2.0, clock=clock)
     qtbot.addWidget(panel)
     panel.set_snapshot(stubs.snapshot(caches=_stats(100, 0)))
     assert panel.headline.text().startswith("Requests saved since start: 55%")    # (100 + 10) of 200
     for _ in range(31):                                                           # a minute of samples
-        clock[0] += 2.0
+        clock.advance(2.0)
         panel.set_snapshot(stubs.snapshot(caches=_stats(100, 0)))
-    clock[0] += 2.0
+    clock.advance(2.0)
     panel.set_snapshot(stubs.snapshot(caches=_stats(183, 17)))                   # +83 hits, +17 misses
     assert panel.headline.text() == ("Requests saved in the last minute: 83% (83 of 100 reads answered "
                                      "from cache)")

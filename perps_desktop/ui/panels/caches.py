@@ -10,14 +10,13 @@ that exists to answer repeats that rarely come (a signal's risk check), is grey,
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from perps_desktop.app import CacheStats, CoreSnapshot
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.ui.format import fmt_count, fmt_pct
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
@@ -82,11 +81,11 @@ def _rate_tip(r: _Row) -> str:
 class CachesPanel(QWidget):
     """The requests-saved line, a Details toggle, and the per-cache table it shows."""
 
-    def __init__(self, *, sample_s: float = 2.0, history: int = 60, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, *, sample_s: float = 2.0, history: int = 60, clock: Clock = SYSTEM_CLOCK,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("cachesPanel")
-        self._clock = clock
+        self._clock = clock.monotonic
         self.sample_s = sample_s
         self._history: dict[str, deque[float]] = {}
         self._last: dict[str, tuple[int, int]] = {}

@@ -9,25 +9,18 @@ import pytest
 
 from perps_desktop.config import Settings
 from perps_desktop.core import AlertConfig, AlertManager, log_sink
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import Alert, Severity
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.ms = 1_000_000
-
-    def __call__(self) -> int:
-        return self.ms
-
-
 def test_repeats_within_the_cooldown_are_counted_not_delivered() -> None:
-    clock = Clock()
-    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock_ms=clock)
+    clock = ManualClock()
+    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock=clock)
     seen: list[Alert] = []
     alerts.add_sink(seen.append)
     first = alerts.warning("k", "exchange", "down")
     assert first is not None
-    clock.ms += 500
+    clock.advance(0.5)
     assert alerts.warning("k", "exchange", "still down") is None
     assert alerts.error("k", "exchange", "still down") is None
     assert len(seen) == 1
@@ -38,10 +31,10 @@ def test_repeats_within_the_cooldown_are_counted_not_delivered() -> None:
 
 
 def test_after_the_cooldown_the_key_alerts_again() -> None:
-    clock = Clock()
-    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock_ms=clock)
+    clock = ManualClock()
+    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock=clock)
     alerts.info("k", "x", "one")
-    clock.ms += 1000
+    clock.advance(1)
     assert alerts.info("k", "x", "two") is not None
     assert [a.message for a in alerts.history()] == ["two", "one"]
 
@@ -60,13 +53,13 @@ def test_cooldown_per_source_comes_from_the_settings() -> None:
     assert cfg.cooldown_for("recovery") == 222
     assert cfg.cooldown_for("other") == 111
     assert cfg.history_size == 7
-    clock = Clock()
-    alerts = AlertManager(cfg, clock_ms=clock)
+    clock = ManualClock()
+    alerts = AlertManager(cfg, clock=clock)
     alerts.warning("r", "recovery", "1")
-    clock.ms += 150
+    clock.advance(0.15)
     assert alerts.warning("r", "recovery", "2") is None      # 150 < 222
     alerts.warning("b", "breaker", "1")
-    clock.ms += 150
+    clock.advance(0.15)
     assert alerts.warning("b", "breaker", "2") is not None   # 150 >= 111
 
 
@@ -116,8 +109,8 @@ def test_forget_ends_the_cooldown_and_counters_add_up() -> None:
 
 
 def test_snapshots_are_frozen_and_a_repeat_shows_only_in_the_next_one() -> None:
-    clock = Clock()
-    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock_ms=clock)
+    clock = ManualClock()
+    alerts = AlertManager(AlertConfig(default_cooldown_ms=1000), clock=clock)
     delivered = alerts.warning("k", "x", "down")
     before = alerts.history()
     assert before == (delivered,) and alerts.history() is before     # unchanged: the same tuple

@@ -18,26 +18,18 @@ from perps_desktop.core import (
     CircuitBreaker,
 )
 from perps_desktop.core.breaker import TRANSITIONS
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import BreakerState as S
 from perps_desktop.core.models import Severity
 from perps_desktop.errors import BreakerOpen, ExchangeRejected, ExchangeTimeout
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
 
 CFG = BreakerConfig(failure_threshold=3, min_calls_for_rate=100, window_ms=10_000, base_backoff_ms=1000,
                     max_backoff_ms=8000, max_recovery_attempts=3, half_open_max_calls=1)
 
 
-def make(cfg: BreakerConfig = CFG, alerts: AlertManager | None = None) -> tuple[CircuitBreaker, Clock,
+def make(cfg: BreakerConfig = CFG, alerts: AlertManager | None = None) -> tuple[CircuitBreaker, ManualClock,
                                                                                 list[BreakerTransition]]:
-    clock = Clock()
+    clock = ManualClock()
     b = CircuitBreaker("exchange_info", cfg, alerts=alerts, clock=clock, rng=random.Random(1))
     seen: list[BreakerTransition] = []
     b.add_listener(seen.append)
@@ -71,7 +63,7 @@ def test_failures_older_than_the_window_do_not_count() -> None:
     b, clock, _ = make()
     b.record_failure("a")
     b.record_failure("b")
-    clock.t += 11
+    clock.advance(11)
     b.record_failure("c")
     assert b.state is S.CLOSED
     assert b.failure_rate() == 1.0
@@ -109,7 +101,7 @@ async def test_open_breaker_refuses_calls_with_the_time_to_retry() -> None:
 async def test_backoff_elapsed_lets_one_trial_through_and_its_success_closes() -> None:
     b, clock, seen = make()
     trip(b)
-    clock.t += 1.3
+    clock.advance(1.3)
     assert b.state is S.HALF_OPEN
     gate = asyncio.Event()
 
@@ -132,7 +124,7 @@ async def test_a_failed_trial_reopens_with_a_longer_wait() -> None:
     b, clock, _ = make()
     trip(b)
     first = b.retry_in_s()
-    clock.t += 2
+    clock.advance(2)
     assert b.state is S.HALF_OPEN
 
     async def bad() -> None:
@@ -151,12 +143,12 @@ def test_after_the_last_failed_recovery_it_stays_open_and_alerts() -> None:
     b, clock, _ = make(alerts=alerts)
     trip(b)
     for _ in range(CFG.max_recovery_attempts):
-        clock.t += 20
+        clock.advance(20)
         assert b.state is S.HALF_OPEN
         assert b.allow()
         b.record_failure("still down")
     assert b.exhausted and b.next_retry_at is None
-    clock.t += 3600
+    clock.advance(3600)
     assert b.state is S.OPEN and not b.allow()
     b.probe_succeeded()                        # a health check does not undo "gave up"
     assert b.state is S.OPEN
@@ -204,7 +196,7 @@ async def test_a_venue_refusal_is_not_an_outage_and_metrics_are_kept() -> None:
 async def test_a_cancelled_trial_gives_its_slot_back() -> None:
     b, clock, _ = make()
     trip(b)
-    clock.t += 2
+    clock.advance(2)
 
     async def hang() -> None:
         await asyncio.Event().wait()
@@ -228,7 +220,7 @@ def test_probes_close_an_open_breaker_and_a_failed_probe_in_half_open_reopens() 
     trip(b)
     b.probe_failed("hc", "down")               # OPEN: a failing probe changes nothing
     assert b.state is S.OPEN and b.recovery_attempts == 0
-    clock.t += 2
+    clock.advance(2)
     assert b.state is S.HALF_OPEN
     b.probe_failed("hc", "down")
     assert b.state is S.OPEN and b.recovery_attempts == 1
@@ -237,7 +229,7 @@ def test_probes_close_an_open_breaker_and_a_failed_probe_in_half_open_reopens() 
 def test_a_success_from_before_the_trip_does_not_close_a_half_open_breaker() -> None:
     b, clock, _ = make()
     trip(b)
-    clock.t += 2
+    clock.advance(2)
     assert b.state is S.HALF_OPEN
     b.record_success(admitted=S.CLOSED)
     assert b.state is S.HALF_OPEN

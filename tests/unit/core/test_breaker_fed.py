@@ -8,6 +8,7 @@ import random
 import pytest
 
 from perps_desktop.core import BreakerConfig, CircuitBreaker, Freshness
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import BreakerState as S
 from perps_desktop.errors import BreakerOpen, ExchangeRejected, ExchangeTimeout, TransportError
 
@@ -15,16 +16,9 @@ CFG = BreakerConfig(failure_threshold=3, min_calls_for_rate=100, window_ms=10_00
                     max_backoff_ms=8000, max_recovery_attempts=2, half_open_max_calls=1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
 
-    def __call__(self) -> float:
-        return self.t
-
-
-def fed() -> tuple[CircuitBreaker, Clock, Freshness]:
-    clock = Clock()
+def fed() -> tuple[CircuitBreaker, ManualClock, Freshness]:
+    clock = ManualClock()
     b = CircuitBreaker("exchange_info", CFG, clock=clock, rng=random.Random(1))
     f = Freshness()
     f.feed("info", b)
@@ -55,7 +49,7 @@ async def test_a_half_open_trial_served_without_a_request_proves_nothing():
     b, clock, f = fed()
     for _ in range(3):
         f.on_request("info:allMids", 1.0, False, TransportError("HTTP 500", endpoint="info:allMids"))
-    clock.t += 10.0
+    clock.advance(10.0)
     assert b.state is S.HALF_OPEN
 
     async def cached() -> int:          # a value from the cache / the WebSocket: no request
@@ -70,7 +64,7 @@ async def test_a_half_open_trial_whose_real_request_fails_opens_it_again():
     b, clock, f = fed()
     for _ in range(3):
         f.on_request("info:allMids", 1.0, False, timeout())
-    clock.t += 10.0
+    clock.advance(10.0)
     assert b.state is S.HALF_OPEN
 
     async def real_but_failing() -> int:
@@ -87,7 +81,7 @@ async def test_a_real_request_answered_closes_it_even_after_the_trials_gave_up()
     for _ in range(3):
         f.on_request("info:allMids", 1.0, False, timeout())
     for _ in range(CFG.max_recovery_attempts):
-        clock.t += 100.0
+        clock.advance(100.0)
         assert b.state is S.HALF_OPEN
         f.on_request("info:allMids", 1.0, False, timeout())
     assert b.state is S.OPEN and b.exhausted
@@ -98,42 +92,42 @@ async def test_a_real_request_answered_closes_it_even_after_the_trials_gave_up()
 
 
 def test_a_failed_probe_counts_against_a_closed_breaker():
-    b = CircuitBreaker("websocket", CFG, clock=Clock())
+    b = CircuitBreaker("websocket", CFG, clock=ManualClock())
     for _ in range(CFG.failure_threshold):
         b.probe_failed("health check stream", "not connected")
     assert b.state is S.OPEN
 
 
 def test_freshness_says_unreachable_once_failing_or_silent_and_reports_data_age():
-    now = [1_000_000]
-    f = Freshness(failing_after_s=2.0, silent_after_s=6.0, stale_after_s=10.0, clock_ms=lambda: now[0])
+    clock = ManualClock(wall_ms=1_000_000)
+    f = Freshness(failing_after_s=2.0, silent_after_s=6.0, stale_after_s=10.0, clock=clock)
     f.touch("account", "orders")
     f.on_request("info:allMids", 1.0, True)
     assert f.snapshot().connected and f.snapshot().data_age_s == 0.0
-    now[0] += 5_000                                     # silent, but not long enough
+    clock.advance(5)                                     # silent, but not long enough
     assert f.snapshot().rest_ok
     f.on_request("info:allMids", 1.0, False, timeout())
     snap = f.snapshot()
     assert not snap.rest_ok and snap.unreachable_s == 5.0 and snap.data_age_s == 5.0 and not snap.stale
-    now[0] += 6_000
+    clock.advance(6)
     snap = f.snapshot()
     assert snap.stale and snap.data_age_s == 11.0 and snap.account_as_of_ms == 1_000_000
     f.on_request("info:clearinghouseState", 1.0, True)
     f.touch("account", "orders")
     assert f.snapshot().rest_ok and not f.snapshot().stale
-    now[0] += 7_000                                     # a venue that hangs: nothing fails, nothing answers
+    clock.advance(7)                                     # a venue that hangs: nothing fails, nothing answers
     assert not f.snapshot().rest_ok
 
 
 def test_a_failure_after_seconds_without_any_answer_opens_the_breaker_at_once():
-    now = [1_000_000]
-    b = CircuitBreaker("exchange_info", CFG, clock=Clock(), rng=random.Random(1))
-    f = Freshness(trip_after_s=4.0, clock_ms=lambda: now[0])
+    clock = ManualClock(wall_ms=1_000_000)
+    b = CircuitBreaker("exchange_info", CFG, clock=clock, rng=random.Random(1))
+    f = Freshness(trip_after_s=4.0, clock=clock)
     f.feed("info", b)
     f.on_request("info:allMids", 1.0, True)
-    now[0] += 3_000
+    clock.advance(3)
     f.on_request("info:allMids", 1600.0, False, timeout())      # silent 3 s: one failure, still closed
     assert b.state is S.CLOSED
-    now[0] += 1_500
+    clock.advance(1.5)
     f.on_request("info:allMids", 1600.0, False, timeout())      # silent 4.5 s: a hang, open now
     assert b.state is S.OPEN

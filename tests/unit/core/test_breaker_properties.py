@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from perps_desktop.core import BreakerConfig, BreakerTransition, CircuitBreaker
 from perps_desktop.core.breaker import TRANSITIONS
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import BreakerState as S
 
 
@@ -19,11 +20,11 @@ class BreakerMachine(RuleBasedStateMachine):
     @initialize(half_open=st.integers(1, 3), attempts=st.integers(1, 4), threshold=st.integers(1, 4),
                 seed=st.integers(0, 2**32 - 1))
     def build(self, half_open: int, attempts: int, threshold: int, seed: int) -> None:
-        self.t = 0.0
+        self.clock = ManualClock(monotonic=0.0)
         self.cfg = BreakerConfig(failure_threshold=threshold, failure_rate=0.6, min_calls_for_rate=6,
                                  window_ms=10_000, base_backoff_ms=1000, max_backoff_ms=8000,
                                  max_recovery_attempts=attempts, half_open_max_calls=half_open)
-        self.b = CircuitBreaker("p", self.cfg, clock=lambda: self.t, rng=random.Random(seed))
+        self.b = CircuitBreaker("p", self.cfg, clock=self.clock, rng=random.Random(seed))
         self.seen: list[BreakerTransition] = []
         self.b.add_listener(self.seen.append)
         self.admitted = 0          # trial slots we took in HALF_OPEN and have not answered
@@ -33,13 +34,13 @@ class BreakerMachine(RuleBasedStateMachine):
 
     @rule(dt=st.floats(0, 30, allow_nan=False))
     def time_passes(self, dt: float) -> None:
-        self.t += dt
+        self.clock.advance(dt)
 
     @precondition(lambda self: self.b._state is S.OPEN and self.b.next_retry_at is not None)
     @rule(extra=st.floats(0, 0.5, allow_nan=False))
     def backoff_elapses(self, extra: float) -> None:
         assert self.b.next_retry_at is not None
-        self.t = self.b.next_retry_at + extra
+        self.clock.advance(max(0.0, self.b.next_retry_at + extra - self.clock.monotonic()))
         assert self.b.state is S.HALF_OPEN
 
     @precondition(lambda self: self.b._state is S.CLOSED)
@@ -83,7 +84,7 @@ class BreakerMachine(RuleBasedStateMachine):
             self._check_reopen_wait()
         elif before is S.CLOSED and after is S.OPEN:
             self._check_wait(0)
-            self.last_wait = self.b.next_retry_at - self.t if self.b.next_retry_at is not None else None
+            self.last_wait = self.b.next_retry_at - self.clock.monotonic() if self.b.next_retry_at is not None else None
         elif before is not S.CLOSED:
             assert after is before
 
@@ -127,7 +128,7 @@ class BreakerMachine(RuleBasedStateMachine):
         nxt = self.b.next_retry_at
         assert nxt is not None
         nominal = self.cfg.nominal_backoff_s(attempt)
-        wait = nxt - self.t
+        wait = nxt - self.clock.monotonic()
         assert 0.8 * nominal - 1e-9 <= wait <= min(1.2 * nominal, self.cfg.max_backoff_ms / 1000) + 1e-9
 
     def _check_reopen_wait(self) -> None:
@@ -139,7 +140,7 @@ class BreakerMachine(RuleBasedStateMachine):
         n = self.b.recovery_attempts
         self._check_wait(n)
         assert self.b.next_retry_at is not None
-        wait = self.b.next_retry_at - self.t
+        wait = self.b.next_retry_at - self.clock.monotonic()
         uncapped = self.cfg.base_backoff_ms * 2 ** n <= self.cfg.max_backoff_ms
         if self.last_wait is not None and uncapped:
             assert wait > self.last_wait, "each failed recovery waits longer"

@@ -9,23 +9,16 @@ import math
 import pytest
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from perps_desktop.core.clock import ManualClock
 
 
 def test_hits_misses_and_expiry_are_counted():
-    clock = Clock()
+    clock = ManualClock()
     cache: TTLCache[str, int] = TTLCache("t", ttl_s=1.0, clock=clock)
     assert cache.get("a") is None
     cache.set("a", 1)
     assert cache.get("a") == 1 and "a" in cache
-    clock.now += 1.0
+    clock.advance(1.0)
     assert cache.get("a") is None and "a" not in cache
     assert len(cache) == 0
     s = cache.stats()
@@ -51,10 +44,10 @@ def test_ttl_zero_switches_caching_off():
 
 
 def test_an_infinite_ttl_never_expires():
-    clock = Clock()
+    clock = ManualClock()
     cache: TTLCache[str, int] = TTLCache("t", ttl_s=math.inf, maxsize=2, clock=clock)
     cache.set("a", 1)
-    clock.now += 1e9
+    clock.advance(1e9)
     assert cache.get("a") == 1
     cache.set("b", 2)
     cache.set("c", 3)

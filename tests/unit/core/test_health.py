@@ -19,6 +19,7 @@ from perps_desktop.core import (
     loop_lag_check,
     ping_check,
 )
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import BreakerState as S
 from tests.helpers import wait_until
 
@@ -102,8 +103,8 @@ async def test_history_is_bounded_newest_first() -> None:
 
 
 async def test_a_passing_check_closes_its_breaker_and_a_failing_one_reopens_a_half_open_breaker() -> None:
-    clock = [0.0]
-    reg = BreakerRegistry(BreakerConfig(failure_threshold=2, base_backoff_ms=1000), clock=lambda: clock[0],
+    clock = ManualClock(monotonic=0.0)
+    reg = BreakerRegistry(BreakerConfig(failure_threshold=2, base_backoff_ms=1000), clock=clock,
                           rng=random.Random(3))
     up = True
 
@@ -121,7 +122,7 @@ async def test_a_passing_check_closes_its_breaker_and_a_failing_one_reopens_a_ha
     up = False
     await hc.run_once()
     assert b.state is S.OPEN                    # a failing probe while OPEN changes nothing
-    clock[0] += 5
+    clock.advance(5)
     assert b.state is S.HALF_OPEN
     await hc.run_once()
     assert b.state is S.OPEN and b.recovery_attempts == 1
@@ -161,12 +162,12 @@ async def test_the_ready_made_checks() -> None:
         async def ping(self, timeout_s: float | None = None) -> float:
             return 1.25
 
-    now = [10_000]
+    clock = ManualClock(wall_ms=10_000)
     last: list[int | None] = [None]
     mon = PerformanceMonitor(MonitorConfig())
     hc = HealthChecker()
     hc.add_check("exchange", ping_check(Exchange()))  # type: ignore[arg-type]
-    hc.add_check("stream", freshness_check(lambda: last[0], 5000, clock_ms=lambda: now[0]))
+    hc.add_check("stream", freshness_check(lambda: last[0], 5000, clock=clock))
     hc.add_check("loop", loop_lag_check(mon, 100.0))
     by = {r.check: r for r in await hc.run_once()}
     assert by["exchange"].ok and by["exchange"].detail in ("1.2 ms", "1.3 ms")

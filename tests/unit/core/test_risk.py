@@ -11,22 +11,12 @@ from hypothesis import strategies as st
 
 from perps_desktop.core import Portfolio, RiskConfig, RiskManager, TradingStateChanged
 from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import AccountState, Decision, Position, RiskDecision, Side, Signal, TradingState
 from perps_desktop.core.risk_rules import evaluate_signal, portfolio_risk, position_risk
 
 DAY_MS = 86_400_000
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-        self.ms = 20_000 * DAY_MS + 1000
-
-    def mono(self) -> float:
-        return self.t
-
-    def wall(self) -> int:
-        return self.ms
 
 
 def position(symbol: str, size: str, mark: str, liq: str | None = None) -> Position:
@@ -43,9 +33,9 @@ def signal(symbol: str = "ETH", side: Side = Side.BUY, size: str = "1", price: s
     return Signal(symbol=symbol, side=side, size=D(size), price=D(price), strategy="t", **kw)  # type: ignore[arg-type]
 
 
-def manager(cfg: RiskConfig | None = None, caches: CacheRegistry | None = None) -> tuple[RiskManager, Clock]:
-    clock = Clock()
-    return RiskManager(cfg or RiskConfig(), caches=caches, clock=clock.mono, clock_ms=clock.wall), clock
+def manager(cfg: RiskConfig | None = None, caches: CacheRegistry | None = None) -> tuple[RiskManager, ManualClock]:
+    clock = ManualClock(wall_ms=20_000 * DAY_MS + 1000)
+    return RiskManager(cfg or RiskConfig(), caches=caches, clock=clock), clock
 
 
 def test_the_version_moves_only_when_the_content_does() -> None:
@@ -66,7 +56,7 @@ def test_peak_and_day_start_equity() -> None:
     rm.update_portfolio(account("105000"))
     assert (rm.portfolio.peak_equity, rm.portfolio.day_start_equity) == (110_000, 100_000)
     assert rm.portfolio.daily_pnl == 5_000
-    clock.ms += DAY_MS
+    clock.advance(DAY_MS / 1000)
     assert rm.update_portfolio(account("105000"))           # same content, new day: the day restarts
     assert rm.portfolio.day_start_equity == 105_000
 
@@ -82,7 +72,7 @@ def test_signal_decisions_are_cached_until_the_portfolio_changes() -> None:
     assert stats is not None and (stats.hits, stats.misses) == (1, 1)
     rm.update_portfolio(account("100000", position("ETH", "5", "3000")))
     assert rm.evaluate_signal(s) is not first
-    clock.t += 1.5                                           # past the 1 s TTL
+    clock.advance(1.5)                                           # past the 1 s TTL
     rm.evaluate_signal(s)
     assert stats.misses == 3
     assert {c.name for c in caches.stats()} == {"risk_signal", "risk_position", "risk_portfolio"}
@@ -157,13 +147,13 @@ def test_order_rate_limit() -> None:
     for _ in range(3):
         assert rm.evaluate_signal(s).decision is Decision.APPROVE
         rm.record_order()
-        clock.t += 1
+        clock.advance(1)
     d = rm.evaluate_signal(s)
     assert d.decision is Decision.REJECT and "order rate" in d.reason
     assert rm.evaluate_signals([s]) == [d]
     closing = signal("ETH", Side.SELL, "1", "3000", reduce_only=True)
     assert rm.evaluate_signal(closing).decision is Decision.APPROVE
-    clock.t += 60
+    clock.advance(60)
     assert rm.evaluate_signal(s).decision is Decision.APPROVE
 
 
@@ -271,7 +261,7 @@ def test_a_changed_portfolio_is_never_judged_from_a_stale_cache(ops: list[tuple[
             assert got == sorted((position_risk(p, pf, cfg) for p in pf.positions), key=lambda r: r.symbol)
         elif kind == "tick":
             assert isinstance(arg, float)
-            clock.t += arg
+            clock.advance(arg)
         elif kind == "state":
             assert isinstance(arg, TradingState)
             rm.set_trading_state(arg, "by hand")

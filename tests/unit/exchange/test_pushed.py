@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from perps_desktop.core.clock import ManualClock
 from perps_desktop.core.models import (
     AccountState,
     Fill,
@@ -15,14 +16,6 @@ from perps_desktop.core.models import (
     Side,
 )
 from perps_desktop.exchange.pushed import PushedAccount
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def state(n: int = 0) -> AccountState:
@@ -101,16 +94,16 @@ def test_a_cancel_is_served_once_the_order_left_the_list():
 
 
 def test_a_promise_not_kept_drops_the_part_and_an_old_state_is_not_served():
-    clock = Clock()
+    clock = ManualClock()
     p = PushedAccount(settle_s=2.0, max_age_s=5.0, clock=clock)
     p.on_state(state())
     p.on_orders([])
     p.expect([resting(7)])
-    clock.t += 2.5                                      # the push never came
+    clock.advance(2.5)                                      # the push never came
     assert p.orders() is None and not p.pending         # REST until the next push
     p.on_orders([order(7)])
     assert p.orders() is not None
-    clock.t += 5.1
+    clock.advance(5.1)
     assert p.state() is None                            # no state pushed for 5 s: read it over REST
     p.on_state(state(3))
     assert p.state() == state(3)

@@ -7,20 +7,24 @@ import time
 
 import pytest
 
+from perps_desktop.core.clock import ManualClock, wall_ms
 from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.errors import RateLimited
 from perps_desktop.exchange.rate_budget import RateBudget
 
 
 class HeldClock:
-    """Stands still until `release()`, then runs on in real time: a loaded machine's stall while the
+    """A Clock that stands still until `release()`, then runs on in real time: a loaded machine's stall while the
     test queues its requests cannot age anything out, and the window still ages out afterwards."""
 
     def __init__(self) -> None:
         self._since: float | None = None
 
-    def __call__(self) -> float:
+    def monotonic(self) -> float:
         return 0.0 if self._since is None else 1.0 + time.monotonic() - self._since
+
+    def wall_ms(self) -> int:
+        return wall_ms()
 
     def release(self) -> None:
         self._since = time.monotonic()
@@ -66,25 +70,25 @@ async def test_penalty_holds_every_caller():
 
 
 def test_charge_counts_without_waiting_and_weight_is_clamped():
-    now = [0.0]
-    budget = RateBudget(10, clock=lambda: now[0])
+    clock = ManualClock(monotonic=0.0)
+    budget = RateBudget(10, clock=clock)
     budget.charge(7)
     assert budget.used == 7
-    now[0] = 61.0
+    clock.advance(61.0)
     assert budget.used == 0
     with pytest.raises(ValueError):
         RateBudget(0)
 
 
 async def test_a_request_heavier_than_the_limit_still_goes_once_the_window_is_empty():
-    now = [0.0]                                 # the window moves only when the test says (never by a stall)
-    budget = RateBudget(8, window_s=0.1, clock=lambda: now[0])
+    clock = ManualClock(monotonic=0.0)   # the window moves only when the test says (never by a stall)
+    budget = RateBudget(8, window_s=0.1, clock=clock)
     await budget.acquire(50, Lane.MANUAL)
     assert budget.used == 8
     poll = asyncio.ensure_future(budget.acquire(50))     # a poll is clamped to what polls may spend
     await asyncio.sleep(0)
     assert budget.waiting() is not None
-    now[0] = 1.0
+    clock.advance(1.0)
     await poll
     assert budget.used == 6                     # (once the first had aged out)
 
@@ -134,8 +138,8 @@ async def test_queued_requests_are_served_by_lane_then_arrival():
 
 
 async def test_the_reserved_share_holds_under_a_flood_of_polls():
-    now = [0.0]                                 # the window moves only when the test says
-    budget = RateBudget(100, window_s=0.5, reserve_share=0.25, clock=lambda: now[0])
+    clock = ManualClock(monotonic=0.0)   # the window moves only when the test says
+    budget = RateBudget(100, window_s=0.5, reserve_share=0.25, clock=clock)
     flood = [asyncio.ensure_future(budget.acquire(2)) for _ in range(200)]
     await asyncio.sleep(0)                      # every one of them has asked once
     assert budget.used == 74                    # polls stop at 75 of 100 (2 at a time: 74)
@@ -143,7 +147,7 @@ async def test_the_reserved_share_holds_under_a_flood_of_polls():
     assert waits == [0.0] * 12 and budget.used == 98
     order = asyncio.ensure_future(budget.acquire(2, Lane.STRATEGY))
     await asyncio.sleep(0)
-    now[0] = 1.0
+    clock.advance(1.0)
     assert await order > 0                      # strategy orders do not eat the reserve either
     for f in flood:
         f.cancel()
@@ -176,8 +180,8 @@ def test_lanes_nest_and_the_more_urgent_one_is_kept():
 
 
 async def test_promote_lets_what_a_close_waits_for_go_first():
-    now = [0.0]                                 # nothing ages out: only the promotion lets the order go
-    budget = RateBudget(10, window_s=0.3, reserve_share=0.5, clock=lambda: now[0])   # orders and polls spend 5
+    clock = ManualClock(monotonic=0.0)   # nothing ages out: only the promotion lets the order go
+    budget = RateBudget(10, window_s=0.3, reserve_share=0.5, clock=clock)   # orders and polls spend 5
     await budget.acquire(5)
     order = asyncio.ensure_future(budget.acquire(2, Lane.STRATEGY))   # holds the execution lock, say
     poll = asyncio.ensure_future(budget.acquire(1, Lane.POLL))
@@ -185,6 +189,6 @@ async def test_promote_lets_what_a_close_waits_for_go_first():
     assert budget.waiting().lane is Lane.STRATEGY
     assert budget.promote(Lane.MANUAL) == 2                        # a Close waits for that lock
     assert await asyncio.wait_for(order, 10) == 0.0                # it goes now, out of the reserve
-    now[0] = 1.0
+    clock.advance(1.0)
     await poll
     assert budget.promote(Lane.MANUAL) == 0
