@@ -1,4 +1,4 @@
-"""One window, two headless cores: the panels show the chosen remote core; the fleet halts both."""
+"""One window, two headless cores: the panels show the chosen remote core; the fleet halts and flattens both."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from tests.integration.api_support import served
 pytestmark = pytest.mark.slow
 
 
-async def test_the_window_shows_each_remote_core_and_halt_all_reaches_both(tmp_path, sim_server, make_window):
+async def test_the_window_shows_each_remote_core_and_halt_all_and_flatten_all_reach_both(tmp_path, sim_server,
+                                                                                       make_window):
     sim = await sim_server(rate_limit_per_min=0)
     asked: list[dict] = []
 
@@ -57,6 +58,16 @@ async def test_the_window_shows_each_remote_core_and_halt_all_reaches_both(tmp_p
         for app in (a_app, b_app):
             assert app.snapshot().risk.trading_state is TradingState.HALTED
         await wait_until(lambda: [r.trading_state for r in dock.panel.rows] == ["HALTED", "HALTED"], timeout=10)
+
+        await wait_until(lambda: bool(core_positions(a_app)), timeout=30)    # halted: a's positions stay open
+        await dock._across("flatten")                           # one confirmation naming both bots
+        assert asked[-1]["title"] == "Flatten all 2 bots?"
+        assert "core-a" in " ".join(asked[-1]["items"]) and "core-b" in " ".join(asked[-1]["items"])
+        assert [(n, ok) for n, ok, _ in dock.results] == [("core-a", True), ("core-b", True)]
+        assert [r.what for r in a_app.journal.records()].count("flatten all") == 1
+        assert [r.what for r in b_app.journal.records()].count("flatten all") == 2
+        await wait_until(lambda: core_positions(a_app) == [] and core_positions(b_app) == [], timeout=30)
+        await wait_until(lambda: [r.positions for r in dock.panel.rows] == [0, 0], timeout=10)
         dock.timer.stop()
 
 
