@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--screenshot", metavar="FILE.png", help="render the window to a PNG and exit")
     gui.add_argument("--exit-after", type=_SECONDS, metavar="SECONDS", help="quit after this many seconds")
     gui.add_argument("--replay", metavar="DB", help="show a past session from its trace database, read-only "
-                     "(no venue, no core): a time slider, play at 1x/10x/60x")
+                     "(no venue, no core): a time slider, play at 1x/10x/60x; a file or postgresql://…")
+    gui.add_argument("--bot", metavar="NAME", help="with --replay: the core to show, when several share the database")
     gui.add_argument("--size", type=_window_size, metavar="WxH",
                      help="the window's first size, e.g. 1280x720 (the screenshot takes it)")
     gui.add_argument("--attach", action="append", metavar="URL", help="show a headless core served with "

@@ -11,12 +11,17 @@ the breakers' last transitions, the last fills and alerts. Moving T (`seek`) reb
 the loop's way (two reads on the store's threads); the window renders the new version. Every
 action is refused: a replay only shows. The timeline, stories and trace pages read the same
 file. The file is opened read-only, so one copied from another machine is never changed.
+
+The database may also be PostgreSQL (`postgresql://…`, read only as well). Several cores may
+share one database; a replay shows one core, so `bot` names it (its traces' `bot`), and a
+database holding more than one without `bot` is refused with their names.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
@@ -42,6 +47,7 @@ from perps_desktop.core.models import (
     TraceQuery,
     TradingState,
 )
+from perps_desktop.errors import StoreError
 from perps_desktop.store import TraceStore, TraceStoreConfig, decode_payload
 
 __all__ = ["ReplayControl", "apply_fill"]
@@ -81,9 +87,14 @@ def apply_fill(size: Decimal, entry: Decimal, qty: Decimal, px: Decimal) -> tupl
 class ReplayControl:
     """The window's `CoreControl` over a past session (see the module docstring)."""
 
-    def __init__(self, path: Path | str, *, config: TraceStoreConfig | None = None) -> None:
-        self.path = Path(path)
-        cfg = config or TraceStoreConfig(path=self.path, read_only=True, check_on_open=False, lazy_payload=False)
+    def __init__(self, path: Path | str, *, bot: str | None = None, config: TraceStoreConfig | None = None) -> None:
+        text = str(path)
+        url = text if text.startswith(("postgresql://", "postgres://")) else None
+        self.path = Path("postgresql") if url else Path(path)
+        cfg = config or TraceStoreConfig(path=self.path, url=url, read_only=True, check_on_open=False,
+                                         lazy_payload=False)
+        self.where = cfg.where                  # for messages: the file, or the URL without its password
+        self.bot = bot or None
         self.store = TraceStore(cfg)
         self.timeline = TimelineReader(self.store)
         self.first_ms = 0
@@ -105,6 +116,14 @@ class ReplayControl:
     async def open(self) -> None:
         """Open the file read-only and show its last moment. StoreError when it is not a trace database."""
         await self.store.open()
+        if self.bot is None:
+            recent = await self.store.query(TraceQuery(kind="system", strategy=STATE_STRATEGY, limit=500,
+                                                       with_payload=False))
+            bots = sorted({t.bot for t in recent.traces})
+            if len(bots) > 1:
+                await self.store.aclose()
+                raise StoreError(f"{self.where} holds the traces of {len(bots)} cores ({', '.join(bots)}): "
+                                 "a replay shows one, name it with --bot NAME")
         span = await self.store.time_span()
         self.first_ms, self.last_ms = span if span is not None else (0, 0)
         await self.seek_now(self.last_ms)
@@ -122,6 +141,11 @@ class ReplayControl:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.store.aclose()
+
+    @property
+    def _name(self) -> str:
+        what = self.where if self.store.config.url else self.path.name
+        return what + (f" ({self.bot})" if self.bot else "")
 
     # --- moving in time --------------------------------------------------------------------------
     def seek(self, time_ms: int) -> None:
@@ -143,17 +167,19 @@ class ReplayControl:
     async def state_at(self, t: int) -> CoreSnapshot:
         """The core as its traces say it was at `t` (ms)."""
         store = self.store
+        bot = self.bot
         base_page, breakers, alerts, fills = await store.query_many((
-            TraceQuery(kind="system", strategy=STATE_STRATEGY, until_ms=t + 1, limit=1),
-            TraceQuery(kind="breaker", until_ms=t + 1, limit=500, with_payload=False),
-            TraceQuery(kind="alert", until_ms=t + 1, limit=50),
-            TraceQuery(kind="fill", until_ms=t + 1, limit=50)))
+            TraceQuery(kind="system", strategy=STATE_STRATEGY, until_ms=t + 1, limit=1, bot=bot),
+            TraceQuery(kind="breaker", until_ms=t + 1, limit=500, with_payload=False, bot=bot),
+            TraceQuery(kind="alert", until_ms=t + 1, limit=50, bot=bot),
+            TraceQuery(kind="fill", until_ms=t + 1, limit=50, bot=bot)))
         base = base_page.traces[0] if base_page.traces else None
         payload = decode_payload(base) if base is not None else None
         state = payload if isinstance(payload, dict) else {}
         as_of = state.get("as_of_ms")
         since = self.first_ms if base is None else min(base.time_ms, as_of if as_of is not None else base.time_ms)
-        events = (await store.query(TraceQuery(since_ms=since - _LATE_MS, until_ms=t + 1, limit=_EVENTS_MAX))).traces
+        events = (await store.query(TraceQuery(since_ms=since - _LATE_MS, until_ms=t + 1, limit=_EVENTS_MAX,
+                                               bot=bot))).traces
         after = [e for e in reversed(events) if base is None or _after_base(e, base, as_of)]
         positions, orders, risk = self._apply(state, after, t)
         mids = await self._marks(positions, orders, t)
@@ -161,10 +187,10 @@ class ReplayControl:
         self._version += 1
         return CoreSnapshot(
             version=self._version, time_ms=t, mode="replay", network="replay", address=None,
-            base_url=str(self.path), connected=False, read_only=True, positions=positions, orders=tuple(orders),
+            base_url=self.where, connected=False, read_only=True, positions=positions, orders=tuple(orders),
             fills=tuple(_fill(f) for f in fills.traces), mids=mids, risk=risk,
             breakers=_breakers(breakers.traces), alerts=tuple(_alert(a) for a in alerts.traces),
-            traces=TraceCounters(), status_text=f"replay of {self.path.name}")
+            traces=TraceCounters(), status_text=f"replay of {self._name}")
 
     def _apply(self, state: dict[str, Any], events: Iterable[Trace],
                t: int) -> tuple[list[Position], list[Order], RiskSnapshot | None]:
@@ -213,7 +239,7 @@ class ReplayControl:
     def snapshot(self) -> CoreSnapshot:
         if self._snapshot is None:
             return CoreSnapshot(version=0, time_ms=self.time_ms, mode="replay", network="replay", address=None,
-                                base_url=str(self.path), connected=False, read_only=True, status_text="replay")
+                                base_url=self.where, connected=False, read_only=True, status_text="replay")
         return self._snapshot
 
     def _refuse(self, action: str) -> ActionReport:
@@ -250,6 +276,8 @@ class ReplayControl:
         raise PermissionError("a replay only shows")
 
     async def query_traces(self, query: TraceQuery) -> TracePage:
+        if self.bot is not None and query.bot is None:
+            query = dataclasses.replace(query, bot=self.bot)
         return await self.store.query(query)
 
     async def get_trace(self, trace_id: int) -> Trace | None:

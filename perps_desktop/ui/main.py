@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perps_desktop.config import Settings, attach_token, display_available
+from perps_desktop.errors import StoreError
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     try:
         return int(qasync.run(_amain(qapp, settings, screenshot=screenshot, exit_after=exit_after, size=size,
-                                     attach=targets, replay=getattr(args, "replay", None))) or 0)
+                                     attach=targets, replay=getattr(args, "replay", None),
+                                     replay_bot=getattr(args, "bot", None))) or 0)
     except KeyboardInterrupt:
         return 130
 
@@ -91,7 +93,8 @@ def _make_qapp(offscreen: bool) -> QApplication:
 
 async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | None,
                  exit_after: float | None, size: tuple[int, int] | None = None,
-                 attach: list[tuple[str, str]] | None = None, replay: str | None = None) -> int:
+                 attach: list[tuple[str, str]] | None = None, replay: str | None = None,
+                 replay_bot: str | None = None) -> int:
     from perps_desktop.app import App, StopSignals
     from perps_desktop.ui.main_window import MainWindow, WindowOptions
 
@@ -100,7 +103,7 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
     deadline = None if exit_after is None else loop.time() + exit_after       # armed before any dialog
     if replay:                          # a past session from its traces alone (app/replay.py)
         from perps_desktop.app import ReplayControl
-        app: Any = ReplayControl(replay)
+        app: Any = ReplayControl(replay, bot=replay_bot)
         log.info("replaying %s", replay)
     elif attach:                        # remote cores: the same window on a Fleet of them (ui/attach.py)
         from perps_desktop.ui.attach import make_fleet
@@ -118,6 +121,13 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         await app.aclose()
         signals.remove()
         return exc.code
+    except StoreError as exc:
+        if not replay:
+            raise
+        await app.aclose()              # a replay whose database cannot be read: said, not a traceback
+        signals.remove()
+        print(f"perps-desktop gui --replay: {exc}", file=sys.stderr)
+        return 2
     except BaseException:
         await app.aclose()
         signals.remove()

@@ -86,3 +86,33 @@ async def test_a_replay_at_a_past_moment_has_the_positions_the_core_traced_then(
             compared += 1
             changed += bool(want)
     assert compared >= 3 and changed >= 3                            # BTC, BTC + ETH, BTC halved
+
+
+async def test_a_replay_reads_postgresql_and_shows_the_core_named_when_several_share_it(pg_url, tmp_path,
+                                                                                         sim_server):
+    import pytest
+
+    from perps_desktop.errors import StoreError
+
+    sim = await sim_server(rate_limit_per_min=0)
+    for bot, symbol in (("core-a", "BTC"), ("core-b", "ETH")):     # two cores, one database
+        async with App(fast_settings(tmp_path, sim, db_path=pg_url, bot=bot, strategy_threshold_pct=QUIET)) as app:
+            await app.wait_until_reconciled()
+            state = app.services.state
+            state.interval_s = 0.5
+            await open_position(app, symbol, 3000)
+            engine = app.services.engine
+            await wait_until(lambda s=symbol, e=engine: any(p.symbol == s for p in e.positions), timeout=20)
+            start = state.recorded
+            await wait_until(lambda st=state, n=start + 2: st.recorded >= n, timeout=20)
+            await app.services.store.flush()
+    with pytest.raises(StoreError, match=r"2 cores \(core-a, core-b\).*--bot NAME"):
+        async with ReplayControl(pg_url):
+            pass
+    for bot, symbol in (("core-a", "BTC"), ("core-b", "ETH")):
+        async with ReplayControl(pg_url, bot=bot) as replay:
+            snap = await replay.seek_now(replay.last_ms)
+            assert [p.symbol for p in snap.positions] == [symbol], (bot, snap.positions)
+            assert snap.read_only and snap.base_url.startswith("postgresql://") and bot in snap.status_text
+            page = await replay.query_traces(TraceQuery(kind="fill", limit=100))
+            assert page.traces and {t.bot for t in page.traces} == {bot}
