@@ -175,7 +175,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     if settings.mode == "paper" and not base_url:
         from perps_desktop.sim import Simulator  # only paper mode runs the simulator in-process
 
-        simulator = await stack.enter_async_context(Simulator(host="127.0.0.1", port=0, seed=settings.sim_seed))
+        simulator = await stack.enter_async_context(Simulator(host="127.0.0.1", port=0, seed=settings.sim.sim_seed))
         base_url = simulator.url
         log.info("simulator: %s", base_url)
     client_cfg = ClientConfig.from_settings(settings, base_url=base_url)
@@ -219,7 +219,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     await stack.enter_async_context(monitor)
 
     # every HTTP attempt: reachability, the breakers of /info and /exchange, then request latency by endpoint
-    freshness = Freshness(next_observer=monitor, stale_after_s=settings.stale_after_ms / 1000.0)
+    freshness = Freshness(next_observer=monitor, stale_after_s=settings.exchange.stale_after_ms / 1000.0)
     client = HyperliquidClient(client_cfg, registry=caches, private_key=identity.private_key,
                                address=identity.address, observer=freshness)
     await stack.enter_async_context(client)
@@ -235,9 +235,9 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     freshness.feed("info", breakers.get("exchange_info"))
     freshness.feed("exchange", breakers.get("exchange_orders"))
     if simulator is not None:
-        await simulator.fund(identity.address, usdc=settings.paper_funding_usd)
+        await simulator.fund(identity.address, usdc=settings.engine.paper_funding_usd)
     elif settings.mode == "paper":
-        await _fund_remote(base_url, str(identity.address), settings.paper_funding_usd)
+        await _fund_remote(base_url, str(identity.address), settings.engine.paper_funding_usd)
 
     risk = RiskManager(RiskConfig.from_settings(settings), caches=caches)
 
@@ -289,7 +289,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
 
     async def venue_check() -> str:
         f = freshness.snapshot()
-        if f.unreachable_s >= settings.venue_dark_alert_s:
+        if f.unreachable_s >= settings.exchange.venue_dark_alert_s:
             alerts.critical("venue:unreachable", "exchange", f"the venue has not answered for {f.unreachable_s:.0f} s "
                             f"(last error: {f.last_error or 'none'}); the numbers shown are "
                             f"{f.data_age_s:.0f} s old")

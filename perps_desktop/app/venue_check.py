@@ -34,12 +34,13 @@ async def fetch_meta(client: HyperliquidClient, base_url: str, settings: Setting
 
     Bounded by twice the request timeout, whatever the client's retries would add up to.
     """
-    deadline = max(5.0, 2 * settings.api_timeout_ms / 1000.0)
+    timeout_ms = settings.exchange.api_timeout_ms
+    deadline = max(5.0, 2 * timeout_ms / 1000.0)
     try:
         async with asyncio.timeout(deadline):
             return await client.meta()
     except TimeoutError:
-        raise VenueUnreachable(base_url, f"no answer within {deadline:g} s; API_TIMEOUT_MS={settings.api_timeout_ms}",
+        raise VenueUnreachable(base_url, f"no answer within {deadline:g} s; API_TIMEOUT_MS={timeout_ms}",
                                _hint(settings)) from None
     except ExchangeError as exc:
         raise VenueUnreachable(base_url, str(exc), _hint(settings)) from None
@@ -48,12 +49,12 @@ async def fetch_meta(client: HyperliquidClient, base_url: str, settings: Setting
 def check_symbols(settings: Settings, assets: Sequence[Asset], base_url: str) -> None:
     """Refuse SYMBOLS naming a coin the venue does not list (or lists as delisted)."""
     known = sorted(a.name for a in assets if not a.is_delisted)
-    unknown = [s for s in settings.symbol_list if s not in known]
+    unknown = [s for s in settings.engine.symbol_list if s not in known]
     if not unknown:
         return
     listed = ", ".join(known[:_NAMED_AT_MOST])
     if len(known) > _NAMED_AT_MOST:
         listed += f" … ({len(known)} in all)"
     what = "is not a coin" if len(unknown) == 1 else "are not coins"
-    raise ConfigError("SYMBOLS", settings.symbols,
+    raise ConfigError("SYMBOLS", settings.engine.symbols,
                       f"{', '.join(unknown)} {what} of {base_url}; it lists {listed or 'none'}")

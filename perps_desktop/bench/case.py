@@ -11,7 +11,8 @@ a user would pick instead, by name).
 The runner (`bench/runner.py`) runs each row on its own fresh asyncio loop in the bench process;
 a row with `needs_qt=True` runs instead in a child process that owns a QApplication and a qasync
 loop (so `run(ctx)` is awaited on the Qt loop). `ctx.settings` is the validated `Settings`: build
-the "before" side with `ctx.settings.model_copy(update={...})`. `ctx.size(full, quick)` picks N.
+the "before" side with `ctx.settings.replace(name=value, ...)` (flat names, validated again).
+`ctx.size(full, quick)` picks N.
 """
 
 from __future__ import annotations

@@ -46,10 +46,10 @@ class AlertConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AlertConfig:
-        return cls(default_cooldown_ms=settings.cb_alert_cooldown_ms,
-                   breaker_cooldown_ms=settings.cb_alert_cooldown_ms,
-                   recovery_cooldown_ms=settings.recovery_alert_cooldown_ms,
-                   history_size=settings.alert_history_size)
+        return cls(default_cooldown_ms=settings.breakers.cb_alert_cooldown_ms,
+                   breaker_cooldown_ms=settings.breakers.cb_alert_cooldown_ms,
+                   recovery_cooldown_ms=settings.recovery.recovery_alert_cooldown_ms,
+                   history_size=settings.engine.alert_history_size)
 
     def cooldown_for(self, source: str) -> int:
         if source == "breaker":

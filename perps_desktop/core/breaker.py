@@ -77,11 +77,11 @@ class BreakerConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BreakerConfig:
-        return cls(failure_threshold=settings.cb_failure_threshold, failure_rate=settings.cb_failure_rate,
-                   min_calls_for_rate=2 * settings.cb_failure_threshold, window_ms=settings.cb_window_ms,
-                   base_backoff_ms=settings.cb_base_backoff_ms, max_backoff_ms=settings.cb_max_backoff_ms,
-                   max_recovery_attempts=settings.cb_max_recovery_attempts,
-                   half_open_max_calls=settings.cb_half_open_max_calls)
+        s = settings.breakers
+        return cls(failure_threshold=s.cb_failure_threshold, failure_rate=s.cb_failure_rate,
+                   min_calls_for_rate=2 * s.cb_failure_threshold, window_ms=s.cb_window_ms,
+                   base_backoff_ms=s.cb_base_backoff_ms, max_backoff_ms=s.cb_max_backoff_ms,
+                   max_recovery_attempts=s.cb_max_recovery_attempts, half_open_max_calls=s.cb_half_open_max_calls)
 
     def nominal_backoff_s(self, attempt: int) -> float:
         """The un-jittered wait before trial number `attempt` (0-based)."""

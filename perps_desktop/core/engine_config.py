@@ -31,10 +31,11 @@ class EngineConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, trade: bool = True) -> EngineConfig:
-        return cls(interval_s=settings.strategy_interval_ms / 1000.0,
-                   recovery_interval_s=settings.recovery_interval_ms / 1000.0,
-                   slippage_pct=settings.order_slippage_pct, fills_kept=settings.fills_kept,
-                   stop_loss_pct=settings.stop_loss_pct, trade=trade)
+        s = settings.engine
+        return cls(interval_s=s.strategy_interval_ms / 1000.0,
+                   recovery_interval_s=settings.recovery.recovery_interval_ms / 1000.0,
+                   slippage_pct=s.order_slippage_pct, fills_kept=s.fills_kept, stop_loss_pct=s.stop_loss_pct,
+                   trade=trade)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -45,9 +45,9 @@ class HealthConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HealthConfig:
-        return cls(timeout_ms=settings.health_check_timeout_ms, history_size=settings.health_history_size,
-                   interval_ms=settings.health_check_interval_ms,
-                   parallelism=0 if settings.health_check_parallel else 1)
+        s = settings.health
+        return cls(timeout_ms=s.health_check_timeout_ms, history_size=s.health_history_size,
+                   interval_ms=s.health_check_interval_ms, parallelism=0 if s.health_check_parallel else 1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

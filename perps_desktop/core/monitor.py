@@ -45,7 +45,7 @@ class MonitorConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MonitorConfig:
-        return cls(loop_lag_sample_ms=settings.loop_lag_sample_ms)
+        return cls(loop_lag_sample_ms=settings.engine.loop_lag_sample_ms)
 
 
 class PerformanceMonitor:

@@ -55,14 +55,14 @@ class RecoveryConfig:
     @classmethod
     def from_settings(cls, settings: Settings) -> RecoveryConfig:
         return cls(
-            max_position_notional_usd=settings.max_position_notional_usd,
-            max_leverage=settings.max_leverage,
-            min_liquidation_distance_pct=settings.min_liquidation_distance_pct,
-            stale_position_s=float(settings.stale_position_s),
-            max_attempts=settings.max_recovery_attempts,
-            cache_ttl_s=settings.recovery_cache_ttl_ms / 1000.0,
-            history_size=settings.recovery_history_size,
-            parallelism=settings.recovery_parallelism,
+            max_position_notional_usd=settings.risk.max_position_notional_usd,
+            max_leverage=settings.risk.max_leverage,
+            min_liquidation_distance_pct=settings.risk.min_liquidation_distance_pct,
+            stale_position_s=float(settings.recovery.stale_position_s),
+            max_attempts=settings.recovery.max_recovery_attempts,
+            cache_ttl_s=settings.recovery.recovery_cache_ttl_ms / 1000.0,
+            history_size=settings.recovery.recovery_history_size,
+            parallelism=settings.recovery.recovery_parallelism,
         )
 
 

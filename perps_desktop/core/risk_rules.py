@@ -44,7 +44,7 @@ class RiskConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RiskConfig:
-        s = settings
+        s = settings.risk
         return cls(max_position_notional_usd=s.max_position_notional_usd,
                    max_total_exposure_usd=s.max_total_exposure_usd, max_leverage=s.max_leverage,
                    daily_loss_limit_usd=s.daily_loss_limit_usd, max_drawdown_pct=s.max_drawdown_pct,

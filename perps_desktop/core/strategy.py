@@ -34,9 +34,9 @@ class StrategyConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StrategyConfig:
-        return cls(symbols=settings.symbol_list, lookback=settings.strategy_lookback,
-                   threshold_pct=settings.strategy_threshold_pct, order_size_usd=settings.order_size_usd,
-                   max_position_usd=settings.strategy_max_position_usd)
+        s = settings.engine
+        return cls(symbols=s.symbol_list, lookback=s.strategy_lookback, threshold_pct=s.strategy_threshold_pct,
+                   order_size_usd=s.order_size_usd, max_position_usd=s.strategy_max_position_usd)
 
 
 class MomentumStrategy:

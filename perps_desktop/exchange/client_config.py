@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from perps_desktop.config import Settings
 
 __all__ = ["MAINNET_URL", "TESTNET_URL", "ClientConfig"]
 
@@ -65,31 +68,32 @@ class ClientConfig:
         return int(expiry * 1000) if expiry > 0 else None
 
     @classmethod
-    def from_settings(cls, settings: Any, *, base_url: str | None = None, **overrides: Any) -> ClientConfig:
+    def from_settings(cls, settings: Settings, *, base_url: str | None = None, **overrides: Any) -> ClientConfig:
         """From the one `Settings`; `base_url` (e.g. the embedded simulator's) beats the settings'."""
         url = (base_url or settings.base_url or (MAINNET_URL if settings.network == "mainnet" else TESTNET_URL))
         url = url.rstrip("/")
+        x = settings.exchange
         values: dict[str, Any] = {
             "base_url": url,
             "is_mainnet": url == MAINNET_URL,
-            "timeout_s": settings.api_timeout_ms / 1000.0,
-            "read_timeout_s": settings.api_read_timeout_ms / 1000.0,
-            "max_retries": settings.api_max_retries,
-            "retry_base_s": settings.api_retry_base_ms / 1000.0,
-            "retry_cap_s": settings.api_retry_max_ms / 1000.0,
-            "rate_limit_max_retries": settings.rate_limit_max_retries,
-            "rate_limit_weight_per_min": settings.rate_limit_weight_per_min,
-            "mids_ttl_s": settings.mids_cache_ttl_ms / 1000.0,
-            "account_ttl_s": settings.account_cache_ttl_ms / 1000.0,
-            "orders_ttl_s": settings.orders_cache_ttl_ms / 1000.0,
-            "cache_max_entries": settings.api_cache_max_entries,
-            "single_flight": settings.api_single_flight,
-            "coalesce_ms": settings.order_coalesce_ms,
-            "order_batch_max": settings.order_batch_max,
-            "dead_man_switch_s": settings.dead_man_switch_s,
-            "ws_heartbeat_s": settings.ws_heartbeat_s,
-            "ws_reconnect_base_s": settings.ws_reconnect_base_ms / 1000.0,
-            "ws_reconnect_cap_s": settings.ws_reconnect_max_ms / 1000.0,
+            "timeout_s": x.api_timeout_ms / 1000.0,
+            "read_timeout_s": x.api_read_timeout_ms / 1000.0,
+            "max_retries": x.api_max_retries,
+            "retry_base_s": x.api_retry_base_ms / 1000.0,
+            "retry_cap_s": x.api_retry_max_ms / 1000.0,
+            "rate_limit_max_retries": x.rate_limit_max_retries,
+            "rate_limit_weight_per_min": x.rate_limit_weight_per_min,
+            "mids_ttl_s": x.mids_cache_ttl_ms / 1000.0,
+            "account_ttl_s": x.account_cache_ttl_ms / 1000.0,
+            "orders_ttl_s": x.orders_cache_ttl_ms / 1000.0,
+            "cache_max_entries": x.api_cache_max_entries,
+            "single_flight": x.api_single_flight,
+            "coalesce_ms": x.order_coalesce_ms,
+            "order_batch_max": x.order_batch_max,
+            "dead_man_switch_s": x.dead_man_switch_s,
+            "ws_heartbeat_s": x.ws_heartbeat_s,
+            "ws_reconnect_base_s": x.ws_reconnect_base_ms / 1000.0,
+            "ws_reconnect_cap_s": x.ws_reconnect_max_ms / 1000.0,
         }
         values.update(overrides)
         return cls(**values)

@@ -39,7 +39,7 @@ async def serve(host: str, port: int, seed: int, rate_limit_per_min: int = 1200,
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    seed = args.seed if getattr(args, "seed", None) is not None else settings.sim_seed
+    seed = args.seed if getattr(args, "seed", None) is not None else settings.sim.sim_seed
     limit = getattr(settings, "sim_rate_limit_per_min", 1200)
     try:
         asyncio.run(serve(args.host, args.port, seed, limit))

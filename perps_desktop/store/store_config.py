@@ -120,23 +120,9 @@ class TraceStoreConfig:
     url: str | None = None
 
     def __post_init__(self) -> None:
+        # the values are trusted: those a user gives were bounded once, in `Settings.store`; the rest
+        # are the code's own (tests/unit/test_config_sections.py holds the defaults to the settings')
         object.__setattr__(self, "path", Path(self.path))
-        for name in ("batch_size", "batch_flush_ms", "queue_max", "compress_min_bytes", "read_threads",
-                     "retention_days"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
-        for name in ("writer_cache_kib", "reader_cache_kib"):
-            if getattr(self, name) < 100:
-                raise ValueError(f"{name} must be >= 100 (KiB)")
-        for name in ("cache_size", "query_cache_size", "statement_cache", "busy_timeout_ms"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        if self.journal_mode not in ("wal", "delete"):
-            raise ValueError("journal_mode must be 'wal' or 'delete'")
-        if self.synchronous not in ("normal", "full"):
-            raise ValueError("synchronous must be 'normal' or 'full'")
-        if not 1 <= self.compress_level <= 22:
-            raise ValueError("compress_level must be 1..22")
 
     @property
     def where(self) -> str:
@@ -146,18 +132,19 @@ class TraceStoreConfig:
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TraceStoreConfig:
         """The store as the app runs it; `overrides` replace single fields (e.g. read_only=True)."""
+        s = settings.store
         values: dict[str, Any] = {
             "path": settings.trace_db_path(),
-            "batch_size": settings.trace_batch_size,
-            "batch_flush_ms": settings.trace_batch_flush_ms,
-            "cache_size": settings.trace_cache_size,
-            "retention_days": settings.trace_retention_days,
-            "queue_max": settings.trace_queue_max,
-            "compress_min_bytes": settings.trace_compress_min_bytes,
-            "journal_mode": settings.trace_journal_mode,
-            "synchronous": settings.trace_synchronous,
-            "statement_cache": settings.trace_statement_cache,
-            "lazy_payload": settings.trace_lazy_payload,
+            "batch_size": s.trace_batch_size,
+            "batch_flush_ms": s.trace_batch_flush_ms,
+            "cache_size": s.trace_cache_size,
+            "retention_days": s.trace_retention_days,
+            "queue_max": s.trace_queue_max,
+            "compress_min_bytes": s.trace_compress_min_bytes,
+            "journal_mode": s.trace_journal_mode,
+            "synchronous": s.trace_synchronous,
+            "statement_cache": s.trace_statement_cache,
+            "lazy_payload": s.trace_lazy_payload,
             "bot": settings.bot or "",
             "url": settings.trace_db_url(),
         }

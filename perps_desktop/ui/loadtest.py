@@ -92,10 +92,10 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
                              db_path=str(work / "traces.sqlite3"), log_level="WARNING")
     # The paper strategy keeps trading every coin (default interval); limits are opened up so
     # its +-$500 orders only nudge the positions this harness opens, never close them.
-    settings = settings.model_copy(update={
+    settings = settings.replace(**{
         "paper_funding_usd": 10_000_000.0, "strategy_max_position_usd": 1_000_000.0,
         "max_position_notional_usd": 1_000_000.0, "max_total_exposure_usd": 10_000_000.0,
-        "max_orders_per_minute": 100_000, "daily_loss_limit_usd": 1_000_000.0, "max_concentration_pct": 100.0})
+        "max_orders_per_minute": 10_000, "daily_loss_limit_usd": 1_000_000.0, "max_concentration_pct": 100.0})
     app = App(settings)
     await app.start()
     window = None
@@ -105,7 +105,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
             window = MainWindow(app, WindowOptions(restore_layout=False, layout_path=work / "window.ini",
                                                    chart_history_s=args.history_s))
             window.show()
-        await _open_positions(app, settings.symbol_list[:args.min_positions], args.position_usd)
+        await _open_positions(app, settings.engine.symbol_list[:args.min_positions], args.position_usd)
         await asyncio.sleep(args.warmup)
 
         store = app.services.store                      # top the core's own trace rate up to the target

@@ -134,8 +134,8 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         raise
     window: MainWindow | None = None
     try:
-        options = WindowOptions(liq_crit_pct=settings.min_liquidation_distance_pct,
-                                liq_warn_pct=2 * settings.min_liquidation_distance_pct,
+        options = WindowOptions(liq_crit_pct=settings.risk.min_liquidation_distance_pct,
+                                liq_warn_pct=2 * settings.risk.min_liquidation_distance_pct,
                                 restore_layout=screenshot is None, first_size=size)
         window = MainWindow(app, options)
         if attach:

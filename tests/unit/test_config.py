@@ -23,17 +23,17 @@ REPORT_DEFAULTS = {
 
 @pytest.mark.parametrize(("name", "default"), sorted(REPORT_DEFAULTS.items()))
 def test_every_setting_defaults_to_the_report(name, default):
-    assert getattr(load_settings(), name.lower()) == default
+    assert load_settings().flat()[name.lower()] == default
 
 
 def test_environment_overrides_a_default(monkeypatch):
     monkeypatch.setenv("TRACE_BATCH_SIZE", "7")
-    assert load_settings().trace_batch_size == 7
+    assert load_settings().store.trace_batch_size == 7
 
 
 def test_dotenv_file_is_read(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("RISK_CACHE_TTL_MS=250\n")
-    assert load_settings().risk_cache_ttl_ms == 250
+    assert load_settings().risk.risk_cache_ttl_ms == 250
 
 
 BAD = [

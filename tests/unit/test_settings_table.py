@@ -1,9 +1,9 @@
 """Every setting the app reads, through a table of bad values: exit 2, one line, no traceback.
 
-The settings are enumerated from the `Settings` model, so a new setting is covered without
-touching this file. Validation happens before any subcommand starts, so running `main()` in this
-process gives the same answer as a fresh process (tests/integration/test_start_refusals.py runs a
-representative subset, and the cases only a start can find, in real subprocesses).
+The settings are enumerated from `config.FIELDS` (the app's own and every section's), so a new
+setting is covered without touching this file. Validation happens before any subcommand starts, so
+running `main()` in this process gives the same answer as a fresh process (tests/integration/
+test_start_refusals.py runs a representative subset, and the cases only a start can find, in real subprocesses).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from perps_desktop.cli import main
-from perps_desktop.config import Settings, _allowed, _env_name, load_settings
+from perps_desktop.config import FIELDS, _allowed, _env_name, load_settings
 
 BAD = {"empty": "", "blank": "  ", "negative": "-1", "zero": "0", "text": "abc",
        "huge": "99999999999999999999", "inf": "inf", "nan": "nan"}
@@ -28,13 +28,13 @@ ANY_TEXT = {"PERPS_DB_PATH", "PERPS_BOT", "PERPS_DATA_DIR", "PERPS_LOG_DIR"}
 # coin names of the right shape are checked against the venue's meta at start (integration test)
 CHECKED_AT_START = {"SYMBOLS": {"zero", "text", "huge", "inf", "nan"}}
 
-NAMES = sorted(_env_name(f) for f in Settings.model_fields)
-FIELD = {_env_name(f): f for f in Settings.model_fields}
+NAMES = sorted(_env_name(f) for f in FIELDS)
+FIELD = {_env_name(f): f for f in FIELDS}
 
 
 def _zero_allowed(field: str) -> bool:
     """From the field's lower bound (bools take 0 as false)."""
-    for m in Settings.model_fields[field].metadata:
+    for m in FIELDS[field].metadata:
         if getattr(m, "gt", None) is not None and m.gt >= 0:
             return False
         if getattr(m, "ge", None) is not None and m.ge > 0:
@@ -68,7 +68,7 @@ def test_every_bad_value_of_every_setting_is_exit_2_and_one_line(name, monkeypat
         monkeypatch.setenv(name, value)
         if not refused(name, case):
             if case == "empty":
-                assert getattr(load_settings(), field) is None, (name, case)
+                assert load_settings().flat()[field] is None, (name, case)
             continue
         for argv in (["headless", "--duration", "0"],
                      ["gui", "--screenshot", str(tmp_path / "x.png"), "--exit-after", "0"]):
@@ -88,7 +88,7 @@ def test_the_private_key_is_never_echoed_even_when_wrong(monkeypatch, capsys):
 
 
 def test_every_number_has_an_upper_bound_and_no_float_takes_inf_or_nan():
-    for field, info in Settings.model_fields.items():
+    for field, info in FIELDS.items():
         args = getattr(info.annotation, "__args__", (info.annotation,))
         if bool in args or not ({int, float} & set(args)):
             continue
@@ -105,7 +105,7 @@ def test_a_flag_value_is_held_to_the_same_rules(capsys):
 def test_the_readme_settings_table_shows_every_setting_with_its_bounds():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     rows = {m[1]: m[2] for m in re.finditer(r"^\| `([A-Z0-9_]+)`[^|]*\| [^|]* \| ([^|]*) \|", readme, re.M)}
-    for field in Settings.model_fields:
+    for field in FIELDS:
         name = _env_name(field)
         assert name in rows, f"README's settings table has no row for {name}"
         assert rows[name].strip() == _allowed(field), name

@@ -80,7 +80,7 @@ async def run(ctx: BenchContext) -> Measurement:
     try:
         async with sim_child(seed=14, log=ctx.workdir / "manual_close_sim.log", rate_limit=VENUE_LIMIT) as sim, \
                 aiohttp.ClientSession() as control:
-            settings = ctx.settings.model_copy(update={
+            settings = ctx.settings.replace(**{
                 "mode": "paper", "base_url": sim.url, "symbols": ",".join(SYMBOLS),
                 "db_path": str(ctx.workdir / "manual_close.sqlite3"), "rate_limit_weight_per_min": VENUE_LIMIT})
             t0 = time.monotonic()

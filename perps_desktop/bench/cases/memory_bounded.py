@@ -119,7 +119,7 @@ def _breaker(settings: Any) -> _Piece | str:
 
 
 def _ttl_cache(settings: Any) -> _Piece:
-    size = settings.max_risk_cache_entries if settings is not None else 1000
+    size = settings.risk.max_risk_cache_entries if settings is not None else 1000
     cache: TTLCache[int, tuple[int, float]] = TTLCache("bench.memory", ttl_s=60.0, maxsize=size)
 
     def feed(i: int) -> object:

@@ -255,8 +255,6 @@ def test_config_from_settings_and_the_unoptimised_before_side(tmp_path):
     before = cfg.unoptimised()
     assert (before.batch_size, before.journal_mode, before.synchronous, before.cache_size, before.statement_cache,
             before.lazy_payload) == (1, "delete", "full", 0, 0, False)
-    with pytest.raises(ValueError):
-        TraceStoreConfig(path=tmp_path, batch_size=0)
 
 
 async def test_the_unoptimised_store_really_uses_sqlites_defaults(tmp_path):
