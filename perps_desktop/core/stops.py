@@ -143,8 +143,7 @@ class StopLossManager:
 
     def __init__(self, exchange: ExchangePort, *, guard: CircuitBreaker, lock: asyncio.Lock, trace: Tracer,
                  monitor: PerformanceMonitor, stop_pct: float = 2.0, chains: ChainBook | None = None) -> None:
-        if not 0.0 < stop_pct <= 50.0:
-            raise ValueError("stop_pct must be in (0, 50]")
+        # stop_pct in (0, 50] was checked once, as STOP_LOSS_PCT (config_sections)
         self._ex = exchange
         self._guard = guard
         self.lock = lock

@@ -100,3 +100,13 @@ def test_the_client_and_store_configs_defaults_are_the_default_settings(tmp_path
     assert ClientConfig() == ClientConfig.from_settings(load_settings())
     path = tmp_path / "t.sqlite3"
     assert TraceStoreConfig(path=path) == TraceStoreConfig.from_settings(load_settings(db_path=str(path)))
+
+
+def test_a_flag_for_a_section_setting_beats_the_environment_and_is_held_to_its_bounds(monkeypatch, capsys):
+    from perps_desktop.cli import _settings_from, build_parser
+
+    monkeypatch.setenv("SYMBOLS", "ETH")
+    args = build_parser().parse_args(["headless", "--symbols", "btc,sol"])
+    assert _settings_from(args).engine.symbol_list == ("BTC", "SOL")
+    assert main(["headless", "--symbols", " , ", "--duration", "0"]) == 2
+    assert capsys.readouterr().err.strip().startswith("perps-desktop: SYMBOLS=' , ' is not allowed: a comma-separated")
