@@ -37,7 +37,7 @@ async def control(sim: Simulator, body: object) -> dict:
         if not isinstance(fault_kind, str):
             raise WireError("kind must be error, timeout, latency, rateLimit, wsDrop or none")
         await sim.set_fault(kind=fault_kind, rate=_num(body, "rate", 1.0) or 0.0,
-                            duration_s=_num(body, "durationS", None), target=str(body.get("target", "all")),
+                            duration_s=_num(body, "durationS", None), target=body.get("target", "all"),
                             latency_ms=int(_num(body, "latencyMs", 0) or 0))
         return {"status": "ok", "faults": sim.faults_active()}
     if kind == "setMid":

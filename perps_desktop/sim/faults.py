@@ -1,15 +1,48 @@
-"""Fault injection for `/sim`: errors, timeouts, latency, rate limits and dropped WebSockets."""
+"""Fault injection for `/sim`: errors, timeouts, latency, rate limits and dropped WebSockets.
+
+A fault's `target` names the parts of the venue it hits: `info` (POST /info), `exchange`
+(POST /exchange), `ws` (GET /ws: the stream) — one name, a list of them (`["info", "ws"]` or
+`"info,ws"`), or `all`, the whole venue, stream included. What each kind does to the stream:
+`error` closes open streams and refuses new handshakes (500); `timeout` makes it go silent (no
+push, no pong, a handshake that hangs) until the fault ends; `latency` delays every push (and
+pong) by `latencyMs`; `wsDrop` cuts streams; `rateLimit` leaves it alone (the venue's IP limit
+is HTTP's).
+"""
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["FAULT_KINDS", "FAULT_TARGETS", "Fault", "FaultInjector"]
+__all__ = ["FAULT_KINDS", "FAULT_TARGETS", "Fault", "FaultInjector", "parse_targets"]
 
 FAULT_KINDS = ("error", "timeout", "latency", "rateLimit", "wsDrop")
 FAULT_TARGETS = ("info", "exchange", "ws", "all")
+_PARTS = frozenset(FAULT_TARGETS[:-1])
+
+
+def parse_targets(target: object) -> frozenset[str]:
+    """`"all"`, one part, a comma-separated string or a list of parts -> the parts; ValueError else."""
+    names: Iterable[object]
+    if isinstance(target, str):
+        names = [t.strip() for t in target.split(",")]
+    elif isinstance(target, list | tuple | frozenset | set):
+        names = target
+    else:
+        raise ValueError(f"target must be one of {', '.join(FAULT_TARGETS)} or a list of them, got {target!r}")
+    parts: set[str] = set()
+    for name in names:
+        if name == "all":
+            parts |= _PARTS
+        elif isinstance(name, str) and name in _PARTS:
+            parts.add(name)
+        else:
+            raise ValueError(f"target must be one of {', '.join(FAULT_TARGETS)} or a list of them, got {name!r}")
+    if not parts:
+        raise ValueError(f"target must name at least one of {', '.join(FAULT_TARGETS)}")
+    return frozenset(parts)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,11 +52,16 @@ class Fault:
     kind: str
     rate: float = 1.0
     latency_ms: int = 0
-    target: str = "all"
+    targets: frozenset[str] = _PARTS
     until: float | None = None
 
     def live(self, now: float) -> bool:
         return self.until is None or now < self.until
+
+    @property
+    def target(self) -> str | list[str]:
+        """As `/sim` takes it: "all" for the whole venue, else the parts (sorted)."""
+        return "all" if self.targets == _PARTS else sorted(self.targets)
 
     def describe(self) -> dict[str, object]:
         left = None if self.until is None else max(0.0, round(self.until - time.monotonic(), 3))
@@ -40,15 +78,14 @@ class FaultInjector:
         self.injected = 0
 
     def set(self, kind: str, *, rate: float = 1.0, latency_ms: int = 0, duration_s: float | None = None,
-            target: str = "all") -> Fault | None:
+            target: object = "all") -> Fault | None:
         """Install (or with kind "none", clear) a fault; ValueError for a bad argument."""
         if kind == "none":
             self.clear()
             return None
         if kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join((*FAULT_KINDS, 'none'))}, got {kind!r}")
-        if target not in FAULT_TARGETS:
-            raise ValueError(f"target must be one of {', '.join(FAULT_TARGETS)}, got {target!r}")
+        targets = parse_targets(target)
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate must be between 0 and 1, got {rate}")
         if latency_ms < 0:
@@ -56,7 +93,7 @@ class FaultInjector:
         if duration_s is not None and duration_s <= 0:
             raise ValueError(f"durationS must be > 0, got {duration_s}")
         until = None if duration_s is None else time.monotonic() + duration_s
-        fault = Fault(kind=kind, rate=rate, latency_ms=latency_ms, target=target, until=until)
+        fault = Fault(kind=kind, rate=rate, latency_ms=latency_ms, targets=targets, until=until)
         self._faults[kind] = fault
         return fault
 
@@ -69,10 +106,11 @@ class FaultInjector:
             del self._faults[kind]
         return list(self._faults.values())
 
-    def draw(self, target: str) -> list[Fault]:
-        """The faults that hit one request to `target` ("info", "exchange" or "ws")."""
+    def draw(self, target: str, kinds: tuple[str, ...] = FAULT_KINDS) -> list[Fault]:
+        """The faults of `kinds` that hit one request to `target` ("info", "exchange" or "ws")."""
         if not self._faults:
             return []
-        hits = [f for f in self.active() if f.target in (target, "all") and self._rng.random() < f.rate]
+        hits = [f for f in self.active()
+                if f.kind in kinds and target in f.targets and self._rng.random() < f.rate]
         self.injected += len(hits)
         return hits

@@ -89,7 +89,7 @@ class Simulator:
         self.hub = WsHub(faults=self.faults, snapshot=lambda key: feeds.snapshot(self, key),
                          block_payload=lambda key: feeds.block_payload(self, key),
                          account_payload=lambda key: feeds.account_payload(self, key),
-                         post=lambda kind, payload: feeds.post(self, kind, payload))
+                         post=lambda kind, payload: feeds.post(self, kind, payload), closing=self._closing)
         self.hub.coins = frozenset(m.name for m in markets)
         self._build_venue()
 
@@ -199,9 +199,11 @@ class Simulator:
         return fmt(self.venue.markets.mids[coin])
 
     async def set_fault(self, kind: str = "error", rate: float = 1.0, duration_s: float | None = None,
-                        target: str = "all", latency_ms: int = 0) -> None:
+                        target: object = "all", latency_ms: int = 0) -> None:
+        """Install a fault (see `sim.faults`: `target` is "all", a part or a list of parts); an `error`
+        or `wsDrop` fault that reaches the stream cuts the open streams at once."""
         fault = self.faults.set(kind, rate=rate, latency_ms=latency_ms, duration_s=duration_s, target=target)
-        if fault is not None and fault.kind == "wsDrop" and target in ("all", "ws") and self.faults.draw("ws"):
+        if fault is not None and "ws" in fault.targets and self.faults.draw("ws", kinds=("wsDrop", "error")):
             self.hub.drop_all()
 
     async def clear_faults(self) -> None:

@@ -1,4 +1,9 @@
-"""`GET /ws`: subscriptions, pushes in the venue's channel shapes, ping/pong and `post` requests."""
+"""`GET /ws`: subscriptions, pushes in the venue's channel shapes, ping/pong and `post` requests.
+
+Faults that reach the stream (`sim.faults`): an `error` refuses the handshake and cuts open
+streams, a `timeout` holds every message (pushes, pongs, post replies) until it ends and hangs the
+handshake, a `latency` delays each message by its `latencyMs` from when it was queued.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from collections.abc import Awaitable, Callable, Container, Mapping
 import orjson
 from aiohttp import WSMsgType, web
 
-from perps_desktop.sim.faults import FaultInjector
+from perps_desktop.sim.faults import Fault, FaultInjector
 from perps_desktop.sim.wire import WireError, norm_address
 
 __all__ = ["WsHub"]
@@ -33,12 +38,12 @@ class _Conn:
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
         self.subs: set[tuple] = set()
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(_QUEUE_MAX)
+        self.queue: asyncio.Queue[tuple[float, str] | None] = asyncio.Queue(_QUEUE_MAX)   # (queued at, text)
         self.writer: asyncio.Task | None = None
 
     def send(self, text: str) -> bool:
         try:
-            self.queue.put_nowait(text)
+            self.queue.put_nowait((time.monotonic(), text))
         except asyncio.QueueFull:
             return False
         return True
@@ -49,8 +54,10 @@ class WsHub:
 
     def __init__(self, *, faults: FaultInjector, snapshot: Callable[[tuple], list[str]],
                  block_payload: Callable[[tuple], str | None], post: PostHandler,
-                 account_payload: Callable[[tuple], str | None] = lambda key: None) -> None:
+                 account_payload: Callable[[tuple], str | None] = lambda key: None,
+                 closing: asyncio.Event | None = None) -> None:
         self.faults = faults
+        self.closing = closing or asyncio.Event()     # set when the simulator stops: no fault holds past it
         self.snapshot = snapshot              # messages a new subscriber gets at once
         self.block_payload = block_payload    # the per-block push for a ("allMids",)/("l2Book", c) key
         self.post = post
@@ -62,14 +69,21 @@ class WsHub:
         self.dropped = 0
 
     # -- connections ----------------------------------------------------------------------------
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        for fault in self.faults.draw("ws", kinds=("error", "timeout", "latency")):
+            if fault.kind == "error":
+                return web.Response(status=500, text="injected error")
+            if fault.kind == "timeout":
+                await self._silent(fault, fault.latency_ms / 1000.0 or None)
+                return web.Response(status=504, text="injected timeout")
+            await self._wait(fault.latency_ms / 1000.0)
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=1 << 20)
         await ws.prepare(request)
         conn = _Conn(ws)
         self.conns.add(conn)
         conn.writer = asyncio.get_running_loop().create_task(self._writer(conn))
         conn.send("Websocket connection established.")
-        if any(f.kind == "wsDrop" for f in self.faults.draw("ws")):
+        if self.faults.draw("ws", kinds=("wsDrop",)):
             self._drop(conn)
         try:
             async for msg in ws:
@@ -87,13 +101,36 @@ class WsHub:
 
     async def _writer(self, conn: _Conn) -> None:
         while True:
-            text = await conn.queue.get()
-            if text is None or conn.ws.closed:
+            item = await conn.queue.get()
+            if item is None or conn.ws.closed:
+                return
+            queued_at, text = item
+            for fault in self.faults.draw("ws", kinds=("timeout", "latency")):
+                if fault.kind == "timeout":
+                    await self._silent(fault)
+                else:
+                    await self._wait(queued_at + fault.latency_ms / 1000.0 - time.monotonic())
+            if conn.ws.closed:
                 return
             try:
                 await conn.ws.send_str(text)
             except (ConnectionResetError, RuntimeError):
                 return
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep `seconds`, or less if the simulator stops."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.closing.wait(), seconds)
+
+    async def _silent(self, fault: Fault, at_most_s: float | None = None) -> None:
+        """Wait while `fault` is active (until it ends or is cleared), `at_most_s` at the longest."""
+        end = None if at_most_s is None else time.monotonic() + at_most_s
+        while not self.closing.is_set() and any(f is fault for f in self.faults.active()):
+            left = 0.1 if end is None else min(0.1, end - time.monotonic())
+            if left <= 0:
+                return
+            await self._wait(left)
 
     def _forget(self, conn: _Conn) -> None:
         self.conns.discard(conn)
@@ -205,7 +242,7 @@ class WsHub:
     def on_block(self, coins_changed: set[str]) -> None:
         if not self.conns:
             return
-        if any(f.kind == "wsDrop" for f in self.faults.draw("ws")):
+        if self.faults.draw("ws", kinds=("wsDrop", "error")):       # an error outage: no stream either
             for conn in list(self.conns):
                 self._drop(conn)
             return

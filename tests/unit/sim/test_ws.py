@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -192,4 +193,72 @@ async def test_account_channels_push_the_whole_state_and_open_orders(sim_server)
         await c.send({"method": "subscribe", "subscription": {"type": "openOrders", "user": user, "dex": "xyz"}})
         await wait_until(lambda: c.on("error"))
         assert sim.stats()["weight"] == 0           # pushes and posts cost no REST weight
+        await c.ws.close()
+
+
+async def _fault(http: aiohttp.ClientSession, sim, **body: Any) -> dict:
+    async with http.post(sim.url + "/sim", json={"type": "fault", **body}) as resp:
+        return await resp.json()
+
+
+async def test_an_error_fault_on_every_target_closes_the_stream_and_refuses_new_ones(sim_server):
+    """`all` is the whole venue: an error outage is not only HTTP's, the stream goes dark too."""
+    sim = await sim_server(seed=29)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+        await wait_until(lambda: c.on("allMids"))
+        assert (await _fault(http, sim, kind="error", target="all"))["faults"][0]["target"] == "all"
+        await wait_until(lambda: c.closed)
+        with contextlib.suppress(aiohttp.WSServerHandshakeError):
+            await http.ws_connect(sim.url.replace("http", "ws") + "/ws")
+            raise AssertionError("a handshake during an error outage was accepted")
+        await _fault(http, sim, kind="none")
+        fine = await _connect(http, sim)
+        await fine.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+        await wait_until(lambda: fine.on("allMids"))
+        await fine.ws.close()
+
+
+async def test_a_target_list_narrows_a_fault_to_the_parts_named(sim_server):
+    sim = await sim_server(seed=31)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+        await wait_until(lambda: c.on("allMids"))
+        reply = await _fault(http, sim, kind="error", target=["info", "exchange"])
+        assert reply["faults"][0]["target"] == ["exchange", "info"]
+        async with http.post(sim.url + "/info", json={"type": "allMids"}) as resp:
+            assert resp.status == 500
+        seen = len(c.on("allMids"))
+        await wait_until(lambda: len(c.on("allMids")) > seen + 2)      # the stream is left alone
+        assert not c.closed
+        assert (await _fault(http, sim, kind="error", target="info,ws"))["faults"][0]["target"] == ["info", "ws"]
+        await wait_until(lambda: c.closed)
+        async with http.post(sim.url + "/sim", json={"type": "fault", "kind": "error", "target": ["info", "x"]}) as r:
+            assert r.status == 422 and "target" in await r.text()
+
+
+async def test_a_timeout_fault_silences_the_stream_until_it_ends_and_latency_delays_it(sim_server):
+    sim = await sim_server(seed=37)
+    async with aiohttp.ClientSession() as http:
+        c = await _connect(http, sim)
+        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+        await wait_until(lambda: c.on("allMids"))
+        await _fault(http, sim, kind="timeout", target="ws")
+        await c.send({"method": "ping"})
+        sim.advance(5)                               # blocks whose pushes are held with the pong
+        (conn,) = sim.hub.conns
+        await wait_until(lambda: conn.queue.qsize() >= 3)      # queued behind the one the writer holds
+        assert not c.on("pong") and not c.closed     # silent, not closed
+        await _fault(http, sim, kind="none")
+        await wait_until(lambda: c.on("pong"))       # what was held arrives, in order
+        assert len(c.on("allMids")) > 0
+
+        await _fault(http, sim, kind="latency", latencyMs=600, target="ws")
+        t0 = time.monotonic()
+        await c.send({"method": "ping"})
+        pongs = len(c.on("pong"))
+        await wait_until(lambda: len(c.on("pong")) > pongs)
+        assert time.monotonic() - t0 >= 0.5
         await c.ws.close()
