@@ -214,7 +214,7 @@ class App:
             status = f"venue unreachable {fresh.unreachable_s:.0f} s; {status}"
         return CoreSnapshot(
             base_url=s.base_url, connected=fresh.connected, freshness=fresh, account=eng.account,
-            pause_reason=eng.pause_reason if eng.paused else "", budget=budget_snapshot(s.client, s.action_budget),
+            pause_reason=eng.pause_now, budget=budget_snapshot(s.client, s.action_budget),
             positions=eng.positions,
             orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
             risk=s.risk.snapshot(), breakers=s.breakers.snapshots(), findings=s.recovery.findings,

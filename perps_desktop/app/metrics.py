@@ -99,6 +99,9 @@ class CoreCollector(Collector):
             yield GaugeMetricFamily("perps_equity_usd", "Account value", value=float(snap.account.equity))
         yield GaugeMetricFamily("perps_positions_open", "Open positions", value=len(snap.positions))
         yield GaugeMetricFamily("perps_orders_open", "Open orders", value=len(snap.orders))
+        yield GaugeMetricFamily("perps_trading_paused", "1 while no order goes out: a breaker forces a pause "
+                                "(exchange_info or exchange_orders open) or the engine waits for the venue",
+                                value=int(bool(snap.pause_reason)))
         yield GaugeMetricFamily("perps_connected", "1 while the venue answers REST requests and the stream is "
                                 "connected", value=int(snap.connected))
         if snap.budget is not None:

@@ -162,6 +162,7 @@ def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, freshnes
         with in_lane(Lane.PROTECT):
             detail = str(await ping())
         last[:] = [now, detail]
+        client.stream.reconnect_now()       # REST answers: a stream still down tries again at once
         return detail
     return check
 
@@ -298,8 +299,8 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
         return f"account data {f.data_age_s:.1f} s old"
 
     health.add_check("venue", venue_check)
-    health.add_check("stream", stream_check, breaker="websocket")
-    health.add_check("trace_store", store_check, breaker="trace_store")
+    health.add_check("stream", stream_check, breaker="websocket", direct=True)
+    health.add_check("trace_store", store_check, breaker="trace_store", direct=True)
     await stack.enter_async_context(health)
 
     return Services(base_url=base_url, bus=bus, caches=caches, alerts=alerts, breakers=breakers, monitor=monitor,

@@ -4,7 +4,9 @@ The served core and the attached window speak the same frozen dataclasses the wi
 reads (`CoreSnapshot` and what it holds), so there is no second model of the core to drift from
 the first: pydantic builds the schema from those dataclasses, serialises them on the server and
 validates them on the client. Field names stay the dataclasses' own (snake_case); the envelope
-adds camelCase summaries for readers that only want the headline (`tradingState`, `identity`).
+adds camelCase summaries for readers that only want the headline (`tradingState`, `identity`, and
+`trading`: the window's trading badge in words, "PAUSED: exchange_info open" while a breaker forces
+a pause whatever `tradingState` says).
 Actions are a pydantic union discriminated by `type`; a body that does not match is a 400 that
 says which field and why.
 """
@@ -23,6 +25,7 @@ from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.app.timeline import TimelineData
 from perps_desktop.core.caching import CacheStats
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
+from perps_desktop.core.pauses import trading_words
 
 __all__ = [
     "ACTION_TYPES",
@@ -124,7 +127,8 @@ def envelope_json(snap: CoreSnapshot, bot: str, **extra: Any) -> bytes:
     risk = snap.risk
     head = {**extra, "apiVersion": API_VERSION, "bot": bot,
             "identity": {"mode": snap.mode, "network": snap.network, "account": shorten(snap.address)},
-            "tradingState": risk.trading_state.value if risk is not None else None}
+            "tradingState": risk.trading_state.value if risk is not None else None,
+            "trading": trading_words(risk.trading_state.value, snap.pause_reason) if risk is not None else None}
     return orjson.dumps(head)[:-1] + b',"snapshot":' + snapshot_json(snap) + b"}"
 
 

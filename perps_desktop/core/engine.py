@@ -53,6 +53,7 @@ from perps_desktop.core.models import (
     Trace,
     TraceKind,
 )
+from perps_desktop.core.pauses import breaker_pause, trading_words
 from perps_desktop.core.reconciliation import PartialReconcile
 from perps_desktop.core.stops import StopLossManager, StopSync, is_own_stop
 from perps_desktop.errors import PerpsError
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
 __all__ = ["EngineConfig", "ReconcileReport", "TradingEngine"]
 
 log = logging.getLogger(__name__)
-_BLOCKING = (BreakerState.OPEN, BreakerState.FORCED_OPEN)
 
 
 def _now_ms() -> int:
@@ -293,11 +293,10 @@ class TradingEngine:
         task = asyncio.current_task()
         return self._closed or task is None or task.cancelling() > 0
 
-    def _blocked_by(self) -> str | None:
-        for name in ("exchange_info", "exchange_orders"):
-            if name in self.breakers and self.breakers[name].state in _BLOCKING:
-                return f"breaker {name} is {self.breakers[name].state.name.lower().replace('_', '-')}"
-        return None
+    @property
+    def pause_now(self) -> str:
+        """Why no order goes out now ("" while they may): a guard breaker open now, else the last tick's pause."""
+        return breaker_pause(self.breakers) or (self.pause_reason if self.paused else "")
 
     async def tick(self) -> None:
         """One pass: market data (read at once) -> strategy -> risk -> execution -> stop-losses -> traces."""
@@ -322,7 +321,7 @@ class TradingEngine:
                 got = await self._read(*reads)
         except (PerpsError, TimeoutError) as exc:
             self.connected = False
-            self._set_paused(True, self._blocked_by() or f"market data failed: {exc}")
+            self._set_paused(True, breaker_pause(self.breakers) or f"market data failed: {exc}")
             mon.incr("engine.tick_failed")
             self._emit("engine.tick", None)
             return
@@ -336,7 +335,7 @@ class TradingEngine:
         self.connected = True
         self.view.take_mids(mids)
         self._take_account(account)
-        blocked = self._blocked_by()
+        blocked = breaker_pause(self.breakers)
         self._set_paused(blocked is not None, blocked or "breakers closed")
         self.ticks += 1
         self.last_tick_ms = _now_ms()
@@ -508,8 +507,7 @@ class TradingEngine:
         if self.reconciled is None:
             parts = self._parts
             return "starting: reconciling with the exchange" + (f": {parts.describe()}" if parts else "")
-        if self.paused:
-            return f"paused: {self.pause_reason}"
-        if not self.config.trade:
-            return "watching (read-only)"
-        return f"trading {self.risk.trading_state.value}"
+        if pause := self.pause_now:           # the badge's words for a breaker's pause
+            words = trading_words(self.risk.trading_state.value, pause)
+            return words if words.startswith("PAUSED") else f"paused: {pause}"
+        return "watching (read-only)" if not self.config.trade else f"trading {self.risk.trading_state.value}"

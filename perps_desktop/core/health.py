@@ -66,6 +66,10 @@ class _Check:
     fn: HealthCheck
     breaker: str | None
     timeout_s: float
+    direct: bool = False
+
+
+_NO_CHECK = _Check("", lambda: asyncio.sleep(0), None, 0.0)
 
 
 class HealthChecker:
@@ -84,10 +88,13 @@ class HealthChecker:
         self.rounds = 0
 
     def add_check(self, name: str, fn: HealthCheck, *, breaker: str | None = None,
-                  timeout_ms: int | None = None) -> None:
-        """Register `fn` as check `name`; its verdict also drives breaker `breaker` if given."""
+                  timeout_ms: int | None = None, direct: bool = False) -> None:
+        """Register `fn` as check `name`; its verdict also drives breaker `breaker` if given. `direct`:
+        the check is the very thing the breaker guards (the stream is connected, the store writes), so
+        a pass closes the breaker even after its automatic trials gave up, as an answered request
+        closes the venue's breakers; an indirect pass is only a trial, ignored once they gave up."""
         timeout = (timeout_ms if timeout_ms is not None else self.config.timeout_ms) / 1000.0
-        self._checks[name] = _Check(name, fn, breaker, timeout)
+        self._checks[name] = _Check(name, fn, breaker, timeout, direct)
 
     def remove_check(self, name: str) -> None:
         self._checks.pop(name, None)
@@ -123,7 +130,9 @@ class HealthChecker:
         self._latest[result.check] = result
         if result.breaker is not None and self._breakers is not None and result.breaker in self._breakers:
             breaker = self._breakers[result.breaker]
-            if result.ok:
+            if result.ok and self._checks.get(result.check, _NO_CHECK).direct:
+                breaker.record_attempt(result.latency_ms, what=f"health check {result.check}")
+            elif result.ok:
                 breaker.probe_succeeded(f"health check {result.check}")
             else:
                 breaker.probe_failed(f"health check {result.check}", result.detail)

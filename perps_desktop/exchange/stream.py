@@ -73,6 +73,7 @@ class ExchangeStream:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._since_ms = 0
         self._closed = False
+        self._retry = asyncio.Event()      # set: try to connect now, not after the rest of the backoff
         self.connected = False
         self.connections = 0
         self.dropped_events = 0
@@ -134,6 +135,12 @@ class ExchangeStream:
         self.connected = False
         self._enqueue(None)  # wakes every events() iterator so it ends
 
+    def reconnect_now(self) -> None:
+        """The venue answers again (a REST reply after an outage): cut short the wait before the next
+        connection attempt, which after a long outage can be the backoff's cap (30 s)."""
+        if not self.connected:
+            self._retry.set()
+
     async def drop(self) -> None:
         """Close the current connection as if the network had dropped it (for tests and tools)."""
         if self._ws is not None:
@@ -193,8 +200,10 @@ class ExchangeStream:
             was_connected, self.connected = self.connected, False
             if was_connected:
                 self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=_now_ms(), data={"attempt": attempt}))
-            await asyncio.sleep(backoff_s(attempt, base_s=self._cfg.ws_reconnect_base_s,
-                                          cap_s=self._cfg.ws_reconnect_cap_s))
+            self._retry.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._retry.wait(), backoff_s(
+                    attempt, base_s=self._cfg.ws_reconnect_base_s, cap_s=self._cfg.ws_reconnect_cap_s))
             attempt += 1
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:

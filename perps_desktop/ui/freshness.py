@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 
 from perps_desktop.app import CoreSnapshot
+from perps_desktop.core.pauses import trading_words
 from perps_desktop.ui.format import fmt_time
 
 __all__ = ["StaleBanner", "connection_text", "grey", "trading_badge"]
@@ -65,11 +66,8 @@ def trading_badge(snap: CoreSnapshot) -> tuple[str, str] | None:
     if snap.risk is None:
         return None
     state = snap.risk.trading_state.value
-    reason = snap.pause_reason
-    if reason.startswith("breaker "):
-        what = reason.removeprefix("breaker ").replace(" is ", " ", 1)
-        return f"PAUSED: {what}", "paused"
-    return state, state.lower()
+    words = trading_words(state, snap.pause_reason)
+    return (words, "paused") if words != state else (state, state.lower())
 
 
 class StaleBanner(QToolBar):

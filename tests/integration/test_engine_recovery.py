@@ -76,7 +76,7 @@ async def test_an_error_burst_opens_the_breaker_pauses_trading_and_it_resumes_af
 
         await wait_until(lambda: engine.paused and states() & {BreakerState.OPEN, BreakerState.HALF_OPEN},
                          timeout=15)
-        assert app.snapshot().status_text.startswith("paused: ")
+        assert app.snapshot().status_text.startswith(("paused: ", "PAUSED: "))
         await wait_until(lambda: not engine.paused and states() == {BreakerState.CLOSED}, timeout=30)
         resumed_at = engine.orders_sent
         await wait_until(lambda: engine.orders_sent > resumed_at, timeout=30)          # trading again

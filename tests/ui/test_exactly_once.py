@@ -76,6 +76,8 @@ async def test_a_dark_venue_shows_the_stale_banner_and_greys_the_numbers(sim_ser
         assert w.stale_banner.isHidden()
         await sim.set_fault(kind="error", target="all")
         await wait_until(lambda: w.stale_banner.isVisible(), timeout=30)
+        # the stream is cut at once ("the stream is down"); REST is judged dark after its first failures
+        await wait_until(lambda: "venue unreachable" in w.stale_banner.label.text(), timeout=30)
         text = w.stale_banner.label.text()
         assert text.startswith("STALE — data as of ") and "venue unreachable" in text, text
         assert w.panels["positions"].table.stale and w.summary.property("stale") is True
