@@ -40,7 +40,8 @@ async def test_an_outage_shows_as_dark_stale_and_an_open_info_breaker_then_heals
             ages.append(app.snapshot().freshness.data_age_s)
             return ages[-1] > first.data_age_s + 4.0
         await wait_until(grown, timeout=30)
-        assert all(b >= a for a, b in itertools.pairwise(ages)), f"the data age fell back during the outage: {ages}"
+        falls = [(a, b) for a, b in itertools.pairwise(ages) if b < a]
+        assert not falls, f"the data age fell back during the outage: {falls[:5]}"
         assert "venue unreachable" in app.snapshot().status_text
         await sim.set_fault(kind="none")
         await wait_until(lambda: app.snapshot().connected and all(
