@@ -134,9 +134,9 @@ async def test_a_passing_check_closes_its_breaker_and_a_failing_one_reopens_a_ha
 async def test_a_direct_check_closes_a_breaker_whose_trials_gave_up_an_indirect_one_does_not() -> None:
     """A stream outage of 30 s outlasts the default five trials (1+2+4+8+16 s): the stream connected
     again is the very thing the `websocket` breaker guards, so its check closes it without a hand."""
-    clock = [0.0]
+    clock = ManualClock(monotonic=0.0)
     reg = BreakerRegistry(BreakerConfig(failure_threshold=1, base_backoff_ms=1000, max_recovery_attempts=1),
-                          clock=lambda: clock[0], rng=random.Random(3))
+                          clock=clock, rng=random.Random(3))
     up = False
 
     async def stream() -> str:
@@ -149,7 +149,7 @@ async def test_a_direct_check_closes_a_breaker_whose_trials_gave_up_an_indirect_
     hc.add_check("ping", stream, breaker="exchange_info")
     for name in ("websocket", "exchange_info"):
         reg[name].record_failure("x")
-        clock[0] += 5
+        clock.advance(5)
         assert reg[name].state is S.HALF_OPEN
     await hc.run_once()                           # both trials fail: they give up
     assert all(reg[n].state is S.OPEN and reg[n].exhausted for n in ("websocket", "exchange_info"))
