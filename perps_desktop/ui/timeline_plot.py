@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QWidget
 
 from perps_desktop.app import TimelineData, Trace
 from perps_desktop.ui.format import fmt_time
+from perps_desktop.ui.timeline_arrays import SlidingColumns
 
 __all__ = ["CATEGORIES", "DEFAULT_COLORS", "TimelinePlot", "category"]
 
@@ -43,6 +44,28 @@ _DIM_ALPHA = 60
 _AT_OWN_PRICE = ("signal", "approve", "reduce", "reject", "buy", "sell", "trigger")
 
 
+_CODES = {c: i for i, c in enumerate(CATEGORIES)}
+
+
+def _mid_columns(mids: Sequence[tuple[int, float]]) -> np.ndarray:
+    """(time s, px) rows of mid samples (from the pairs in one pass: np.asarray of a day's
+    86,400 tuples costs ~5x more)."""
+    pairs = np.fromiter(chain.from_iterable(mids), dtype=float, count=2 * len(mids)).reshape(-1, 2)
+    return np.vstack([pairs[:, 0] / 1000.0, pairs[:, 1]])
+
+
+def _trace_columns(traces: Sequence[Trace]) -> np.ndarray:
+    """(time s, own price or NaN, category code) rows of traces: a marker's price is its own
+    where that is where it happened (`_AT_OWN_PRICE`), else it goes on the mid curve."""
+    n = len(traces)
+    cats = [category(t) for t in traces]
+    codes = np.fromiter((_CODES[c] for c in cats), dtype=float, count=n)
+    xs = np.fromiter((t.time_ms for t in traces), dtype=float, count=n) / 1000.0
+    own = np.fromiter((t.price if (t.price is not None and c in _AT_OWN_PRICE) else np.nan
+                       for t, c in zip(traces, cats, strict=True)), dtype=float, count=n)
+    return np.vstack([xs, own, codes])
+
+
 def category(t: Trace) -> str:
     """The marker a trace is drawn as."""
     kind, decision = t.kind, (t.decision or "").lower()
@@ -60,7 +83,11 @@ class TimelinePlot(pg.PlotWidget):
 
     All markers are one scatter item, each point with its kind's symbol and brush (pyqtgraph
     draws them from one atlas: ~6.5 ms of CPU a frame here with 10,000 of them, against ~9.5 ms
-    as one item per kind, whose per-item overhead each frame pays; a full `set_data` costs ~40 ms).
+    as one item per kind, whose per-item overhead each frame pays). Its points are not handed to
+    `ScatterPlotItem.setData` one style each (~35 ms for 10,000: a brush, an atlas key and a
+    lookup per point, every time the dock re-reads its window, every 5 s while it follows):
+    one point per kind is styled that way (`_styled`, 12 points) and the 10,000 rows are that
+    record array indexed by kind, with their x, y and index written in (`_install`, ~2 ms).
     A story is selected by dimming that item (its opacity) and drawing the story's few markers
     again, large, in a top item: no marker is restyled, so a selection costs ~1 ms.
     """
@@ -97,6 +124,9 @@ class TimelinePlot(pg.PlotWidget):
         self._xy = np.zeros((2, 0))
         self._colors = [QColor(c) for c in DEFAULT_COLORS]
         self._fg = QColor("#8b949e")
+        self._styled: np.ndarray | None = None          # one styled record per category (see the class)
+        self._mids: SlidingColumns[tuple[int, float]] = SlidingColumns(_mid_columns, lambda m: m[0] / 1000.0)
+        self._marks: SlidingColumns[Trace] = SlidingColumns(_trace_columns, lambda t: t.time_ms / 1000.0)
         self._apply_brushes()
 
     @property
@@ -122,24 +152,47 @@ class TimelinePlot(pg.PlotWidget):
 
     def _apply_brushes(self) -> None:
         self._brushes = [pg.mkBrush(c) for c in self._colors]
+        self._styled = None
         if len(self.categories):
-            self.all_markers.setBrush([self._brushes[c] for c in self.categories])
+            self._install(self._xy[0], self._xy[1], self.categories)
+
+    def _style_records(self) -> np.ndarray:
+        """The scatter's records for one point of each category, styled by pyqtgraph itself
+        (symbol, brush, and the atlas rectangle each is drawn from)."""
+        if self._styled is None:
+            k = len(CATEGORIES)
+            self.all_markers.setData(x=np.zeros(k), y=np.zeros(k), symbol=[_SYMBOLS[c] for c in CATEGORIES],
+                                     brush=list(self._brushes), data=np.arange(k))
+            self._styled = self.all_markers.data.copy()
+        return self._styled
+
+    def _install(self, xs: np.ndarray, ys: np.ndarray, cats: np.ndarray) -> None:
+        """Every marker at once: the styled records indexed by category, then what
+        `ScatterPlotItem.addPoints` does once its records are built (bounds, atlas, repaint)."""
+        item = self.all_markers
+        records = self._style_records()[cats.astype(np.intp)]
+        records["x"] = xs
+        records["y"] = ys
+        records["data"] = np.arange(len(cats))
+        records["item"] = None
+        records["hovered"] = False
+        item.data = records
+        item.prepareGeometryChange()
+        item.informViewBoundsChanged()
+        item.bounds = [None, None]
+        item.invalidate()
+        item.updateSpots(records)
+        item.sigPlotChanged.emit(item)
 
     # --- data ---------------------------------------------------------------------------------
     def set_data(self, data: TimelineData) -> None:
-        """Draw `data`: the mid curve, then every marker (keeping a selected story highlighted)."""
-        # from the pairs in one pass (np.asarray of a day's 86,400 tuples costs ~5x more)
-        mids = np.fromiter(chain.from_iterable(data.mids), dtype=float, count=2 * len(data.mids)).reshape(-1, 2)
-        mx, my = mids[:, 0] / 1000.0, mids[:, 1]
+        """Draw `data`: the mid curve, then every marker (keeping a selected story highlighted).
+        What the last call converted and this one still holds is not converted again (`SlidingColumns`)."""
+        mx, my = self._mids.update(data.mids)
         self.price.setData(mx, my)
         traces = data.traces
-        n = len(traces)
-        cats = [category(t) for t in traces]
-        codes = {c: i for i, c in enumerate(CATEGORIES)}
-        self.categories = np.fromiter((codes[c] for c in cats), dtype=np.int8, count=n)
-        xs = np.fromiter((t.time_ms for t in traces), dtype=float, count=n) / 1000.0
-        own = np.fromiter((t.price if (t.price is not None and c in _AT_OWN_PRICE) else np.nan
-                           for t, c in zip(traces, cats, strict=True)), dtype=float, count=n)
+        xs, own, codes = self._marks.update(traces)
+        self.categories = codes.astype(np.int8)
         if len(mx):
             ys = np.where(np.isnan(own), np.interp(xs, mx, my), own)
         else:                                   # no samples (an old file): markers at their own price
@@ -148,8 +201,7 @@ class TimelinePlot(pg.PlotWidget):
         self.traces = traces
         self._index = {t.id: i for i, t in enumerate(traces)}
         self._xy = np.vstack([xs, ys])
-        self.all_markers.setData(x=xs, y=ys, data=np.arange(n), symbol=[_SYMBOLS[c] for c in cats],
-                                 brush=[self._brushes[c] for c in self.categories])
+        self._install(xs, ys, self.categories)
         self._draw_story()
         plot = self.getPlotItem()
         plot.setXRange(data.since_ms / 1000.0, data.until_ms / 1000.0, padding=0.01)
