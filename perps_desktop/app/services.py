@@ -18,6 +18,7 @@ import aiohttp
 
 from perps_desktop.app.budget import ActionBudgetPoller
 from perps_desktop.app.identity import Identity
+from perps_desktop.app.order_trial import orders_trial_check
 from perps_desktop.app.snapshot import TraceCounters
 from perps_desktop.app.state_trace import StateRecorder
 from perps_desktop.app.venue_check import check_symbols, fetch_meta
@@ -276,6 +277,9 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     ping_timeout_s = 0.8 * health_cfg.timeout_ms / 1000.0     # the request's own timeout, under the check's
     health.add_check("exchange", _sparing_ping(client, breakers, freshness, timeout_s=ping_timeout_s))
     health.add_check("loop_lag", loop_lag_check(monitor, 250.0))
+    if trade:        # a noop is exchange_orders' trial, not the trader's next order
+        health.add_check("orders_trial", orders_trial_check(client, breakers.get("exchange_orders"), freshness,
+                                                            inflight, timeout_s=ping_timeout_s))
 
     async def stream_check() -> str:
         if not client.stream.connected:

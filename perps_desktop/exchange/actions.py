@@ -75,7 +75,7 @@ class ActionApi:
 
     # --- sending -----------------------------------------------------------------------------------
 
-    async def post_action(self, action: dict[str, Any], *, batch: int = 1) -> Any:
+    async def post_action(self, action: dict[str, Any], *, batch: int = 1, timeout_s: float | None = None) -> Any:
         """Sign and send one action; a 429 is absorbed (re-signed, resent after backoff).
 
         A TransportError leaving here carries the action's `expires_after` (ms, or None), so an
@@ -98,7 +98,8 @@ class ActionApi:
 
         try:
             return await self._info.sender.post("/exchange", signed, weight=wire.exchange_weight(batch),
-                                                label=f"exchange:{action['type']}", lane=Lane.STRATEGY)
+                                                label=f"exchange:{action['type']}", lane=Lane.STRATEGY,
+                                                timeout_s=timeout_s)
         except RateLimited:
             raise
         except TransportError as exc:
@@ -347,6 +348,12 @@ class ActionApi:
     async def schedule_cancel(self, time_ms: int | None) -> None:
         """Cancel all open orders at `time_ms` (>= now + 5 s); None clears the schedule."""
         await self._idempotent(wire.schedule_cancel_action(time_ms))
+
+    async def noop(self, timeout_s: float | None = None) -> None:
+        """A signed action that only uses up a nonce (`{"type": "noop"}`): the least a real /exchange
+        request can do, so the `exchange_orders` breaker can try the venue without placing anything.
+        Sent once (a failure is the answer)."""
+        parse.exchange_response(await self.post_action({"type": "noop"}, timeout_s=timeout_s), "exchange:noop")
 
     async def _idempotent(self, action: dict[str, Any]) -> None:
         """Setting the same value twice is the same as once, so an ambiguous failure is resent."""

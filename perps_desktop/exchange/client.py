@@ -206,6 +206,9 @@ class HyperliquidClient:
     async def schedule_cancel(self, time_ms: int | None) -> None:
         await self.actions.schedule_cancel(time_ms)
 
+    async def noop(self, timeout_s: float | None = None) -> None:
+        await self.actions.noop(timeout_s)
+
     async def update_leverage(self, symbol: str, leverage: int, *, is_cross: bool = True) -> None:
         await self.actions.update_leverage(symbol, leverage, is_cross=is_cross)
 
