@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import cachetools
 
@@ -165,7 +165,7 @@ class TTLCache(Generic[K, V]):
         """Return the cached value, or load it once however many callers ask at the same time."""
         value = self.get(key, _MISSING)
         if value is not _MISSING:
-            return value
+            return cast("V", value)
         if not self.single_flight:
             result = await loader()
             self.set(key, result)

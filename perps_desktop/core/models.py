@@ -22,9 +22,6 @@ __all__ = [
     "StreamEventKind", "TimingStats", "Trace", "TraceKind", "TracePage", "TraceQuery", "TradingState",
 ]
 
-FROZEN = {"frozen": True, "slots": True, "kw_only": True}
-
-
 class Side(enum.StrEnum):
     BUY = "B"
     SELL = "A"
@@ -89,7 +86,7 @@ class OrderStatus(enum.StrEnum):
 
 # --- exchange-facing values ------------------------------------------------------------------
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Position:
     symbol: str
     size: Decimal                       # signed: > 0 long, < 0 short
@@ -127,7 +124,7 @@ class Position:
         return float(self.unrealized_pnl) / margin * 100.0 if margin else None
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Order:
     oid: int
     symbol: str
@@ -143,7 +140,7 @@ class Order:
     trigger_px: Decimal | None = None
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Fill:
     symbol: str
     side: Side
@@ -160,7 +157,7 @@ class Fill:
     start_position: Decimal = Decimal(0)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountState:
     address: str
     equity: Decimal                     # accountValue
@@ -172,7 +169,7 @@ class AccountState:
     maintenance_margin: Decimal = Decimal(0)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRequest:
     """One order as the core asks for it; the client rounds px/size to the venue's rules."""
 
@@ -188,7 +185,7 @@ class OrderRequest:
     cloid: str | None = None            # the client fills one in when None
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderResult:
     status: OrderStatus
     cloid: str | None = None
@@ -202,7 +199,7 @@ class OrderResult:
         return self.status in (OrderStatus.RESTING, OrderStatus.FILLED, OrderStatus.CANCELED)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Asset:
     """One perp of the venue's `meta` universe; `asset_id` is its index there (the wire's `a`)."""
 
@@ -214,7 +211,7 @@ class Asset:
     is_delisted: bool = False
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderState:
     """An `orderStatus` answer: `status` is the venue's word (open, filled, canceled, ...,
     or "unknownOid" when the venue never saw the order)."""
@@ -228,14 +225,14 @@ class OrderState:
         return self.status != "unknownOid"
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BookLevel:
     px: Decimal
     size: Decimal
     n: int = 0
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class L2Book:
     symbol: str
     time_ms: int
@@ -243,7 +240,7 @@ class L2Book:
     asks: tuple[BookLevel, ...]         # best (lowest) first
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candle:
     symbol: str
     interval: str
@@ -257,7 +254,7 @@ class Candle:
     trades: int = 0
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderUpdate:
     """An order's new state as pushed by the venue's orderUpdates stream."""
 
@@ -275,7 +272,7 @@ class StreamEventKind(enum.StrEnum):
     DISCONNECTED = "disconnected"       # the stream dropped; a reconnect is under way
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StreamEvent:
     """One thing the exchange stream tells the engine. Fills are deduplicated by trade id."""
 
@@ -290,7 +287,7 @@ class StreamEvent:
 
 # --- core values -----------------------------------------------------------------------------
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Signal:
     symbol: str
     side: Side
@@ -303,7 +300,7 @@ class Signal:
     time_ms: int = 0
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RiskDecision:
     decision: Decision
     size: Decimal                       # the size allowed (0 when rejected)
@@ -330,7 +327,7 @@ class Story:
         return f"Story({self.id})"
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Trace:
     """One recorded decision; `id` is 0 until the store assigns one.
 
@@ -361,7 +358,7 @@ class Trace:
     story: Story | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TraceQuery:
     symbol: str | None = None
     kind: str | None = None
@@ -390,7 +387,7 @@ class TraceQuery:
 _TRACE_QUERY_KEY = tuple(f.name for f in fields(TraceQuery) if f.compare)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TracePage:
     traces: tuple[Trace, ...]
     offset: int
@@ -398,7 +395,7 @@ class TracePage:
     total: int | None = None
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Alert:
     key: str
     source: str
@@ -410,7 +407,7 @@ class Alert:
 
 # --- snapshots for the window and headless ---------------------------------------------------
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BreakerSnapshot:
     name: str
     state: BreakerState
@@ -428,7 +425,7 @@ class BreakerSnapshot:
     retry_in_s: float | None = None     # seconds until the next trial while OPEN (None: none planned)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RiskSnapshot:
     trading_state: TradingState
     state_reason: str
@@ -447,7 +444,7 @@ class RiskSnapshot:
     decisions: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecoveryFinding:
     symbol: str
     problem: str                        # oversize | overleveraged | near_liquidation | orphaned | stale | unprotected
@@ -457,7 +454,7 @@ class RecoveryFinding:
     severity: Severity = Severity.WARNING
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActionStep:
     """One order or cancel that a recovery or manual action sent, with its outcome."""
 
@@ -468,7 +465,7 @@ class ActionStep:
     cloid: str | None = None
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActionReport:
     action: str                         # close | reduce | cancel | cancel_all | flatten_all | recovery
     ok: bool
@@ -477,14 +474,14 @@ class ActionReport:
     time_ms: int = 0
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecoveryAction:
     finding: RecoveryFinding
     report: ActionReport
     attempt: int
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TimingStats:
     name: str
     count: int
@@ -494,7 +491,7 @@ class TimingStats:
     max_ms: float
 
 
-@dataclass(**FROZEN)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MonitorSnapshot:
     time_ms: int
     loop_lag_ms_p50: float

@@ -237,14 +237,14 @@ class StopLossManager:
         if todo:
             oks = await asyncio.gather(*(self._guard.call(self._ex.cancel, o.symbol, o.oid) for o in todo),
                                        return_exceptions=True)
-            for o, ok in zip(todo, oks, strict=True):
-                gone = ok is True
+            for o, answer in zip(todo, oks, strict=True):
+                gone = answer is True
                 why = "its position is closed" if o in plan.cancel else "replaced by a stop of the new size"
                 self._trace(TraceKind.ORDER, symbol=o.symbol, side=o.side.value, size=float(o.size),
                             price=float(o.trigger_px or o.limit_px),
                             decision="stop_canceled" if gone else "stop_cancel_failed",
                             reason=f"stop-loss {o.symbol} oid {o.oid} "
-                                   + (f"canceled: {why}" if gone else f"not canceled ({why}): {ok}"),
+                                   + (f"canceled: {why}" if gone else f"not canceled ({why}): {answer}"),
                             payload={"oid": o.oid, "cloid": o.cloid, "tpsl": "sl"},
                             story=chains.of_position(o.symbol) or chains.of_order(o.oid, o.cloid))
                 self._monitor.incr("engine.stops_canceled" if gone else "engine.stops_failed")

@@ -166,12 +166,13 @@ class ActionApi:
             except ValueError as exc:  # cannot be placed as asked: never sent
                 wires.append(None)
                 results[i] = OrderResult(status=OrderStatus.ERROR, cloid=cloid, error=str(exc))
-        todo = [i for i, w in enumerate(wires) if w is not None]
+        ready = {i: w for i, w in enumerate(wires) if w is not None}
+        todo = list(ready)
         step = self._cfg.order_batch_max
         chunks = [todo[k:k + step] for k in range(0, len(todo), step)]
         try:
-            outcomes = await asyncio.gather(*(self._send_orders([wires[i] for i in c], [cloids[i] for i in c])
-                                              for c in chunks), return_exceptions=True)  # type: ignore[misc]
+            outcomes = await asyncio.gather(*(self._send_orders([ready[i] for i in c], [cloids[i] for i in c])
+                                              for c in chunks), return_exceptions=True)
         finally:
             if todo:
                 self._changed()

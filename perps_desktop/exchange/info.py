@@ -11,7 +11,7 @@ orders, fills) a malformed row is left out instead, counted in `skipped_rows` an
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -116,7 +116,7 @@ class InfoApi:
         return found
 
     async def all_mids(self) -> dict[str, Decimal]:
-        return await self.caches.market(  # type: ignore[no-any-return]
+        return await self.caches.market(
             ("allMids",), lambda: self._load({"type": "allMids", "dex": ""}, parse.parse_all_mids))
 
     async def mid(self, symbol: str) -> Decimal:
@@ -128,14 +128,14 @@ class InfoApi:
             raise ExchangeRejected(f"no mid for {symbol!r}", endpoint="info:allMids") from None
 
     async def l2_book(self, symbol: str) -> L2Book:
-        return await self.caches.market(  # type: ignore[no-any-return]
+        return await self.caches.market(
             ("l2Book", symbol), lambda: self._load({"type": "l2Book", "coin": symbol}, parse.parse_l2_book))
 
     async def candles(self, symbol: str, interval: str, start_ms: int, end_ms: int | None = None) -> list[Candle]:
         end = end_ms if end_ms is not None else int(time.time() * 1000)
         body = {"type": "candleSnapshot", "req": {"coin": symbol, "interval": interval, "startTime": start_ms,
                                                   "endTime": end}}
-        return await self.caches.market(  # type: ignore[no-any-return]
+        return await self.caches.market(
             ("candles", symbol, interval, start_ms, end), lambda: self._load(body, parse.parse_candles, extra_per=60))
 
     async def ping(self, timeout_s: float | None = None) -> float:
@@ -156,7 +156,7 @@ class InfoApi:
             return state
         body = {"type": "clearinghouseState", "user": user, "dex": ""}
         label = "info:clearinghouseState"
-        load = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
+        load: Callable[[], Awaitable[AccountState]] = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
             label, lambda skipped: parse.parse_user_state(r, user, label, skipped)))
         return await load() if fresh else await self.caches.user(self.caches.account, ("state", user), load)
 
@@ -169,7 +169,7 @@ class InfoApi:
             return pushed
         body = {"type": "frontendOpenOrders", "user": user, "dex": ""}
         label = "info:frontendOpenOrders"
-        load = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
+        load: Callable[[], Awaitable[list[Order]]] = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
             label, lambda skipped: parse.parse_open_orders(r, label, skipped)))
         orders = await load() if fresh else await self.caches.user(self.caches.orders, ("open", user), load)
         return list(orders)
@@ -177,7 +177,8 @@ class InfoApi:
     async def user_fills(self, address: str | None = None, *, fresh: bool = False) -> list[Fill]:
         user = self._user(address)
         label = "info:userFills"
-        load = lambda: self._load({"type": "userFills", "user": user}, lambda r: self._row_by_row(  # noqa: E731
+        body = {"type": "userFills", "user": user}
+        load: Callable[[], Awaitable[list[Fill]]] = lambda: self._load(body, lambda r: self._row_by_row(  # noqa: E731
             label, lambda skipped: parse.parse_fills(r, label, skipped)), extra_per=20)
         fills = await load() if fresh else await self.caches.user(self.caches.account, ("fills", user), load)
         return list(fills)
@@ -186,7 +187,8 @@ class InfoApi:
         """By venue oid (int) or cloid ("0x" + 32 hex); `status == "unknownOid"` when never seen."""
         user = self._user(address)
         ref: int | str = check_cloid(oid) if isinstance(oid, str) else int(oid)
-        load = lambda: self._load({"type": "orderStatus", "user": user, "oid": ref}, parse.parse_order_state)  # noqa: E731
+        body = {"type": "orderStatus", "user": user, "oid": ref}
+        load: Callable[[], Awaitable[OrderState]] = lambda: self._load(body, parse.parse_order_state)  # noqa: E731
         if fresh:
             return await load()
         return await self.caches.user(self.caches.orders, ("status", user, ref), load)

@@ -17,8 +17,7 @@ from typing import Any
 
 import coincurve
 import msgpack
-from eth_hash import Keccak256
-from eth_hash.backends import pysha3
+from eth_hash.backends.pysha3 import keccak256 as _keccak
 
 __all__ = ["L1Signer", "action_hash", "keccak256", "l1_digest"]
 
@@ -26,7 +25,6 @@ _ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 # eth-hash over its pysha3 backend (safe-pysha3's C keccak): ~0.5 us a 100-byte hash, where
 # eth-hash's automatic pick, pycryptodome, spends ~5 us building a hash object each time.
-_keccak = Keccak256(pysha3)
 
 
 def keccak256(data: bytes) -> bytes:

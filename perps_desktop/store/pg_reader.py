@@ -107,7 +107,7 @@ class PgTraceReader:
         """The traces with these ids (missing ones left out, any order), payloads decoded."""
         wanted = [int(i) for i in ids]
         sql = _BY_IDS.format(select_columns(self.version))
-        return self._read(lambda conn: traces_from_rows(conn.execute(sql, (wanted,), binary=True),  # type: ignore[arg-type]
+        return self._read(lambda conn: traces_from_rows(conn.execute(sql, (wanted,), binary=True),
                                                         decode=True))
 
     def time_span(self) -> tuple[int, int] | None:
@@ -143,8 +143,8 @@ class PgTraceReader:
                 conn.transaction() if snapshot else contextlib.nullcontext():
             for q in queries:
                 sql, count_sql, params = query_sql(q, fts=True, version=self.version, dialect=POSTGRES)
-                page = conn.execute(sql, (*params, int(q.limit), int(q.offset)), binary=True)  # type: ignore[arg-type]
-                count = conn.execute(count_sql, params) if q.count_total else None  # type: ignore[arg-type]
+                page = conn.execute(sql, (*params, int(q.limit), int(q.offset)), binary=True)
+                count = conn.execute(count_sql, params) if q.count_total else None
                 cursors.append((q, page, count))
         lazy = self._config.lazy_payload
         pages = []

@@ -139,7 +139,7 @@ def migrate(conn: psycopg.Connection[Any], config: TraceStoreConfig) -> SchemaIn
             if version >= PG_SCHEMA_VERSION:
                 break
             for statement in _MIGRATIONS[version]:
-                conn.execute(statement)  # type: ignore[arg-type]   # constants of this module
+                conn.execute(statement)   # constants of this module
             if version == 0:
                 conn.execute("CREATE TABLE perps_desktop_schema (version INTEGER NOT NULL)")
                 conn.execute("INSERT INTO perps_desktop_schema VALUES (1)")
