@@ -71,7 +71,7 @@ class _Field:
     __slots__ = ("ta",)
 
     def __init__(self, tp: Any) -> None:
-        self.ta: TypeAdapter[Any] = TypeAdapter(tuple[tp], config=_JSON)  # type: ignore[valid-type]
+        self.ta: TypeAdapter[Any] = TypeAdapter(tuple[tp], config=_JSON)
         self.ta.rebuild(_types_namespace={"CacheStats": CacheStats})   # models.py imports it for type checkers
 
     def dump(self, value: Any) -> bytes:

@@ -18,9 +18,14 @@ __all__ = ["AssetInfo", "ExchangePort", "MidSink", "RequestObserver", "TraceSink
 
 
 class AssetInfo(Protocol):
-    name: str
-    sz_decimals: int
-    max_leverage: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sz_decimals(self) -> int: ...
+
+    @property
+    def max_leverage(self) -> int: ...
 
 
 class ExchangePort(Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any, cast
 
 from perps_desktop.sim.accounts import Account
 from perps_desktop.sim.events import EventBatch
@@ -185,7 +186,7 @@ class ActionHandler:
         return specs, str(grouping), parsed_builder
 
     def _order(self, acct: Account, parsed: object, now: int, batch: EventBatch) -> dict:
-        specs, grouping, builder = parsed  # type: ignore[misc]
+        specs, grouping, builder = cast("tuple[list[Any], str, tuple[str, int] | None]", parsed)
         if builder is not None:
             addr, f = builder
             if f < 0 or f > MAX_BUILDER_F:
@@ -275,7 +276,7 @@ class ActionHandler:
                 as_int(action.get("leverage"), "leverage"))
 
     def _leverage(self, acct: Account, parsed: object, now: int, batch: EventBatch) -> dict:
-        asset, is_cross, lev = parsed  # type: ignore[misc]
+        asset, is_cross, lev = cast("tuple[int, bool, int]", parsed)
         coin = self.venue.coin_of(asset)
         if coin is None:
             return _err(f"Asset {asset} does not exist.")
@@ -309,7 +310,7 @@ class ActionHandler:
                 as_int(action.get("ntli"), "ntli"))
 
     def _margin(self, acct: Account, parsed: object, now: int, batch: EventBatch) -> dict:
-        asset, _is_buy, ntli = parsed  # type: ignore[misc]
+        asset, _is_buy, ntli = cast("tuple[int, bool, int]", parsed)
         coin = self.venue.coin_of(asset)
         if coin is None:
             return _err(f"Asset {asset} does not exist.")
@@ -347,7 +348,7 @@ class ActionHandler:
         return norm_address(action.get("builder"), "builder"), parse_decimal(rate[:-1], "maxFeeRate") / 100
 
     def _builder_fee(self, acct: Account, parsed: object, now: int, batch: EventBatch) -> dict:
-        builder, rate = parsed  # type: ignore[misc]
+        builder, rate = cast("tuple[str, Decimal]", parsed)
         if rate > Decimal(MAX_BUILDER_F) / 100_000:
             return _err("Max fee rate too high: the limit for perps is 0.1%.")
         acct.builder_approvals[builder] = rate

@@ -99,7 +99,7 @@ class LiveChart:
         if c is None:
             style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
             c = self.widget.plot([], [], pen=pg.mkPen(color, width=1.6, style=style))
-            c.dashed = dashed  # type: ignore[attr-defined]
+            c.dashed = dashed
             self.curves[name] = c
             if legend is not None:
                 self.legend[name] = legend or name

@@ -72,7 +72,7 @@ def selection_csv(table: DataTable, keys: list[Hashable] | None = None, *, delim
 
 async def write_csv(path: Path, text: str) -> Path:
     """Write `text` to `path` on a worker thread (file I/O never runs on the shared loop)."""
-    await asyncio.to_thread(path.write_text, text, "utf-8", newline="")  # type: ignore[call-arg]
+    await asyncio.to_thread(path.write_text, text, "utf-8", newline="")
     return path
 
 

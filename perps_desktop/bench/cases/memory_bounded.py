@@ -64,7 +64,7 @@ def _alerts(settings: Any) -> _Piece | str:
 
 def _recovery(settings: Any) -> _Piece | str:
     try:
-        from perps_desktop.core import PositionRecovery, RecoveryConfig  # type: ignore[attr-defined]
+        from perps_desktop.core import PositionRecovery, RecoveryConfig
     except ImportError:
         try:   # until the core package exports them
             from perps_desktop.core.recovery import PositionRecovery

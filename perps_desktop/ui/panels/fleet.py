@@ -87,7 +87,7 @@ class FleetPanel(QWidget):
         return b
 
     def _clicked(self, index: object) -> None:
-        key = self.table.model().data(index, KEY_ROLE)  # type: ignore[attr-defined]
+        key = self.table.model().data(index, KEY_ROLE)
         if isinstance(key, int):
             self.select(key)
 

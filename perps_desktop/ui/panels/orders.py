@@ -220,7 +220,7 @@ class FillsPanel(QWidget):
         flush_column(self, self.table)
 
     def _on_row_action(self, name: str, key: object) -> None:
-        f = self.model.item_for(key)  # type: ignore[arg-type]
+        f = self.model.item_for(key)
         if name == "story" and f is not None:
             self.story_requested.emit("fill", f.symbol, f.tid, f.time_ms)
 
