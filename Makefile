@@ -22,7 +22,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/perps-desktop gui $(ARGS)
 
-test: $(STAMP)
+test: lint
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
@@ -31,9 +31,10 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check perps_desktop tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 package: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm --clean build.spec
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
