@@ -6,7 +6,6 @@ Each builder takes keyword overrides, so a test states only what it is about:
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -29,12 +28,12 @@ from perps_desktop.app import (
     TraceCounters,
     TradingState,
 )
+from perps_desktop.core.clock import wall_ms
 
 ADDRESS = "0x" + "ab12" * 10
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+now_ms = wall_ms   # tests read the one clock too
 
 
 def position(symbol: str = "BTC", size: float | str = 0.5, *, entry: float | str = 65000,

@@ -46,6 +46,7 @@ from perps_desktop.app.wire import (
     parse_trace_query,
     timeline_to_wire,
 )
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.models import ActionReport, Trace, TraceKind, TracePage, TraceQuery
 from perps_desktop.sim import refuse_unless_json_and_same_origin
@@ -295,7 +296,7 @@ class ApiServer:
         """A key's first answer from the action traces of the last day (recorded by `_run`), if any.
         A store that cannot be read is logged and the key counts as new: the action is not refused."""
         h = key_hash(scope, key)
-        since = int(time.time() * 1000 - self.idempotency.ttl_s * 1000)
+        since = wall_ms() - round(self.idempotency.ttl_s * 1000)
         try:
             page = await self.app.query_traces(TraceQuery(kind=TraceKind.ACTION.value, strategy=f"api:{scope}",
                                                           text=f"key{h}", since_ms=since, limit=10))
@@ -338,7 +339,7 @@ class ApiServer:
         text = f"{what.pop('type')} {what}" if what else action.type
         if self.app.services is not None:
             self.app.services.store.record(Trace(
-                kind=TraceKind.ACTION.value, time_ms=int(time.time() * 1000), strategy=f"api:{token.name}",
+                kind=TraceKind.ACTION.value, time_ms=wall_ms(), strategy=f"api:{token.name}",
                 symbol=getattr(action, "symbol", None), decision=outcome, latency_ms=latency_ms,
                 reason=f"{text} over the API by token {token.name!r}: {outcome}" + (f" ({detail})" if detail else "")
                 + f" [key{idempotency['key']}]", payload={"idempotency": idempotency}))

@@ -31,6 +31,7 @@ from perps_desktop.app.snapshot import CoreSnapshot, TraceCounters
 from perps_desktop.app.timeline import TimelineData, TimelineReader, find_story
 from perps_desktop.app.unknown_orders import look_up_unknown_orders
 from perps_desktop.config import Settings
+from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.core.models import (
     ActionReport,
     BreakerState,
@@ -58,10 +59,6 @@ class AppState(enum.StrEnum):
 
 
 _REFRESH_S = 0.25         # a snapshot older than this is rebuilt even without events (lag, countdowns)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class App:
@@ -189,7 +186,7 @@ class App:
 
     def snapshot(self) -> CoreSnapshot:
         """The newest snapshot (rebuilt after an event, or when older than 250 ms); no I/O."""
-        now = time.monotonic()
+        now = monotonic()
         snap = self._snapshot
         if snap is not None and not self._dirty and now - self._built_at < _REFRESH_S:
             return snap
@@ -201,7 +198,7 @@ class App:
 
     def _build(self) -> CoreSnapshot:
         s, ident = self.services, self.identity
-        base = {"version": self._version, "time_ms": _now_ms(), "mode": self.settings.mode,
+        base = {"version": self._version, "time_ms": wall_ms(), "mode": self.settings.mode,
                 "network": self.settings.network, "address": ident.address if ident else self.settings.address,
                 "read_only": self.read_only, "last_action": self._last_action, "actions": self.journal.records()}
         if s is None:
@@ -240,12 +237,12 @@ class App:
             why = f"breaker {guard} is forced open (reset it to act)"
         if why is None:
             return None
-        return ActionReport(action=action, ok=False, time_ms=_now_ms(), message=f"{action} refused: {why}")
+        return ActionReport(action=action, ok=False, time_ms=wall_ms(), message=f"{action} refused: {why}")
 
     async def _act(self, what: str, action: str, call: Callable[[], Awaitable[ActionReport]], *,
                    guard: str = "exchange_orders", refresh: bool = True) -> ActionReport:
         """Run one of the trader's actions and journal it: refused, done or failed, with its latency."""
-        started, t0 = _now_ms(), time.perf_counter()
+        started, t0 = wall_ms(), time.perf_counter()
         refused = self._refuse(action, guard=guard)
         if refused is not None:
             self.journal.record(what, "refused", message=refused.message.partition(" refused: ")[2],
@@ -309,7 +306,7 @@ class App:
             report = await s.recovery.run_once(act=not self.read_only)
             if report is None:
                 n = len(s.recovery.findings)
-                report = ActionReport(action="recovery", ok=True, time_ms=_now_ms(),
+                report = ActionReport(action="recovery", ok=True, time_ms=wall_ms(),
                                       message=f"{n} finding(s); no automatic action needed"
                                       + (" (read-only)" if self.read_only else ""))
             return report
@@ -376,7 +373,7 @@ class App:
     # --- helpers -----------------------------------------------------------------------------
     def _trace_system(self, text: str) -> None:
         if self.services is not None:
-            self.services.store.record(Trace(kind=TraceKind.SYSTEM.value, time_ms=_now_ms(), strategy="app",
+            self.services.store.record(Trace(kind=TraceKind.SYSTEM.value, time_ms=wall_ms(), strategy="app",
                                              decision=self.settings.mode, reason=text))
         log.info("%s", text)
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
+from perps_desktop.core.clock import monotonic
 from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.errors import PerpsError
@@ -104,7 +104,7 @@ class ActionBudgetPoller:
         with in_lane(Lane.POLL):
             reply: Any = await self._client.info.request({"type": "userRateLimit", "user": self._client.address})
         self.used, self.cap = int(reply["nRequestsUsed"]), int(reply["nRequestsCap"])
-        self.read_at = time.monotonic()
+        self.read_at = monotonic()
 
     async def _run(self) -> None:
         while True:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from perps_desktop.core.clock import monotonic
 
 __all__ = ["IdempotencyCache", "KeyReused", "Recalled", "body_digest", "key_hash"]
 
@@ -67,7 +68,7 @@ class IdempotencyCache:
         """(answer, replayed): the first call for (scope, key) runs `act` — as its own task, so a
         client that hangs up mid-way never cancels an order on the wire — later ones share it.
         A key recalled from before this process started is a replay of its recorded answer."""
-        now = time.monotonic()
+        now = monotonic()
         while self._runs:
             oldest = next(iter(self._runs.values()))
             if len(self._runs) < self.size and now - oldest[0] < self.ttl_s:

@@ -9,12 +9,12 @@ flight) is a trace here, since nothing below saw it. Actions that ran are traced
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Trace, TraceKind
 
 if TYPE_CHECKING:
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["OUTCOMES", "ActionJournal", "ActionRecord"]
 
 OUTCOMES = ("done", "failed", "refused")
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +51,7 @@ class ActionJournal:
                started_ms: int | None = None) -> ActionRecord:
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
-        rec = ActionRecord(time_ms=started_ms if started_ms is not None else _now_ms(), what=what, outcome=outcome,
+        rec = ActionRecord(time_ms=started_ms if started_ms is not None else wall_ms(), what=what, outcome=outcome,
                            latency_ms=latency_ms, message=message)
         self._records.appendleft(rec)
         if outcome == "refused" and self.sink is not None:

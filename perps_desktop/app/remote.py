@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -35,6 +34,7 @@ from perps_desktop.app.wire import (
     trace_from_wire,
 )
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
@@ -126,14 +126,14 @@ class RemoteCore:
                 why = str(exc) or type(exc).__name__
             if self.connected:
                 attempt = 0
-                self._lost_at = time.monotonic()
+                self._lost_at = monotonic()
             elif self._lost_at is None:
-                self._lost_at = time.monotonic()
+                self._lost_at = monotonic()
             self.connected = False
             self.last_error = why
             delay = backoff_s(attempt, base_s=0.5, cap_s=30.0)
             attempt += 1
-            self._retry_at = time.monotonic() + delay
+            self._retry_at = monotonic() + delay
             log.warning("attach %s: %s; reconnecting in %.1f s", self.remote_name, why, delay)
             await asyncio.sleep(delay)
             self.reconnects += 1
@@ -171,7 +171,7 @@ class RemoteCore:
         """The newest streamed snapshot, as this window sees it: its own rising version, read-only for
         a read token, and while the stream is down not connected and ageing, with the reason."""
         snap = self._snap
-        now = time.monotonic()
+        now = monotonic()
         key: tuple[Any, ...] = (id(snap), self.connected, self.scope,
                                 None if self.connected else int(now / _STALE_TICK_S), self.last_error)
         if self._shown is not None and key == self._shown_key:
@@ -185,7 +185,7 @@ class RemoteCore:
         if snap is None:
             why = f"; {self.last_error}" if self.last_error else ""
             # not known yet: the badge says "ATTACHING · host:port", never a mode the core may not be in
-            return CoreSnapshot(version=self._version, time_ms=int(time.time() * 1000), mode="attaching",
+            return CoreSnapshot(version=self._version, time_ms=wall_ms(), mode="attaching",
                                 network=self.name, address=None, base_url=self.base, connected=False, read_only=True,
                                 status_text=f"attaching to {self.base}{why}")
         changes: dict[str, Any] = {"version": self._version, "read_only": self.read_only}
@@ -196,8 +196,8 @@ class RemoteCore:
                                                         f"{lost_s:.0f} s ago ({self.last_error}){retry}")
             if snap.freshness is not None:
                 changes["freshness"] = dataclasses.replace(
-                    snap.freshness, rest_ok=False, stream_ok=False, stale=True, time_ms=int(time.time() * 1000),
-                    silent_since_ms=int((time.time() - lost_s) * 1000), last_error=changes["status_text"],
+                    snap.freshness, rest_ok=False, stream_ok=False, stale=True, time_ms=wall_ms(),
+                    silent_since_ms=wall_ms() - round(lost_s * 1000), last_error=changes["status_text"],
                     data_age_s=snap.freshness.data_age_s + lost_s)
         return dataclasses.replace(snap, **changes)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +52,7 @@ from perps_desktop.core import (
     ping_check,
 )
 from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.core.health import HealthCheck
 from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.core.models import Alert, BreakerState, StreamEvent, StreamEventKind, Trace, TraceKind
@@ -63,10 +63,6 @@ from perps_desktop.store import TraceStore, TraceStoreConfig
 __all__ = ["Services", "build_services"]
 
 log = logging.getLogger(__name__)
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -97,7 +93,7 @@ class Services:
     def trace_counters(self) -> TraceCounters:
         """The store's counters; `per_second` is the recording rate over the last second or more."""
         st = self.store.stats()
-        now = time.monotonic()
+        now = monotonic()
         if now - self._rate_at >= 1.0:
             if self._rate_at:
                 self._rate = (st.recorded - self._rate_n) / (now - self._rate_at)
@@ -129,7 +125,7 @@ def _record_for_replay(store: TraceStore, strategy: MomentumStrategy, engine: Tr
     state = StateRecorder(store)
 
     def on_tick(_topic: str, _event: object) -> None:
-        sampler.sample(engine.mids, _now_ms())
+        sampler.sample(engine.mids, wall_ms())
         if engine.reconciled is not None:
             account = engine.account
             state.tick(engine.positions, engine.orders, risk.snapshot(),
@@ -138,7 +134,7 @@ def _record_for_replay(store: TraceStore, strategy: MomentumStrategy, engine: Tr
 
     def on_stream(event: StreamEvent) -> None:
         if event.kind is StreamEventKind.MIDS and event.mids:
-            sampler.sample(event.mids, _now_ms())
+            sampler.sample(event.mids, wall_ms())
     client.stream.subscribe(on_stream)
     return state
 
@@ -154,9 +150,9 @@ def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, freshnes
     last = [0.0, ""]
 
     async def check() -> str:
-        now = time.monotonic()
+        now = monotonic()
         answered = freshness.last_answer_ms
-        rest_quiet = answered is None or time.time() * 1000 - answered > quiet_s * 1000
+        rest_quiet = answered is None or wall_ms() - answered > quiet_s * 1000
         if client.stream.connected and breakers.get("exchange_info").state is BreakerState.CLOSED \
                 and now - float(last[0]) < every_s and not rest_quiet:
             return f"stream live; {last[1]} at the last ping"
@@ -198,7 +194,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
                            "write, or a postgresql:// URL)") from None
 
     def trace(kind: TraceKind, **fields: Any) -> None:
-        store.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))
+        store.record(Trace(kind=kind.value, time_ms=wall_ms(), **fields))
 
 
     def on_alert(a: Alert) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Order, Position, RiskSnapshot, Side, Trace, TraceKind, TradingState
 
 __all__ = ["STATE_STRATEGY", "StateRecorder", "orders_from", "positions_from", "risk_from", "state_payload"]
@@ -91,7 +92,7 @@ class StateRecorder:
         payload = state_payload(positions, orders, risk, as_of_ms)
         n_pos, n_ord = len(payload["positions"]), len(payload["orders"])
         equity = f", equity {risk.equity:,.2f}" if risk is not None else ""
-        self._sink.record(Trace(kind=TraceKind.SYSTEM.value, time_ms=int(time.time() * 1000), strategy=STATE_STRATEGY,
+        self._sink.record(Trace(kind=TraceKind.SYSTEM.value, time_ms=wall_ms(), strategy=STATE_STRATEGY,
                                 decision="snapshot", reason=f"state: {n_pos} position(s), {n_ord} order(s){equity}",
                                 payload=payload))
         self.recorded += 1

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perps_desktop.config import Settings, data_dir
+from perps_desktop.core.clock import monotonic, wall_ms
 
 __all__ = ["SCOPES", "FailedAuthLimiter", "TokenInfo", "TokenStore", "default_token_path", "run"]
 
@@ -118,7 +119,7 @@ class TokenStore:
         if name in tokens:
             raise ValueError(f"a token named {name!r} exists; revoke it first or pick another name")
         token = _PREFIX + secrets.token_urlsafe(32)
-        tokens[name] = TokenInfo(name=name, scope=scope, sha256=_hash(token), created_ms=int(time.time() * 1000))
+        tokens[name] = TokenInfo(name=name, scope=scope, sha256=_hash(token), created_ms=wall_ms())
         self._write(tokens)
         return token
 
@@ -158,14 +159,14 @@ class FailedAuthLimiter:
 
     def retry_after(self, client: str) -> float:
         """Seconds this client must wait (0: it may try)."""
-        now = time.monotonic()
+        now = monotonic()
         q = self._recent(client, now)
         if not q:
             self._fails.pop(client, None)
         return 0.0 if len(q) < self.limit else max(0.1, self.window_s - (now - q[0]))
 
     def failed(self, client: str) -> None:
-        self._recent(client, time.monotonic()).append(time.monotonic())
+        self._recent(client, monotonic()).append(monotonic())
         if len(self._fails) > 10_000:           # a flood of addresses: keep the newest, bounded
             self._fails.pop(next(iter(self._fails)))
 

@@ -10,9 +10,9 @@ wait for a venue that may be slow.
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Trace, TraceKind, TraceQuery
 from perps_desktop.errors import PerpsError
 from perps_desktop.store import decode_payload
@@ -39,7 +39,7 @@ def _cloids(trace: Trace) -> list[str]:
 
 async def look_up_unknown_orders(store: TraceStore, client: HyperliquidClient) -> int:
     """Look up every unknown order of the last week not looked up yet; returns how many were."""
-    since = int(time.time() * 1000) - _LOOK_BACK_MS
+    since = wall_ms() - _LOOK_BACK_MS
     page = await store.query(TraceQuery(kind=TraceKind.ORDER.value, since_ms=since, limit=1000))
     unknown: list[str] = []
     done: set[str] = set()
@@ -59,7 +59,7 @@ async def look_up_unknown_orders(store: TraceStore, client: HyperliquidClient) -
                 + (f" ({state.order.symbol} {state.order.side.name.lower()} {state.order.size.normalize():f})"
                    if state.order is not None else ""))
         log.warning("%s", text)
-        store.record(Trace(kind=TraceKind.ORDER.value, time_ms=int(time.time() * 1000), strategy="app",
+        store.record(Trace(kind=TraceKind.ORDER.value, time_ms=wall_ms(), strategy="app",
                            symbol=state.order.symbol if state.order is not None else None, decision="looked_up",
                            reason=text, payload={"cloid": cloid, "status": state.status}))
     return len(todo)

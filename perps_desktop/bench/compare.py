@@ -7,11 +7,11 @@ reference (slower for timings, lower for throughput rows).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from perps_desktop.bench.runner import RowResult
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Alert, Severity
 
 __all__ = ["REGRESSION_THRESHOLD", "compare_rows", "load_saved", "regression_alert", "worse_by"]
@@ -64,5 +64,5 @@ def regression_alert(row: RowResult, last: dict[str, Any] | None) -> Alert | Non
         key=f"bench.regression.{row.name}", source="bench", severity=Severity.WARNING,
         message=(f"{row.name} regressed {change * 100:.0f}%: after median {row.after.median:.4g} {row.unit} "
                  f"vs {float(last['after']):.4g} {row.unit} in the last run"),
-        time_ms=int(time.time() * 1000),
+        time_ms=wall_ms(),
     )

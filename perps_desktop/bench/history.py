@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from perps_desktop.bench.runner import RowResult
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.errors import StoreError
 
 __all__ = ["HISTORY_FILE", "BenchHistory", "HistoryPoint"]
@@ -84,7 +84,7 @@ class BenchHistory:
     def start_run(self, *, quick: bool, machine: dict[str, Any]) -> int:
         with _mapped(self.path), self.db:
             cur = self.db.execute("INSERT INTO runs (started_ms, quick, machine) VALUES (?, ?, ?)",
-                                  (int(time.time() * 1000), int(quick), json.dumps(machine)))
+                                  (wall_ms(), int(quick), json.dumps(machine)))
         return int(cur.lastrowid or 0)
 
     def record(self, run_id: int, row: RowResult) -> None:

@@ -8,11 +8,11 @@ answer becomes the engine's state. Pure: the engine does the reading and the rec
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import Order, Position
 
 __all__ = ["AuditClock", "AuditReport", "compare_account"]
@@ -64,14 +64,16 @@ class AuditClock:
     """When the next audit is due. Polling adapts: every `interval_s` while the rate budget is easy,
     twice as slow past half of what polls may spend, four times past 80% (`pressure()`: 1.0 = full)."""
 
-    def __init__(self, interval_s: float, pressure: Callable[[], float] | None = None) -> None:
+    def __init__(self, interval_s: float, pressure: Callable[[], float] | None = None, *,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        self._now = clock.monotonic
         self.interval_s = interval_s
         self._pressure = pressure
         self._at = 0.0
         self.runs = 0
 
     def due(self) -> bool:
-        return time.monotonic() >= self._at
+        return self._now() >= self._at
 
     def next_interval_s(self) -> float:
         pressure = self._pressure() if self._pressure is not None else 0.0
@@ -79,4 +81,4 @@ class AuditClock:
 
     def schedule(self) -> None:
         """The next audit, one (adapted) interval from now."""
-        self._at = time.monotonic() + self.next_interval_s()
+        self._at = self._now() + self.next_interval_s()

@@ -14,11 +14,11 @@ Bounded: the oldest orders are forgotten beyond `max_orders` (a fill of one star
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import Fill, Story
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ _HOLD_S = 5.0                   # a fill waits at most this long for its order's
 class ChainBook:
     """Orders and positions -> the stories they belong to (see the module docstring)."""
 
-    def __init__(self, *, max_orders: int = 10_000) -> None:
+    def __init__(self, *, max_orders: int = 10_000, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._now = clock.monotonic
         self._orders: OrderedDict[int | str, Story] = OrderedDict()
         self._symbols: dict[str, Story] = {}
         self._in_flight: dict[str, float] = {}          # cloid -> monotonic time sent
@@ -44,7 +45,7 @@ class ChainBook:
     def sending(self, cloids: Iterable[str | None], story: Story | None, *, hold: bool = True) -> None:
         """Orders with these cloids are about to go out for `story`: their fills join it and (`hold`)
         wait for `sent` (their ORDER trace) before they are recorded."""
-        now = time.monotonic()
+        now = self._now()
         for cloid in cloids:
             if cloid is None:
                 continue
@@ -90,7 +91,7 @@ class ChainBook:
         sent_at = self._in_flight.get(cloid) if cloid is not None else None
         if sent_at is None or self.on_release is None:
             return False
-        if time.monotonic() - sent_at > _HOLD_S:      # its trace never came (a bug elsewhere): let it go
+        if self._now() - sent_at > _HOLD_S:      # its trace never came (a bug elsewhere): let it go
             del self._in_flight[cloid]  # type: ignore[arg-type]
             return False
         self._held.append(fill)

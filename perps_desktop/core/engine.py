@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from perps_desktop.core.account_view import AccountView
 from perps_desktop.core.audit import AuditClock, AuditReport, compare_account
 from perps_desktop.core.chains import ChainBook
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
 from perps_desktop.core.execution import OrderExecutor
 from perps_desktop.core.freshness import Freshness
@@ -72,10 +73,6 @@ __all__ = ["EngineConfig", "ReconcileReport", "TradingEngine"]
 log = logging.getLogger(__name__)
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class TradingEngine:
     """Owns the trading loop and the latest account view; the app starts it and closes it."""
 
@@ -84,8 +81,9 @@ class TradingEngine:
                  sink: TraceSink | None = None, bus: EventBus | None = None,
                  config: EngineConfig | None = None, freshness: Freshness | None = None,
                  inflight: InFlight | None = None, chains: ChainBook | None = None,
-                 budget_pressure: Callable[[], float] | None = None) -> None:
+                 budget_pressure: Callable[[], float] | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._ex = exchange
+        self._clock = clock
         self.freshness = freshness or Freshness()
         self.inflight = inflight or InFlight()
         self.strategy = strategy
@@ -115,7 +113,7 @@ class TradingEngine:
         self.orders_sent = 0
         self.last_tick_ms = 0
         self._refresh_at = 0.0
-        self.audit_clock = AuditClock(self.config.audit_interval_s, budget_pressure)
+        self.audit_clock = AuditClock(self.config.audit_interval_s, budget_pressure, clock=clock)
         self.stream_live = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
@@ -175,13 +173,13 @@ class TradingEngine:
         self._parts = None
         self.view.reset(account, orders, fills)
         self.risk.update_portfolio(account)
-        self._refresh_at = time.monotonic() + self.config.orders_refresh_s
+        self._refresh_at = self._clock.monotonic() + self.config.orders_refresh_s
         self.audit_clock.schedule()
         self.recovery.invalidate()
         self._stops_due = True
         pos = ", ".join(f"{p.symbol} {p.size.normalize():+f}" for p in account.positions) or "none"
         report = ReconcileReport(positions=account.positions, orders=tuple(orders), fills=len(fills),
-                                 equity=account.equity, time_ms=_now_ms(),
+                                 equity=account.equity, time_ms=self._clock.wall_ms(),
                                  message=f"reconciled {len(account.positions)} position(s) ({pos}), "
                                          f"{len(orders)} open order(s), {len(fills)} fill(s); "
                                          f"equity {float(account.equity):,.2f}")
@@ -310,7 +308,7 @@ class TradingEngine:
                 return
         if self.audit_clock.due():
             await self.audit()
-        refresh = time.monotonic() >= self._refresh_at
+        refresh = self._clock.monotonic() >= self._refresh_at
         # the account first: while the breaker is not closed the first read is its trial, and the
         # mids may come from the stream's cache (no request, so no verdict)
         reads: list[Callable[[], Awaitable[Any]]] = [self._ex.user_state, self._ex.all_mids]
@@ -338,7 +336,7 @@ class TradingEngine:
         blocked = breaker_pause(self.breakers)
         self._set_paused(blocked is not None, blocked or "breakers closed")
         self.ticks += 1
-        self.last_tick_ms = _now_ms()
+        self.last_tick_ms = self._clock.wall_ms()
         if self.config.trade and not self.paused:
             synced = self.stops.syncs
             await self._trade(mids, account)
@@ -359,7 +357,7 @@ class TradingEngine:
         return out + await gather_all(*(info.call(fn) for fn in rest))
 
     def _take_orders_and_fills(self, orders: Sequence[Order], fills: Sequence[Fill]) -> None:
-        self._refresh_at = time.monotonic() + self.config.orders_refresh_s
+        self._refresh_at = self._clock.monotonic() + self.config.orders_refresh_s
         self.view.take_orders(orders)
         self._take_fills(fills)
 
@@ -401,7 +399,7 @@ class TradingEngine:
 
     async def _trade(self, mids: dict[str, Decimal], account: AccountState) -> None:
         mon = self.monitor
-        now = _now_ms()
+        now = self._clock.wall_ms()
         with mon.timer("engine.strategy"):
             signals = self.strategy.on_mids(mids, account.positions, now)
         if not signals:
@@ -476,7 +474,7 @@ class TradingEngine:
     def _trace(self, kind: TraceKind, **fields: Any) -> None:
         if self._sink is not None:
             fields.setdefault("strategy", self.strategy.name)
-            self._sink.record(Trace(kind=kind.value, time_ms=_now_ms(), **fields))
+            self._sink.record(Trace(kind=kind.value, time_ms=self._clock.wall_ms(), **fields))
 
     def _emit(self, topic: str, event: object) -> None:
         if self._bus is not None:

@@ -415,7 +415,7 @@ class BreakerSnapshot:
     successes: int
     consecutive_failures: int
     recovery_attempts: int
-    next_retry_at: float | None         # time.monotonic() deadline while OPEN
+    next_retry_at: float | None         # the clock's monotonic() deadline while OPEN
     last_error: str | None
     last_change_ms: int
     calls: int = 0

@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from perps_desktop.core.caching import CacheRegistry, TTLCache
 from perps_desktop.core.chains import ChainBook
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.gathering import gather_bounded
 from perps_desktop.core.lanes import Lane, in_lane, runs_in, urgent_lock
 from perps_desktop.core.models import (
@@ -78,10 +79,6 @@ class AlertPort(Protocol):
     def raise_alert(self, key: str, source: str, severity: Severity, message: str) -> Alert | None: ...
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def _step_for(req: OrderRequest, res: OrderResult | BaseException, verb: str) -> ActionStep:
     side = "buy" if req.is_buy else "sell"
     what = f"{verb} {req.symbol} {req.size.normalize():f} ({side} reduce-only {req.tif})"
@@ -103,8 +100,9 @@ class PositionRecovery:
                  owners: Owners | None = None, caches: CacheRegistry | None = None,
                  publish: Publish | None = None, auto_actions: bool = True,
                  execution_lock: asyncio.Lock | None = None, chains: ChainBook | None = None,
-                 fills: Callable[[], Iterable[Fill]] | None = None) -> None:
+                 fills: Callable[[], Iterable[Fill]] | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self._ex = exchange
+        self._now_ms = clock.wall_ms
         self.config = cfg = config or RecoveryConfig()
         self._guard = guard
         self._alerts = alerts
@@ -192,7 +190,7 @@ class PositionRecovery:
         by_symbol: dict[str, list[Order]] = {}
         for o in orders:
             by_symbol.setdefault(o.symbol, []).append(o)
-        now = _now_ms()
+        now = self._now_ms()
         equity = float(account.equity)
         cfg = self.config
         findings: list[RecoveryFinding] = []
@@ -273,7 +271,7 @@ class PositionRecovery:
             latency = (time.perf_counter() - t0) * 1000.0
             self.invalidate()
         steps = []
-        now = _now_ms()
+        now = self._now_ms()
         for f, req, res, story in zip(acted, reqs, results, stories, strict=True):
             verb = "close" if f.action == CLOSE else f"reduce {f.reduce_fraction:.0%}"
             step = _step_for(req, res, verb)
@@ -337,13 +335,13 @@ class PositionRecovery:
                 account = await self._ex.user_state()
                 p = next((p for p in account.positions if p.symbol == symbol and p.size != 0), None)
                 if p is None:
-                    return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
+                    return self._done(ActionReport(action=_action, ok=False, time_ms=self._now_ms(),
                                                    message=f"no open {symbol} position"), symbol, story)
                 req = close_request(p, fraction, float(await self._ex.mid(symbol)), self.config.slippage, size=size)
                 self.chains.sending((req.cloid,), story)
                 res: OrderResult | BaseException = await self._ex.place_order(req)
             except (PerpsError, TimeoutError) as exc:
-                return self._done(ActionReport(action=_action, ok=False, time_ms=_now_ms(),
+                return self._done(ActionReport(action=_action, ok=False, time_ms=self._now_ms(),
                                                message=f"{_action} {symbol} failed: {exc}"), symbol, story,
                                   [(req, exc)] if req is not None else ())
             except BaseException:
@@ -353,7 +351,7 @@ class PositionRecovery:
             finally:
                 self.invalidate()
         step = _step_for(req, res, verb)
-        return self._done(ActionReport(action=_action, ok=step.ok, steps=(step,), time_ms=_now_ms(),
+        return self._done(ActionReport(action=_action, ok=step.ok, steps=(step,), time_ms=self._now_ms(),
                                        message=f"{verb} {symbol}: {step.detail}"), symbol, story, [(req, res)])
 
     @runs_in(Lane.MANUAL)
@@ -366,7 +364,7 @@ class PositionRecovery:
             ok, detail = False, str(exc)
         self.invalidate()
         step = ActionStep(what=f"cancel {symbol} oid {oid}", ok=ok, detail=detail, oid=oid)
-        return self._done(ActionReport(action="cancel", ok=ok, steps=(step,), time_ms=_now_ms(),
+        return self._done(ActionReport(action="cancel", ok=ok, steps=(step,), time_ms=self._now_ms(),
                                        message=f"cancel {symbol} oid {oid}: {detail}"), symbol)
 
     async def _cancel_steps(self) -> list[ActionStep]:
@@ -386,7 +384,7 @@ class PositionRecovery:
                 steps, ok, msg = [], False, f"cancel all failed: {exc}"
             finally:
                 self.invalidate()
-        return self._done(ActionReport(action="cancel_all", ok=ok, steps=tuple(steps), time_ms=_now_ms(),
+        return self._done(ActionReport(action="cancel_all", ok=ok, steps=tuple(steps), time_ms=self._now_ms(),
                                        message=msg), None)
 
     @runs_in(Lane.MANUAL)
@@ -430,7 +428,7 @@ class PositionRecovery:
                 raise
             finally:
                 self.invalidate()
-        return self._done(ActionReport(action="flatten_all", ok=ok, steps=tuple(steps), time_ms=_now_ms(),
+        return self._done(ActionReport(action="flatten_all", ok=ok, steps=tuple(steps), time_ms=self._now_ms(),
                                        message=msg), None, story, sent)
 
     # --- records ---------------------------------------------------------------------------
@@ -449,7 +447,7 @@ class PositionRecovery:
 
     def _trace(self, kind: TraceKind, **fields: Any) -> None:
         if self._sink is not None:
-            self._sink.record(Trace(kind=kind.value, time_ms=_now_ms(), strategy=self.SOURCE, **fields))
+            self._sink.record(Trace(kind=kind.value, time_ms=self._now_ms(), strategy=self.SOURCE, **fields))
 
     def _emit(self, topic: str, event: object) -> None:
         if self._publish is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.chains import ChainBook
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.gathering import gather_all
 from perps_desktop.core.lanes import Lane, in_lane
 from perps_desktop.core.models import Fill, Order, OrderRequest, OrderResult, Position, TraceKind
@@ -142,9 +142,11 @@ class StopLossManager:
     """Keeps one reduce-only stop-loss per open position at the venue (see the module docstring)."""
 
     def __init__(self, exchange: ExchangePort, *, guard: CircuitBreaker, lock: asyncio.Lock, trace: Tracer,
-                 monitor: PerformanceMonitor, stop_pct: float = 2.0, chains: ChainBook | None = None) -> None:
+                 monitor: PerformanceMonitor, stop_pct: float = 2.0, chains: ChainBook | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         # stop_pct in (0, 50] was checked once, as STOP_LOSS_PCT (config_sections)
         self._ex = exchange
+        self._now = clock.monotonic
         self._guard = guard
         self.lock = lock
         self._trace = trace
@@ -171,7 +173,7 @@ class StopLossManager:
     async def keep(self, positions: Iterable[Position], orders: Iterable[Order] | None = None, *,
                    force: bool = False) -> StopSync | None:
         """Sync when something changed (or `force`); None when nothing was due. Never raises a PerpsError."""
-        if self.closed or time.monotonic() < self._retry_at:
+        if self.closed or self._now() < self._retry_at:
             return None
         if not force and not self.needs_sync(positions, orders):
             return None
@@ -195,7 +197,7 @@ class StopLossManager:
             log.warning("stop-loss sync failed: %s", exc)
             done = StopSync(failed=(f"sync failed: {exc}",))
         if done.failed:
-            self._retry_at = time.monotonic() + backoff_s(self._failures, base_s=1.0, cap_s=30.0)
+            self._retry_at = self._now() + backoff_s(self._failures, base_s=1.0, cap_s=30.0)
             self._failures += 1
         else:
             self._failures, self._retry_at = 0, 0.0

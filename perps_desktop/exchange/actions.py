@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.lanes import Lane, current_lane, in_lane
 from perps_desktop.core.models import Order, OrderRequest, OrderResult, OrderState, OrderStatus
 from perps_desktop.errors import ExchangeError, ExchangeRejected, MalformedReply, RateLimited, TransportError
@@ -112,7 +112,7 @@ class ActionApi:
         expires_after = exc.expires_after
         if expires_after is None or not exc.request_sent:
             return 0.0
-        return max(0.0, expires_after + _GRACE_MS - time.time() * 1000)
+        return max(0.0, expires_after + _GRACE_MS - wall_ms())
 
     async def _resolve(self, exc: ExchangeError, check: Callable[[], Awaitable[T]], attempt: int, *,
                        done: Callable[[T], bool] = lambda r: r is not None) -> T | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.errors import ExchangeError
 
@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 
 
 class DeadManSwitch:
-    def __init__(self, schedule: Callable[[int | None], Awaitable[None]], window_s: float) -> None:
+    def __init__(self, schedule: Callable[[int | None], Awaitable[None]], window_s: float, *,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         # window_s >= 5 (the venue's minimum) was checked once, as DEAD_MAN_SWITCH_S (config_sections)
         self._schedule = schedule
+        self._clock = clock
         self.window_s = window_s
         self._task: asyncio.Task[None] | None = None
         self.armed_until_ms: int | None = None
@@ -36,7 +38,7 @@ class DeadManSwitch:
             self._task = asyncio.get_running_loop().create_task(self._keep_armed(), name="dead-man-switch")
 
     async def _arm(self) -> None:
-        at = int(time.time() * 1000 + self.window_s * 1000)
+        at = self._clock.wall_ms() + round(self.window_s * 1000)
         try:
             await self._schedule(at)
             self.armed_until_ms = at

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import AccountState, Asset, Candle, Fill, L2Book, Order, OrderState
 from perps_desktop.errors import ExchangeRejected
 from perps_desktop.exchange import parse
@@ -132,7 +133,7 @@ class InfoApi:
             ("l2Book", symbol), lambda: self._load({"type": "l2Book", "coin": symbol}, parse.parse_l2_book))
 
     async def candles(self, symbol: str, interval: str, start_ms: int, end_ms: int | None = None) -> list[Candle]:
-        end = end_ms if end_ms is not None else int(time.time() * 1000)
+        end = end_ms if end_ms is not None else wall_ms()
         body = {"type": "candleSnapshot", "req": {"coin": symbol, "interval": interval, "startTime": start_ms,
                                                   "endTime": end}}
         return await self.caches.market(

@@ -11,12 +11,12 @@ sent them in 2023) is left out and its reason appended there, and the rest of th
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import (
     AccountState,
     Asset,
@@ -147,7 +147,7 @@ def parse_user_state(body: object, address: str, endpoint: str = "info:clearingh
     with shaped(endpoint, body):
         b: dict[str, Any] = body  # type: ignore[assignment]
         summary = b["marginSummary"]
-        time_ms = int(b.get("time") or time.time() * 1000)
+        time_ms = int(b.get("time") or wall_ms())
         rows = b["assetPositions"]
         row: Callable[[Any], Position] = lambda ap: _position(ap["position"], time_ms)  # noqa: E731
         positions = tuple(_each(rows, row, skipped) if skipped is not None else map(row, rows))

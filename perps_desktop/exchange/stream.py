@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -27,6 +26,7 @@ import aiohttp
 import orjson
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import Fill, StreamEvent, StreamEventKind
 from perps_desktop.errors import ExchangeError
 from perps_desktop.exchange import parse
@@ -44,10 +44,6 @@ _PING = orjson.dumps({"method": "ping"}).decode()
 _SEEN_MAX = 20_000
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class _HeartbeatLost(Exception):
     pass
 
@@ -56,8 +52,11 @@ class ExchangeStream:
     """Owned by the client (which closes it); `start()` once, `aclose()` idempotent."""
 
     def __init__(self, transport: Transport, config: ClientConfig, info: InfoApi, caches: ApiCaches,
-                 counters: ClientCounters, user: str | None, pushed: PushedAccount | None = None) -> None:
+                 counters: ClientCounters, user: str | None, pushed: PushedAccount | None = None, *,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self._t = transport
+        self._clock = clock
+        self._now_ms = clock.wall_ms
         self._pushed = pushed
         self._cfg = config
         self._info = info
@@ -118,7 +117,7 @@ class ExchangeStream:
     async def start(self) -> None:
         if self._task is not None or self._closed:
             raise RuntimeError("the stream starts once")
-        self._since_ms = _now_ms()
+        self._since_ms = self._now_ms()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="exchange-stream")
 
     async def aclose(self) -> None:
@@ -173,7 +172,7 @@ class ExchangeStream:
                         self._counters.reconnects += 1
                     self.connected = True
                     attempt = 0
-                    self._emit(StreamEvent(kind=StreamEventKind.CONNECTED, time_ms=_now_ms(),
+                    self._emit(StreamEvent(kind=StreamEventKind.CONNECTED, time_ms=self._now_ms(),
                                            data={"reconnect": reconnect, "connections": self.connections}))
                     if reconnect and self.user:
                         self._refresh = asyncio.get_running_loop().create_task(self._refresh_after_gap())
@@ -189,7 +188,8 @@ class ExchangeStream:
                 log.exception("exchange stream stopped by an unexpected error; it will not reconnect")
                 if self.connected:
                     self.connected = False
-                    self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=_now_ms(), data={"bug": True}))
+                    self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=self._now_ms(),
+                                           data={"bug": True}))
                 return
             finally:
                 self._ws = None
@@ -199,7 +199,8 @@ class ExchangeStream:
                 break
             was_connected, self.connected = self.connected, False
             if was_connected:
-                self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=_now_ms(), data={"attempt": attempt}))
+                self._emit(StreamEvent(kind=StreamEventKind.DISCONNECTED, time_ms=self._now_ms(),
+                                       data={"attempt": attempt}))
             self._retry.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._retry.wait(), backoff_s(
@@ -208,10 +209,10 @@ class ExchangeStream:
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         beat = self._cfg.ws_heartbeat_s
-        next_ping = time.monotonic() + beat
-        last_msg = time.monotonic()
+        next_ping = self._clock.monotonic() + beat
+        last_msg = self._clock.monotonic()
         while True:
-            now = time.monotonic()
+            now = self._clock.monotonic()
             if now >= next_ping:
                 if now - last_msg > 2 * beat:
                     raise _HeartbeatLost(f"no message for {now - last_msg:.1f}s")
@@ -222,7 +223,7 @@ class ExchangeStream:
             except TimeoutError:
                 continue
             if msg.type is aiohttp.WSMsgType.TEXT:
-                last_msg = time.monotonic()
+                last_msg = self._clock.monotonic()
                 self._on_text(msg.data)
             elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
                               aiohttp.WSMsgType.ERROR):
@@ -249,7 +250,7 @@ class ExchangeStream:
                 mids = parse.parse_all_mids(data["mids"], endpoint="ws:allMids")
                 if self._cfg.stream_mids:
                     self._caches.mids.set(("allMids",), mids)
-                self._emit(StreamEvent(kind=StreamEventKind.MIDS, time_ms=_now_ms(), mids=mids))
+                self._emit(StreamEvent(kind=StreamEventKind.MIDS, time_ms=self._now_ms(), mids=mids))
             elif channel == "userFills":
                 fills = parse.parse_fills(data["fills"], endpoint="ws:userFills")
                 if self._pushed is not None:
@@ -260,7 +261,7 @@ class ExchangeStream:
                 if self._pushed is not None:
                     self._pushed.on_order_updates(updates)
                 self._caches.invalidate_account()
-                self._emit(StreamEvent(kind=StreamEventKind.ORDERS, time_ms=_now_ms(), orders=tuple(updates)))
+                self._emit(StreamEvent(kind=StreamEventKind.ORDERS, time_ms=self._now_ms(), orders=tuple(updates)))
             elif channel == "clearinghouseState" and self._pushed is not None and self._is_ours(data):
                 self._pushed.on_state(parse.parse_user_state(data["clearinghouseState"], str(self.user),
                                                              endpoint="ws:clearinghouseState"))
@@ -273,7 +274,7 @@ class ExchangeStream:
                         self._pushed.on_fills(fills)
                     self._new_fills(fills, gap=False)
                 else:
-                    self._emit(StreamEvent(kind=StreamEventKind.USER, time_ms=_now_ms(), data=data))
+                    self._emit(StreamEvent(kind=StreamEventKind.USER, time_ms=self._now_ms(), data=data))
         except (ExchangeError, orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             self._counters.errors["StreamMessage"] += 1
             log.warning("unusable stream message (%s): %.200s", exc, text)
@@ -299,4 +300,4 @@ class ExchangeStream:
         self._caches.invalidate_account()
         if gap:
             self._counters.gap_fills += len(fresh)
-        self._emit(StreamEvent(kind=StreamEventKind.FILLS, time_ms=_now_ms(), fills=tuple(fresh), gap_fill=gap))
+        self._emit(StreamEvent(kind=StreamEventKind.FILLS, time_ms=self._now_ms(), fills=tuple(fresh), gap_fill=gap))

@@ -15,13 +15,13 @@ import asyncio
 import csv
 import re
 import sys
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Trace, TraceQuery
 from perps_desktop.errors import StoreError
 from perps_desktop.store.codec import decode_payload
@@ -43,7 +43,7 @@ _CSV_COLUMNS = ("id", "chain", "time_ms", "time", "kind", "symbol", "strategy", 
 
 def parse_since(text: str, *, now_ms: int | None = None) -> int:
     """`--since`: epoch milliseconds, an ISO time (UTC unless it says otherwise), or an age (15m, 2h, 1d)."""
-    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    now = now_ms if now_ms is not None else wall_ms()
     s = text.strip()
     if s.isdigit():
         return int(s)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from typing import Any
 
 import psycopg
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Story
 from perps_desktop.errors import StoreError
 from perps_desktop.store.chain_ids import with_chains
@@ -108,7 +108,7 @@ class PgTraceWriter(TraceWriter):
 
     def _prune(self, now_ms: int | None) -> int:
         """Delete traces older than the retention, in chunks; autovacuum reclaims the space."""
-        cutoff = (now_ms if now_ms is not None else int(time.time() * 1000)) - self._config.retention_days * _DAY_MS
+        cutoff = (now_ms if now_ms is not None else wall_ms()) - self._config.retention_days * _DAY_MS
         total = 0
         try:
             with pg_errors(self._config):

@@ -24,6 +24,7 @@ from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.core.models import Alert, Severity, Story, Trace
 from perps_desktop.errors import StoreError
 from perps_desktop.store.chain_ids import with_chains
@@ -42,10 +43,6 @@ _VACUUM_STEP = 2000           # pages handed back per incremental_vacuum step
 _CHECKPOINT_EVERY = 8         # commits between idle-time index merges and WAL checkpoints
 _ALERT_EVERY = 10             # while failing, one alert per this many retries (the first included)
 _DAY_MS = 86_400_000
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _set_future(fut: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
@@ -187,7 +184,7 @@ class TraceWriter:
         """Stop taking traces, write everything queued, close the connection; resolves when done."""
         if not self._closing:
             self._closing = True
-            self._give_up_at = time.monotonic() + self._config.close_timeout_s
+            self._give_up_at = monotonic() + self._config.close_timeout_s
         return self.command("close")
 
     def _dropping(self) -> None:
@@ -200,7 +197,7 @@ class TraceWriter:
     def _alert(self, key: str, severity: Severity, message: str) -> None:
         try:
             self._on_alert(Alert(key=key, source="trace_store", severity=severity, message=message,
-                                 time_ms=_now_ms()))
+                                 time_ms=wall_ms()))
         except Exception:  # an alert sink must never stop the writer
             log.exception("trace store: alert callback failed")
 
@@ -246,20 +243,20 @@ class TraceWriter:
     def _serve(self) -> list[_Command]:
         cfg = self._config
         flush_s = cfg.batch_flush_ms / 1000.0
-        next_flush = time.monotonic() + flush_s
-        next_prune = time.monotonic() + cfg.retention_delay_s
+        next_flush = monotonic() + flush_s
+        next_prune = monotonic() + cfg.retention_delay_s
         while True:
-            timeout = min(next_flush, next_prune) - time.monotonic()
+            timeout = min(next_flush, next_prune) - monotonic()
             if timeout > 0 and not self._cmds and len(self._queue) < cfg.batch_size:
                 self._wake.wait(timeout)
             self._wake.clear()
             cmds: list[_Command] = []
             while self._cmds:
                 cmds.append(self._cmds.popleft())
-            now = time.monotonic()
+            now = monotonic()
             if now >= next_flush or cmds:
                 self._write(everything=True)
-                next_flush = time.monotonic() + flush_s
+                next_flush = monotonic() + flush_s
             else:
                 self._write(everything=False)
             closing = False
@@ -285,7 +282,7 @@ class TraceWriter:
                     self._prune(None)
                 except StoreError as exc:
                     log.warning("trace retention failed, next try in %.0f s: %s", cfg.retention_interval_s, exc)
-                next_prune = time.monotonic() + cfg.retention_interval_s
+                next_prune = monotonic() + cfg.retention_interval_s
             if closing:
                 while self._queue:
                     self._write(everything=True)
@@ -346,7 +343,7 @@ class TraceWriter:
                         continue          # SQLite saw the file go before we did: into the new one
                     self._refused(len(rows), exc, why)
                     return
-                if self._give_up_at is not None and time.monotonic() > self._give_up_at:
+                if self._give_up_at is not None and monotonic() > self._give_up_at:
                     self.lost += len(rows)
                     log.error("trace store closing: %d traces could not be written: %s", len(rows), exc)
                     return
@@ -471,7 +468,7 @@ class TraceWriter:
             self._open()
         except StoreError as exc:
             self.failing, self.last_error = True, str(exc)
-            if self._give_up_at is not None and time.monotonic() > self._give_up_at:
+            if self._give_up_at is not None and monotonic() > self._give_up_at:
                 self.lost += len(self._queue)
                 self._queue.clear()
             elif self._closing:
@@ -508,7 +505,7 @@ class TraceWriter:
         if conn is None:                     # the file went and no new one is open yet
             return 0
         self._index_text()
-        cutoff = (now_ms if now_ms is not None else _now_ms()) - self._config.retention_days * _DAY_MS
+        cutoff = (now_ms if now_ms is not None else wall_ms()) - self._config.retention_days * _DAY_MS
         total = 0
         try:
             while True:

@@ -28,6 +28,7 @@ from typing import Any
 import psutil
 
 from perps_desktop.config import display_available, load_settings
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.percentile import percentile
 
 __all__ = ["main"]
@@ -124,7 +125,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         while (now := time.monotonic()) - t0 < args.seconds:
             deficit = int(args.traces_per_s * (now - t0)) - (app.trace_counters().recorded - recorded0)
             for i in range(max(0, min(deficit, 200))):
-                store.record(Trace(kind="signal", time_ms=int(time.time() * 1000), symbol="LOAD",
+                store.record(Trace(kind="signal", time_ms=wall_ms(), symbol="LOAD",
                                    strategy="loadtest", decision="approve", reason=f"load trace {fed + i}"))
             fed += max(0, min(deficit, 200))
             if now >= next_sample:

@@ -9,7 +9,6 @@ ActionController, the only place that calls the core.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from perps_desktop.app import Alert, CoreControl, CoreSnapshot
+from perps_desktop.core.clock import monotonic
 from perps_desktop.ui.controller import ActionController, Confirmer
 from perps_desktop.ui.dock_layout import arrange_docks, size_docks
 from perps_desktop.ui.freshness import StaleBanner, grey
@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self._render_failed("snapshot()", exc)
             return
-        now = time.monotonic()
+        now = monotonic()
         if snap.version == self.version:
             if now - self._last_tick >= 0.5:
                 self._last_tick = now

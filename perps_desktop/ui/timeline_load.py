@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.percentile import percentile
 from perps_desktop.ui.loadtest import _LagProbe, run_json
 
@@ -33,7 +34,7 @@ def synthetic_timeline(markers: int, *, span_s: int = 86_400, now_ms: int | None
     """A day of one symbol: a mid a second on a slow walk, `markers` events in stories of four."""
     from perps_desktop.app import TimelineData, Trace
 
-    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    now = now_ms if now_ms is not None else wall_ms()
     start = now - span_s * 1000
     mids = tuple((start + s * 1000, 65_000.0 + 400.0 * math.sin(s / 900.0) + 40.0 * math.sin(s / 37.0))
                  for s in range(span_s))

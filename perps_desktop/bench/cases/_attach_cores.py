@@ -30,6 +30,7 @@ from perps_desktop.app import App, Trace
 from perps_desktop.app.api_server import ApiServer
 from perps_desktop.app.tokens import TokenStore
 from perps_desktop.config import load_settings
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.sim import Simulator
 
 __all__ = ["main"]
@@ -44,7 +45,7 @@ async def _top_up(apps: list[App], per_s: float, stop: asyncio.Event) -> None:
         for i, app in enumerate(apps):
             deficit = int(per_s * elapsed) - (app.trace_counters().recorded - base[i])
             for k in range(max(0, min(deficit, 200))):
-                app.services.store.record(Trace(kind="signal", time_ms=int(time.time() * 1000), symbol="LOAD",
+                app.services.store.record(Trace(kind="signal", time_ms=wall_ms(), symbol="LOAD",
                                                 strategy="loadtest", decision="approve", reason=f"load trace {k}"))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.05)

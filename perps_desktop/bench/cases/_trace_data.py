@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import zstandard
 
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Trace
 
 __all__ = ["SYMBOLS", "InsertFloor", "ReadFloor", "make_payloads", "make_traces", "settle_files"]
@@ -49,7 +50,7 @@ def make_traces(count: int, *, seed: int = 7, payload_pool: int = 256, start_ms:
     """`count` traces spread evenly over the `span_ms` before `start_ms` (default now), oldest first."""
     rng = random.Random(seed)
     payloads = make_payloads(min(count, payload_pool), seed)
-    end = start_ms if start_ms is not None else int(time.time() * 1000)
+    end = start_ms if start_ms is not None else wall_ms()
     step = max(1, span_ms // max(1, count))
     first = end - step * count
     return [Trace(kind=_KINDS[i % 4], time_ms=first + i * step, symbol=SYMBOLS[i % 50], strategy=f"strat{i % 5}",

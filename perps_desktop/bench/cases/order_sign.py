@@ -16,13 +16,13 @@ signature, which the row checks.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
 import coincurve
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.exchange import L1Signer, action_hash, l1_digest
 
 __all__ = ["CASE"]
@@ -82,7 +82,7 @@ async def _run(ctx: BenchContext) -> Measurement:
     key = "0x" + secrets.token_hex(32)
     fast, slow = L1Signer(key), L1Signer(key, precomputed=False)
     actions = _actions(n)
-    nonce0 = int(time.time() * 1000)
+    nonce0 = wall_ms()
     floor = _floor_loop(key, _digests(actions, nonce0))
     try:
         sdk: Callable[[dict, int], dict[str, Any]] | None = _sdk_signer(key)

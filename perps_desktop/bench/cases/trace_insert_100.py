@@ -31,6 +31,7 @@ from typing import Any
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.cases._trace_data import InsertFloor, make_traces, settle_files
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import Trace
 from perps_desktop.store import TraceStore, TraceStoreConfig
 
@@ -93,7 +94,7 @@ async def _run(ctx: BenchContext) -> Measurement:
     settle_files(after_cfg.path, before_cfg.path, floor_path)
     # fresh traces for every sample, later in time than the last ones, as the engine records them
     fresh = make_traces(BATCH * (ctx.warmup + ctx.repetitions + 1), seed=11,
-                        start_ms=int(time.time() * 1000) + 3_600_000, span_ms=600_000)
+                        start_ms=wall_ms() + 3_600_000, span_ms=600_000)
     batches = {name: iter(range(0, len(fresh), BATCH)) for name in ("after", "before", "floor")}
     floor = InsertFloor(floor_path, fresh)
 

@@ -16,7 +16,6 @@ been built on, timed in the same rounds (the figure behind choosing psycopg, REA
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +23,7 @@ from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.cases._trace_data import make_traces
 from perps_desktop.bench.cases.trace_insert_100 import BATCH, _insert, _prefill
 from perps_desktop.bench.pg_server import bench_config, bench_database, server_label
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.store import TraceStore, TraceStoreConfig
 from perps_desktop.store.codec import PayloadEncoder
 from perps_desktop.store.schema import INSERT_COLUMNS
@@ -81,7 +81,7 @@ async def _run(ctx: BenchContext) -> Measurement:
         before_cfg = base.unoptimised()
         await _prefill(after_cfg, 500 if ctx.smoke else ctx.size(10_000, 2_000))
         fresh = make_traces(BATCH * 4 * (ctx.warmup + ctx.repetitions + 1), seed=11,
-                            start_ms=int(time.time() * 1000) + 3_600_000, span_ms=600_000)
+                            start_ms=wall_ms() + 3_600_000, span_ms=600_000)
         starts = iter(range(0, len(fresh), BATCH))
         drivers = _DriverCopies(after_cfg, fresh)
         peers = {ASYNCPG: lambda: drivers.asyncpg_copy(next(starts))} if await drivers.open_asyncpg() else {}

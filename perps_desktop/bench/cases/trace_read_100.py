@@ -34,6 +34,7 @@ from typing import Any
 
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.cases._trace_data import SYMBOLS, ReadFloor, make_traces, settle_files
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.models import TraceQuery
 from perps_desktop.store import TraceStore, TraceStoreConfig, decode_payload
 
@@ -46,7 +47,7 @@ async def _build(config: TraceStoreConfig, rows: int) -> None:
         chunk = 10_000
         for start in range(0, rows, chunk):
             for t in make_traces(min(chunk, rows - start), seed=start + 1,
-                                 start_ms=int(time.time() * 1000) - (rows - start) * 1000, span_ms=chunk * 1000):
+                                 start_ms=wall_ms() - (rows - start) * 1000, span_ms=chunk * 1000):
                 store.record(t)
             await store.flush()
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from perps_desktop.app import BreakerSnapshot, BreakerState, CoreSnapshot
+from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.ui.format import DASH, fmt_age, fmt_count, fmt_ms
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable, RowAction
@@ -111,8 +111,8 @@ class BreakersPanel(QWidget):
 
     def tick(self, now_ms: int | None = None) -> None:
         """Re-render countdowns and ages (only those cells change)."""
-        mono = time.monotonic()
-        wall = now_ms if now_ms is not None else int(time.time() * 1000)
+        mono = monotonic()
+        wall = now_ms if now_ms is not None else wall_ms()
         rows = [_Row(b=b, retry_in=None if b.next_retry_at is None else round(max(0.0, b.next_retry_at - mono), 1),
                      age_s=max(0.0, (wall - b.last_change_ms) / 1000) if b.last_change_ms else 0.0)
                 for b in self._breakers]

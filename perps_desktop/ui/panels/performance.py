@@ -7,7 +7,6 @@ visible. Chart colours come from the QSS through Qt properties (`qproperty-plotB
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 import pyqtgraph as pg
@@ -16,6 +15,7 @@ from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QTabWidget, QWidget
 
 from perps_desktop.app import CoreSnapshot, TimingStats
+from perps_desktop.core.clock import monotonic
 from perps_desktop.ui.format import fmt_count, fmt_ms
 from perps_desktop.ui.live_chart import LiveChart
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
@@ -218,7 +218,7 @@ class PerformancePanel(QWidget):
         m = snap.monitor
         if m is not None:
             self.timings_model.set_rows(sorted(m.timings, key=lambda t: (not _is_request(t), -t.count)))
-        now = time.monotonic()
+        now = monotonic()
         if now - self._last_sample < self.sample_s:
             return
         self._last_sample = now

@@ -16,6 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from perps_desktop.app import CoreSnapshot, Position, PositionFacts, position_facts
+from perps_desktop.core.clock import wall_ms
 from perps_desktop.ui.format import DASH, fmt_datetime, fmt_pct, fmt_px, fmt_size, fmt_time, fmt_usd, to_float
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import STORY_ACTION, DataTable, RowAction
@@ -101,7 +102,7 @@ def _funding(r: _Row) -> float | None:
 def _opened_text(ms: int | None) -> str:
     if not ms:
         return "earlier"
-    return fmt_time(ms) if time.time() * 1000 - ms < 86_400_000 else time.strftime("%b %d", time.localtime(ms / 1000))
+    return fmt_time(ms) if wall_ms() - ms < 86_400_000 else time.strftime("%b %d", time.localtime(ms / 1000))
 
 
 def _opened_tip(r: _Row) -> str:

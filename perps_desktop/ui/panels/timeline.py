@@ -12,7 +12,6 @@ window's end follows the snapshot's time (now, or the replay's moment) every few
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Property, Qt, Signal
@@ -20,6 +19,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QWidget
 
 from perps_desktop.app import CoreSnapshot, TimelineData, Trace
+from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.ui.format import DASH, fmt_time
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
@@ -163,7 +163,7 @@ class TimelinePanel(QWidget):
         """(since_ms, until_ms) to show: a story's frame, or the span up to the snapshot's time."""
         if self._window is not None and not self.follow_check.isChecked():
             return self._window
-        until = self._now_ms or int(time.time() * 1000)
+        until = self._now_ms or wall_ms()
         return until - int(self.span_combo.currentData()) * 1000, until + 1
 
     def _user_moved(self) -> None:
@@ -175,7 +175,7 @@ class TimelinePanel(QWidget):
         if not self.symbol or (self.pending and not force):
             return
         self.pending = True
-        self._asked_at = time.monotonic()
+        self._asked_at = monotonic()
         since, until = self.window()
         self.status.setText("reading…")
         self.timeline_requested.emit(self.symbol, since, until)
@@ -235,7 +235,7 @@ class TimelinePanel(QWidget):
                 self.symbol_combo.addItem(s)
         if not on_screen(self) or not self.follow_check.isChecked():
             return
-        if self.data is None or time.monotonic() - self._asked_at >= _FOLLOW_S:
+        if self.data is None or monotonic() - self._asked_at >= _FOLLOW_S:
             self.request()
 
     def set_read_only(self, read_only: bool) -> None:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from perps_desktop.app import CoreSnapshot, Trace, TraceKind, TracePage, TraceQuery
+from perps_desktop.core.clock import monotonic
 from perps_desktop.ui.format import DASH, fmt_datetime, fmt_ms, fmt_px, fmt_size, fmt_time
 from perps_desktop.ui.table_model import Column, SnapshotTableModel
 from perps_desktop.ui.table_view import DataTable
@@ -214,7 +215,7 @@ class TracesPanel(QWidget):
             self._filters = filters
             self._detail_id = None
             self.detail.clear()
-        self._last_query_at = time.monotonic()
+        self._last_query_at = monotonic()
         self.pending = True
         self.query_requested.emit(q)
 
@@ -266,7 +267,7 @@ class TracesPanel(QWidget):
         counter = snap.traces.recorded + snap.traces.flushed
         if counter == self._seen_counter or (self._seen_counter >= 0 and not on_screen(self)):
             return                      # nothing new, or out of sight (the next snapshot once shown catches up)
-        now = time.monotonic()
+        now = monotonic()
         if self._seen_counter < 0 or (self.live_check.isChecked() and self.offset == 0 and not self.pending
                                       and now - self._last_query_at >= self.live_interval_s):
             self._seen_counter = counter
