@@ -25,7 +25,7 @@ from aiohttp import WSMsgType, web
 
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.app.wire import delta_json, encode_event, envelope_json
-from perps_desktop.core.gathering import cancel_and_wait
+from perps_desktop.core.lifecycle import Background
 
 __all__ = ["SnapshotBroadcaster"]
 
@@ -41,9 +41,12 @@ class _Client:
         self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_QUEUE)
 
 
-class SnapshotBroadcaster:
+class SnapshotBroadcaster(Background):
+    TASK_NAME = "api:stream"
+
     def __init__(self, snapshot: Callable[[], CoreSnapshot], bot: str, *, hz: float = 10.0,
                  max_events: int = 50) -> None:
+        super().__init__()
         self._snapshot = snapshot
         self.bot = bot
         self.period_s = 1.0 / hz
@@ -52,7 +55,6 @@ class SnapshotBroadcaster:
         self._last: CoreSnapshot | None = None
         self._events: list[dict[str, Any]] = []
         self._dropped = 0
-        self._task: asyncio.Task[None] | None = None
         self.sent = 0
 
     @property
@@ -69,11 +71,10 @@ class SnapshotBroadcaster:
             self._dropped += 1
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="api:stream")
+        self._spawn()
 
     async def aclose(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        await super().aclose()
         for c in tuple(self._clients):
             await c.ws.close(code=1001, message=b"the core is stopping")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from perps_desktop.core.clock import monotonic
-from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.lanes import Lane, in_lane
+from perps_desktop.core.lifecycle import Background
 from perps_desktop.errors import PerpsError
 from perps_desktop.exchange import HyperliquidClient, LatencySnapshot
 
@@ -77,28 +77,23 @@ class RateBudgetSnapshot:
         return " · ".join(parts)
 
 
-class ActionBudgetPoller:
+class ActionBudgetPoller(Background):
     """Reads `userRateLimit` for the client's address now and every `interval_s`; an async context manager."""
 
+    TASK_NAME = "action-budget"
+
     def __init__(self, client: HyperliquidClient, *, interval_s: float = 300.0) -> None:
+        super().__init__()
         self._client = client
         self.interval_s = interval_s
         self.used: int | None = None
         self.cap: int | None = None
         self.read_at = 0.0
-        self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ActionBudgetPoller:
         if self._client.address:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="action-budget")
+            self._spawn()
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
 
     async def read_once(self) -> None:
         with in_lane(Lane.POLL):

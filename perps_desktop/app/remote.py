@@ -35,7 +35,7 @@ from perps_desktop.app.wire import (
 )
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.clock import monotonic, wall_ms
-from perps_desktop.core.gathering import cancel_and_wait
+from perps_desktop.core.lifecycle import Background
 from perps_desktop.core.models import ActionReport, Trace, TracePage, TraceQuery, TradingState
 
 __all__ = ["RemoteCore", "api_base"]
@@ -57,10 +57,11 @@ def api_base(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-class RemoteCore:
+class RemoteCore(Background):
     """See the module docstring. `async with RemoteCore(url, token) as core:`; `aclose()` is idempotent."""
 
     def __init__(self, url: str, token: str, *, name: str | None = None, timeout_s: float = 15.0) -> None:
+        super().__init__()
         self.base = api_base(url)
         self._token = token
         self.name = name or urlsplit(self.base).netloc
@@ -78,7 +79,6 @@ class RemoteCore:
         self._lost_at: float | None = None
         self._retry_at: float | None = None
         self._session: aiohttp.ClientSession | None = None
-        self._task: asyncio.Task[None] | None = None
         self.first_snapshot = asyncio.Event()
 
     @property
@@ -94,25 +94,21 @@ class RemoteCore:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
     async def start(self) -> None:
-        if self._session is not None:
+        if self._session is not None or self.closed:
             raise RuntimeError("RemoteCore starts once")
         self._session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self._token}"},
                                               timeout=aiohttp.ClientTimeout(total=self.timeout_s))
-        self._task = asyncio.get_running_loop().create_task(self._follow(), name=f"attach:{self.name}")
+        self._spawn(f"attach:{self.name}")
 
     async def aclose(self) -> None:
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        await super().aclose()
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self.connected = False
 
     # --- the stream ----------------------------------------------------------------------------------
-    async def _follow(self) -> None:
+    async def _run(self) -> None:
         attempt = 0
         while True:
             try:

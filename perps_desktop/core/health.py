@@ -19,7 +19,8 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
-from perps_desktop.core.gathering import cancel_and_wait, gather_bounded
+from perps_desktop.core.gathering import gather_bounded
+from perps_desktop.core.lifecycle import Background
 
 if TYPE_CHECKING:
     from perps_desktop.config import Settings
@@ -72,19 +73,18 @@ class _Check:
 _NO_CHECK = _Check("", lambda: asyncio.sleep(0), None, 0.0)
 
 
-class HealthChecker:
+class HealthChecker(Background):
     """Named async checks; `run_once()` runs a round, `start()` runs rounds every interval."""
 
     def __init__(self, config: HealthConfig | None = None, *, breakers: BreakerRegistry | None = None,
                  clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__()
         self.config = config or HealthConfig()
         self._breakers = breakers
         self._now_ms = clock.wall_ms
         self._checks: dict[str, _Check] = {}
         self._history: deque[HealthResult] = deque(maxlen=self.config.history_size)
         self._latest: dict[str, HealthResult] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._closed = False
         self.rounds = 0
 
     def add_check(self, name: str, fn: HealthCheck, *, breaker: str | None = None,
@@ -106,7 +106,7 @@ class HealthChecker:
 
     # --- running ----------------------------------------------------------------------------
 
-    async def _run(self, check: _Check) -> HealthResult:
+    async def _one(self, check: _Check) -> HealthResult:
         t0 = time.perf_counter()
         ok, detail = True, ""
         try:
@@ -138,16 +138,17 @@ class HealthChecker:
                 breaker.probe_failed(f"health check {result.check}", result.detail)
 
     async def run_check(self, name: str) -> HealthResult:
-        return await self._run(self._checks[name])
+        return await self._one(self._checks[name])
 
     async def run_once(self) -> tuple[HealthResult, ...]:
         """Run every check once (as `parallelism` allows); results in registration order."""
-        results = await gather_bounded([partial(self._run, c) for c in self._checks.values()],
+        results = await gather_bounded([partial(self._one, c) for c in self._checks.values()],
                                        self.config.parallelism)
         self.rounds += 1
         return tuple(results)
 
-    async def _loop(self) -> None:
+    async def _run(self) -> None:
+        """The rounds, every `interval_ms` until `aclose()`."""
         while not self._closed:
             try:
                 await self.run_once()
@@ -157,23 +158,11 @@ class HealthChecker:
 
     def start(self) -> None:
         """Run a round now and then every `interval_ms` until `aclose()`."""
-        if self._closed:
-            raise RuntimeError("HealthChecker is closed")
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop(), name="health-checks")
-
-    async def aclose(self) -> None:
-        """Stop the rounds; idempotent."""
-        self._closed = True
-        task, self._task = self._task, None
-        await cancel_and_wait(task)
+        self._spawn()
 
     async def __aenter__(self) -> HealthChecker:
         self.start()
         return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
-from perps_desktop.core.gathering import cancel_and_wait
+from perps_desktop.core.lifecycle import Background
 from perps_desktop.errors import ExchangeError
 
 __all__ = ["DeadManSwitch"]
@@ -20,22 +20,26 @@ __all__ = ["DeadManSwitch"]
 log = logging.getLogger(__name__)
 
 
-class DeadManSwitch:
+class DeadManSwitch(Background):
+    TASK_NAME = "dead-man-switch"
+
     def __init__(self, schedule: Callable[[int | None], Awaitable[None]], window_s: float, *,
                  clock: Clock = SYSTEM_CLOCK) -> None:
         # window_s >= 5 (the venue's minimum) was checked once, as DEAD_MAN_SWITCH_S (config_sections)
+        super().__init__()
         self._schedule = schedule
         self._clock = clock
         self.window_s = window_s
-        self._task: asyncio.Task[None] | None = None
         self.armed_until_ms: int | None = None
         self.arms = 0
         self.failures = 0
 
     async def start(self) -> None:
+        if self.closed:
+            raise RuntimeError("DeadManSwitch is closed")
         if self._task is None:
             await self._arm()  # armed before start() returns: a crash right after is covered
-            self._task = asyncio.get_running_loop().create_task(self._keep_armed(), name="dead-man-switch")
+            self._spawn()
 
     async def _arm(self) -> None:
         at = self._clock.wall_ms() + round(self.window_s * 1000)
@@ -47,18 +51,16 @@ class DeadManSwitch:
             self.failures += 1
             log.warning("dead-man switch not re-armed: %s", exc)
 
-    async def _keep_armed(self) -> None:
+    async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.window_s / 3.0)
             await self._arm()
 
     async def aclose(self, *, disarm: bool = True) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await cancel_and_wait(task)
-            if disarm and self.armed_until_ms is not None:
-                try:
-                    await asyncio.wait_for(self._schedule(None), timeout=2.0)
-                    self.armed_until_ms = None
-                except (ExchangeError, TimeoutError) as exc:
-                    log.warning("dead-man switch not disarmed: %s", exc)
+        """Stop re-arming; with `disarm`, tell the venue to drop the scheduled cancel (if it was started)."""
+        if await self._halt() and disarm and self.armed_until_ms is not None:
+            try:
+                await asyncio.wait_for(self._schedule(None), timeout=2.0)
+                self.armed_until_ms = None
+            except (ExchangeError, TimeoutError) as exc:
+                log.warning("dead-man switch not disarmed: %s", exc)

@@ -27,6 +27,7 @@ import orjson
 
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
+from perps_desktop.core.lifecycle import Background
 from perps_desktop.core.models import Fill, StreamEvent, StreamEventKind
 from perps_desktop.errors import ExchangeError
 from perps_desktop.exchange import parse
@@ -48,12 +49,15 @@ class _HeartbeatLost(Exception):
     pass
 
 
-class ExchangeStream:
+class ExchangeStream(Background):
     """Owned by the client (which closes it); `start()` once, `aclose()` idempotent."""
+
+    TASK_NAME = "exchange-stream"
 
     def __init__(self, transport: Transport, config: ClientConfig, info: InfoApi, caches: ApiCaches,
                  counters: ClientCounters, user: str | None, pushed: PushedAccount | None = None, *,
                  clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__()
         self._t = transport
         self._clock = clock
         self._now_ms = clock.wall_ms
@@ -67,11 +71,9 @@ class ExchangeStream:
         self._queues: list[asyncio.Queue[StreamEvent | None]] = []
         self._seen: set[tuple[int, int]] = set()
         self._seen_order: deque[tuple[int, int]] = deque()
-        self._task: asyncio.Task[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._since_ms = 0
-        self._closed = False
         self._retry = asyncio.Event()      # set: try to connect now, not after the rest of the backoff
         self.connected = False
         self.connections = 0
@@ -118,17 +120,18 @@ class ExchangeStream:
         if self._task is not None or self._closed:
             raise RuntimeError("the stream starts once")
         self._since_ms = self._now_ms()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="exchange-stream")
+        self._spawn()
 
     async def aclose(self) -> None:
         if self._closed:
             return
-        self._closed = True
-        for task in (self._refresh, self._task):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        self._closed = True         # the loop stops starting anything new before its tasks are cancelled
+        refresh, self._refresh = self._refresh, None
+        if refresh is not None and not refresh.done():
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await refresh
+        await self._halt()
         if self._ws is not None:
             await self._ws.close()
         self.connected = False
