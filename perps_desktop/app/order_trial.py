@@ -18,10 +18,10 @@ Read-only cores have no key and send nothing: their `exchange_orders` never open
 
 from __future__ import annotations
 
-import time
 from typing import Protocol
 
 from perps_desktop.core.breaker import CircuitBreaker
+from perps_desktop.core.clock import monotonic
 from perps_desktop.core.freshness import Freshness
 from perps_desktop.core.health import HealthCheck
 from perps_desktop.core.inflight import InFlight
@@ -50,9 +50,9 @@ def orders_trial_check(client: _Noop, breaker: CircuitBreaker, freshness: Freshn
             return "no trial while /info goes unanswered"
         if inflight.active:
             return "an order on the wire is the trial"
-        if gave_up and time.monotonic() - last[0] < every_s:
+        if gave_up and monotonic() - last[0] < every_s:
             return "trials gave up; the next noop soon"
-        last[0] = time.monotonic()
+        last[0] = monotonic()
         with in_lane(Lane.PROTECT):
             if state is BreakerState.HALF_OPEN:
                 await breaker.call(client.noop, timeout_s)
