@@ -96,7 +96,8 @@ class ReplayControl:
         self.where = cfg.where                  # for messages: the file, or the URL without its password
         self.bot = bot or None
         self.store = TraceStore(cfg)
-        self.timeline = TimelineReader(self.store)
+        self.reads = _OneBot(self.store, self.bot)     # every read of the replay: this core's traces only
+        self.timeline = TimelineReader(self.reads)
         self.first_ms = 0
         self.last_ms = 0
         self.time_ms = 0
@@ -166,20 +167,18 @@ class ReplayControl:
 
     async def state_at(self, t: int) -> CoreSnapshot:
         """The core as its traces say it was at `t` (ms)."""
-        store = self.store
-        bot = self.bot
+        store = self.reads
         base_page, breakers, alerts, fills = await store.query_many((
-            TraceQuery(kind="system", strategy=STATE_STRATEGY, until_ms=t + 1, limit=1, bot=bot),
-            TraceQuery(kind="breaker", until_ms=t + 1, limit=500, with_payload=False, bot=bot),
-            TraceQuery(kind="alert", until_ms=t + 1, limit=50, bot=bot),
-            TraceQuery(kind="fill", until_ms=t + 1, limit=50, bot=bot)))
+            TraceQuery(kind="system", strategy=STATE_STRATEGY, until_ms=t + 1, limit=1),
+            TraceQuery(kind="breaker", until_ms=t + 1, limit=500, with_payload=False),
+            TraceQuery(kind="alert", until_ms=t + 1, limit=50),
+            TraceQuery(kind="fill", until_ms=t + 1, limit=50)))
         base = base_page.traces[0] if base_page.traces else None
         payload = decode_payload(base) if base is not None else None
         state = payload if isinstance(payload, dict) else {}
         as_of = state.get("as_of_ms")
         since = self.first_ms if base is None else min(base.time_ms, as_of if as_of is not None else base.time_ms)
-        events = (await store.query(TraceQuery(since_ms=since - _LATE_MS, until_ms=t + 1, limit=_EVENTS_MAX,
-                                               bot=bot))).traces
+        events = (await store.query(TraceQuery(since_ms=since - _LATE_MS, until_ms=t + 1, limit=_EVENTS_MAX))).traces
         after = [e for e in reversed(events) if base is None or _after_base(e, base, as_of)]
         positions, orders, risk = self._apply(state, after, t)
         mids = await self._marks(positions, orders, t)
@@ -276,9 +275,7 @@ class ReplayControl:
         raise PermissionError("a replay only shows")
 
     async def query_traces(self, query: TraceQuery) -> TracePage:
-        if self.bot is not None and query.bot is None:
-            query = dataclasses.replace(query, bot=self.bot)
-        return await self.store.query(query)
+        return await self.reads.query(query)
 
     async def get_trace(self, trace_id: int) -> Trace | None:
         return await self.store.get(trace_id)
@@ -292,6 +289,30 @@ class ReplayControl:
     async def find_story(self, what: str, symbol: str, key: int | None = None,
                          time_ms: int | None = None) -> int | None:
         return await find_story(self.timeline, what, symbol, key, time_ms)
+
+
+class _OneBot:
+    """The store's reads narrowed to one core's traces (`bot`; None: all of them), for a database
+    several cores share: the replayed state, the timeline and the trace pages alike."""
+
+    def __init__(self, store: TraceStore, bot: str | None) -> None:
+        self._store = store
+        self._bot = bot
+
+    def _narrow(self, query: TraceQuery) -> TraceQuery:
+        return query if self._bot is None or query.bot is not None else dataclasses.replace(query, bot=self._bot)
+
+    async def query(self, query: TraceQuery) -> TracePage:
+        return await self._store.query(self._narrow(query))
+
+    async def query_many(self, queries: Iterable[TraceQuery]) -> list[TracePage]:
+        return await self._store.query_many([self._narrow(q) for q in queries])
+
+    async def chain_of(self, trace_id: int, *, limit: int = 10_000) -> tuple[Trace, ...]:
+        return await self._store.chain_of(trace_id, limit=limit)
+
+    async def mids(self, symbol: str, since_ms: int, until_ms: int) -> list[tuple[int, float]]:
+        return await self._store.mids(symbol, since_ms, until_ms)       # prices: the venue's, not a core's
 
 
 def _marked(p: Position, mark: float | None) -> Position:

@@ -116,3 +116,6 @@ async def test_a_replay_reads_postgresql_and_shows_the_core_named_when_several_s
             assert snap.read_only and snap.base_url.startswith("postgresql://") and bot in snap.status_text
             page = await replay.query_traces(TraceQuery(kind="fill", limit=100))
             assert page.traces and {t.bot for t in page.traces} == {bot}
+            for coin in ("BTC", "ETH"):                             # its timeline: its own events alone
+                data = await replay.load_timeline(coin, replay.first_ms, replay.last_ms + 1)
+                assert {t.bot for t in data.traces} <= {bot} and bool(data.traces) == (coin == symbol)
