@@ -14,6 +14,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from perps_desktop.core.caching import TTLCache
@@ -37,7 +38,7 @@ __all__ = ["RiskManager", "TradingStateChanged", "TradingStateListener"]
 _log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
 _ZERO = Decimal(0)
-_NO_DECISION = RiskDecision(decision=Decision.REJECT, size=_ZERO, reason="")   # a placeholder, never returned
+_KIND = attrgetter("decision")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -220,29 +221,28 @@ class RiskManager:
             evaluate = self.evaluate_signal
             return [evaluate(s) for s in signals]
         version, portfolio, config, state = self._version, self._portfolio, self.config, self._state
-        place: dict[tuple[object, ...], int] = {}     # a distinct signal -> its index in `decided`
-        decided: list[RiskDecision] = [_NO_DECISION]  # indices from 1: an index is never falsy
+        decided: dict[tuple[object, ...], RiskDecision] = {}     # a distinct signal -> its decision
 
-        def first(sig: Signal, key: tuple[object, ...]) -> int:
+        def first(sig: Signal, key: tuple[object, ...]) -> RiskDecision:
             decision = cache.get((*key, version))
             if decision is None:
                 decision = evaluate_signal(sig, portfolio, config, state)
                 cache.set((*key, version), decision)
-            place[key] = len(decided)
-            decided.append(decision)
-            return place[key]
+            decided[key] = decision
+            return decision
 
-        known = place.get      # one lookup a signal: a key tuple's hash (Decimals, an enum) is not cached
-        places = [known(key := (s.symbol, s.side, s.size, s.price, s.leverage, s.reduce_only)) or first(s, key)
-                  for s in signals]
-        cache.hits += len(places) - len(place)
-        # how often each distinct decision was handed out: counted in C (bytes.count) while the
-        # distinct signals of a batch fit a byte, which they do unless a batch is mostly distinct
-        times = bytes(places).count if len(decided) <= 256 else Counter(places).__getitem__
+        known = decided.get    # one lookup a signal: a key tuple's hash (Decimals, an enum) is not cached
+        out = [known(key := (s.symbol, s.side, s.size, s.price, s.leverage, s.reduce_only)) or first(s, key)
+               for s in signals]
+        cache.hits += len(out) - len(decided)
+        kinds = {d.decision for d in decided.values()}
         counts = self._counts
-        for j in range(1, len(decided)):
-            counts[decided[j].decision] += times(j)
-        return [decided[j] for j in places]
+        if len(kinds) == 1:    # the usual batch: every distinct signal got the same answer, one add
+            counts[kinds.pop()] += len(out)
+        else:
+            for kind, n in Counter(map(_KIND, out)).items():
+                counts[kind] += n
+        return out
 
     # --- positions and portfolio ------------------------------------------------------------
 

@@ -29,6 +29,15 @@ TONE_ROLE = Qt.ItemDataRole.UserRole + 3    # "pos" | "neg" | "warn" | "crit" | 
 SPARK_ROLE = Qt.ItemDataRole.UserRole + 4   # a tuple of floats for sparkline cells
 CHIP_ROLE = Qt.ItemDataRole.UserRole + 5    # a tuple of short words drawn as chips ("reduce-only", "GTC")
 
+# the roles data() answers, as plain ints: a view asks ~8 roles a cell on every paint, and an
+# enum member's lookup and comparison cost more than the answer
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_ALIGN_ROLE = Qt.ItemDataRole.TextAlignmentRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole.value
+_ANSWERED = frozenset({_DISPLAY, _ALIGN_ROLE, _TOOLTIP, _ACCESSIBLE, KEY_ROLE, SORT_ROLE, TONE_ROLE, SPARK_ROLE,
+                       CHIP_ROLE})
+
 _ALIGN = {
     "left": Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
     "right": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -92,27 +101,25 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        if role not in _ANSWERED or not index.isValid():
             return None
         row = self._rows[index.row()]
-        col = self.columns[index.column()]
-        text, sort_value, tone = row.cells[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "" if col.painted else text
-        if role in (SORT_ROLE, SPARK_ROLE, CHIP_ROLE):
-            return sort_value
-        if role == TONE_ROLE:
-            return tone
         if role == KEY_ROLE:
             return row.key
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        text, sort_value, tone = row.cells[index.column()]
+        if role == TONE_ROLE:
+            return tone
+        col = self.columns[index.column()]
+        if role == _DISPLAY:
+            return "" if col.painted else text
+        if role == _ALIGN_ROLE:
             return _ALIGN.get(col.align, _ALIGN["left"])
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return col.tooltip(row.item) if col.tooltip else (text if len(text) > 24 else None)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _ACCESSIBLE:
             return f"{col.title}: {text}"
-        return None
+        return sort_value           # SORT_ROLE, SPARK_ROLE, CHIP_ROLE
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:

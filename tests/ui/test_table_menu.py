@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from perps_desktop.ui.panels import PositionsPanel
 from perps_desktop.ui.table_menu import row_menu, selection_csv, write_csv
+from perps_desktop.ui.table_view import CELLS_PER_TURN
 from tests import stubs
+from tests.helpers import wait_until
 
 
 def _panel(qtbot) -> PositionsPanel:
@@ -84,3 +86,24 @@ async def test_export_asks_for_a_file_without_blocking_and_writes_it(qtbot, tmp_
     await table.export_task
     rows = list(csv.reader(io.StringIO(target.read_text("utf-8"))))
     assert [r[0] for r in rows] == ["Coin", "BTC"]
+
+
+async def test_rows_replaced_at_once_get_their_action_cells_a_few_per_turn(qtbot):
+    panel = PositionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1300, 600)
+    panel.show()
+    coins = [f"C{i}" for i in range(3 * CELLS_PER_TURN)]
+    panel.set_snapshot(stubs.snapshot(positions=tuple(stubs.position(c, 1, entry=10, mark=10) for c in coins)))
+    table = panel.table
+    model = table.model()
+
+    def cells() -> int:
+        return sum(table.indexWidget(model.index(r, table.action_col)) is not None for r in range(model.rowCount()))
+
+    assert model.rowCount() == len(coins) and cells() == CELLS_PER_TURN     # the loop is not held for all of them
+    await wait_until(lambda: cells() == len(coins))                         # the rest on the next turns
+    panel.set_snapshot(stubs.snapshot(positions=tuple(stubs.position(c + "X", 1, entry=10, mark=10) for c in coins)))
+    assert cells() == CELLS_PER_TURN
+    assert table.button_for(coins[-1] + "X", "closePositionButton") is not None   # asking makes them all now
+    assert cells() == len(coins)
