@@ -181,9 +181,9 @@ _TONES = {
 
 
 ACTION_BUTTON_W = 24
-#: new action cells made per turn of the event loop: a feed that replaces every order at once
-#: (20 cells, ~0.5 ms each with the theme's style sheet) would otherwise hold the loop a frame
-CELLS_PER_TURN = 4
+#: new action cells made per turn of the event loop (~0.5 ms each with the theme's style sheet, most
+#: of it in setIndexWidget): a feed that replaces every order at once would otherwise hold it a frame
+CELLS_PER_TURN = 2
 
 
 def action_column_width(n_actions: int) -> int:
