@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 __all__ = ["KEY_PATTERN", "RedactingFilter", "enable_crash_stacks", "redact", "setup_logging"]
 
@@ -82,7 +83,7 @@ def enable_crash_stacks(log_file: Path | None) -> Callable[[], None]:
     A stack written after the log rotated lands in the rotated file. Returns the undo.
     """
     tee: subprocess.Popen[bytes] | None = None
-    target = None
+    target: IO[Any] | None = None
     if log_file is not None and shutil.which("tee"):
         with contextlib.suppress(OSError, ValueError):
             tee = subprocess.Popen(["tee", "-a", str(log_file)], stdin=subprocess.PIPE, stdout=2,

@@ -142,9 +142,7 @@ class ApiServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]     # the port bound (port 0 asks the OS for one)
         if self.app.services is not None:
             self._unsubscribe = self.app.services.bus.subscribe("", self.stream.on_event)
         self.stream.start()

@@ -20,6 +20,7 @@ import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -198,26 +199,27 @@ class App:
 
     def _build(self) -> CoreSnapshot:
         s, ident = self.services, self.identity
-        base = {"version": self._version, "time_ms": wall_ms(), "mode": self.settings.mode,
-                "network": self.settings.network, "address": ident.address if ident else self.settings.address,
-                "read_only": self.read_only, "last_action": self._last_action, "actions": self.journal.records()}
+        idle = CoreSnapshot(
+            version=self._version, time_ms=wall_ms(), mode=self.settings.mode, network=self.settings.network,
+            address=ident.address if ident else self.settings.address, read_only=self.read_only,
+            last_action=self._last_action, actions=self.journal.records(),
+            base_url=self.settings.base_url or "", connected=False, status_text=self.state.value)
         if s is None:
-            return CoreSnapshot(base_url=self.settings.base_url or "", connected=False,
-                                status_text=self.state.value, **base)
+            return idle
         eng = s.engine
         fresh = s.freshness.snapshot()
         status = eng.status_text() if self.state is AppState.RUNNING else self.state.value
         if self.state is AppState.RUNNING and not fresh.rest_ok:
             status = f"venue unreachable {fresh.unreachable_s:.0f} s; {status}"
-        return CoreSnapshot(
-            base_url=s.base_url, connected=fresh.connected, freshness=fresh, account=eng.account,
+        return replace(
+            idle, base_url=s.base_url, connected=fresh.connected, freshness=fresh, account=eng.account,
             pause_reason=eng.pause_now, budget=budget_snapshot(s.client, s.action_budget),
             positions=eng.positions,
             orders=eng.orders, fills=tuple(eng.fills), mids={k: float(v) for k, v in eng.mids.items()},
             risk=s.risk.snapshot(), breakers=s.breakers.snapshots(), findings=s.recovery.findings,
             recovery_history=tuple(reversed(s.recovery.history)), caches=tuple(s.caches.stats()),
             monitor=s.monitor.snapshot(), alerts=s.alerts.history(), traces=self.trace_counters(),
-            status_text=status, **base)
+            status_text=status)
 
     # --- CoreControl: the trader's hand ----------------------------------------------------
     @property

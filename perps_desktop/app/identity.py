@@ -29,7 +29,7 @@ Confirm = Callable[[str], bool | Awaitable[bool]]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Identity:
     mode: str
-    address: str | None
+    address: str
     private_key: str | None = field(default=None, repr=False)
 
     @property
@@ -61,8 +61,8 @@ def resolve_identity(settings: Settings, *, private_key: str | None = None,
     """The identity for `settings.mode`; raises ConfigError when the mode's requirement is missing."""
     mode = settings.mode
     if mode == "paper":
-        key = private_key or "0x" + secrets.token_hex(32)
-        return Identity(mode=mode, address=_address_of(key), private_key=key)
+        paper_key = private_key or "0x" + secrets.token_hex(32)
+        return Identity(mode=mode, address=_address_of(paper_key), private_key=paper_key)
     if mode == "watch":
         if not settings.address:
             raise ConfigError("PERPS_ADDRESS", None, "watch mode needs the 0x… address to show (--address)")

@@ -105,14 +105,14 @@ class CoreCollector(Collector):
         yield GaugeMetricFamily("perps_connected", "1 while the venue answers REST requests and the stream is "
                                 "connected", value=int(snap.connected))
         if snap.budget is not None:
-            b = snap.budget
+            budget = snap.budget
             used = GaugeMetricFamily("perps_rate_budget_used", "Request weight spent in the last 60 s (the venue "
                                      "allows RATE_LIMIT_WEIGHT_PER_MIN per IP)", labels=["scope"])
-            used.add_metric(["ip"], b.used)
+            used.add_metric(["ip"], budget.used)
             yield used
             waits = HistogramMetricFamily("perps_rate_budget_wait_seconds", "Time requests waited for the rate "
                                           "budget, by lane (manual, protect, strategy, poll)", labels=["lane"])
-            for lane, h in b.wait_seconds:
+            for lane, h in budget.wait_seconds:
                 waits.add_metric([lane], [(_le(bound), n) for bound, n in h.buckets], h.sum_s)
             yield waits
         if snap.freshness is not None:
@@ -162,9 +162,7 @@ class MetricsServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]     # the port bound (port 0 asks the OS for one)
         log.info("metrics: %s", self.url)
 
     async def aclose(self) -> None:

@@ -103,7 +103,7 @@ class ReplayControl:
         self.time_ms = 0
         self._version = 0
         self._snapshot: CoreSnapshot | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[CoreSnapshot] | None = None
         self.rebuilt = asyncio.Event()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -182,11 +182,11 @@ class ReplayControl:
         after = [e for e in reversed(events) if base is None or _after_base(e, base, as_of)]
         positions, orders, risk = self._apply(state, after, t)
         mids = await self._marks(positions, orders, t)
-        positions = tuple(_marked(p, mids.get(p.symbol)) for p in positions)
+        marked = tuple(_marked(p, mids.get(p.symbol)) for p in positions)
         self._version += 1
         return CoreSnapshot(
             version=self._version, time_ms=t, mode="replay", network="replay", address=None,
-            base_url=self.where, connected=False, read_only=True, positions=positions, orders=tuple(orders),
+            base_url=self.where, connected=False, read_only=True, positions=marked, orders=tuple(orders),
             fills=tuple(_fill(f) for f in fills.traces), mids=mids, risk=risk,
             breakers=_breakers(breakers.traces), alerts=tuple(_alert(a) for a in alerts.traces),
             traces=TraceCounters(), status_text=f"replay of {self._name}")

@@ -108,7 +108,7 @@ async def _fund_remote(base_url: str, address: str, usdc: float) -> None:
     try:
         async with aiohttp.ClientSession() as http, http.post(base_url.rstrip("/") + "/sim", json=body,
                                                               timeout=aiohttp.ClientTimeout(total=10)) as resp:
-            status = resp.status
+            status: int | str = resp.status
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         status = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if status != 200:
@@ -147,18 +147,19 @@ def _sparing_ping(client: HyperliquidClient, breakers: BreakerRegistry, freshnes
     must go dark and open the breaker within seconds. Pings go in the protective lane: the breaker's
     trial call must not wait behind polls."""
     ping = ping_check(client, timeout_s=timeout_s)
-    last = [0.0, ""]
+    last: tuple[float, str] = (0.0, "")
 
     async def check() -> str:
+        nonlocal last
         now = monotonic()
         answered = freshness.last_answer_ms
         rest_quiet = answered is None or wall_ms() - answered > quiet_s * 1000
         if client.stream.connected and breakers.get("exchange_info").state is BreakerState.CLOSED \
-                and now - float(last[0]) < every_s and not rest_quiet:
+                and now - last[0] < every_s and not rest_quiet:
             return f"stream live; {last[1]} at the last ping"
         with in_lane(Lane.PROTECT):
             detail = str(await ping())
-        last[:] = [now, detail]
+        last = (now, detail)
         client.stream.reconnect_now()       # REST answers: a stream still down tries again at once
         return detail
     return check
@@ -235,7 +236,7 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
     if simulator is not None:
         await simulator.fund(identity.address, usdc=settings.engine.paper_funding_usd)
     elif settings.mode == "paper":
-        await _fund_remote(base_url, str(identity.address), settings.engine.paper_funding_usd)
+        await _fund_remote(base_url, identity.address, settings.engine.paper_funding_usd)
 
     risk = RiskManager(RiskConfig.from_settings(settings), caches=caches)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -31,7 +32,7 @@ class StopSignals:
         self.out = out
         self.requested = asyncio.Event()
         self._stopping = False
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], object]] = []
 
     def install(self) -> None:
         """On the running loop; on a loop without signal support (qasync), a Python-level handler."""
@@ -39,13 +40,13 @@ class StopSignals:
         for sig in _SIGNALS:
             try:
                 loop.add_signal_handler(sig, self._on_signal, sig)
-                self._undo.append(lambda s=sig: loop.remove_signal_handler(s))
+                self._undo.append(functools.partial(loop.remove_signal_handler, sig))
             except (NotImplementedError, RuntimeError):
                 if threading.current_thread() is not threading.main_thread():
                     continue
                 previous = signal.getsignal(sig)
                 signal.signal(sig, lambda s, _frame: self._on_python_signal(loop, s))
-                self._undo.append(lambda s=sig, p=previous: signal.signal(s, p))
+                self._undo.append(functools.partial(signal.signal, sig, previous))
 
     def stopping(self) -> None:
         """The stop has begun (asked for or not): from now on a signal ends the process at once."""

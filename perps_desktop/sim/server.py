@@ -126,9 +126,7 @@ class Simulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]     # the port bound (port 0 asks the OS for one)
         self.state = SimState.RUNNING
         self._loop = asyncio.get_running_loop()
         self._schedule_block()

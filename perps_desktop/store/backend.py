@@ -82,7 +82,7 @@ class TraceReaderPort(Protocol):
     def close(self) -> None: ...
 
 
-def make_writer(config: TraceStoreConfig, *, on_alert: Callable[[Alert], None],
+def make_writer(config: TraceStoreConfig, *, on_alert: Callable[[Alert], object],
                 on_pruned: Callable[[int], None]) -> TraceWriterPort:
     if config.url:
         from perps_desktop.store.pg_writer import PgTraceWriter

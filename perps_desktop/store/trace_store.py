@@ -69,7 +69,7 @@ class TraceStoreStats:
 class TraceStore:
     """The trace store (implements `core.ports.TraceSink`). An async context manager; opens once."""
 
-    def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], None] | None = None,
+    def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], object] | None = None,
                  caches: CacheRegistry | None = None) -> None:
         self.config = config
         self._on_alert = on_alert
@@ -314,7 +314,7 @@ class TraceStore:
             encode_errors=w.encode_errors if w else 0, pruned=w.pruned if w else 0,
             schema_version=self._info.version if self._info else None, full_text=self._reader.fts)
 
-    def _in_loop(self, fn: Callable[..., None], *args: Any) -> None:
+    def _in_loop(self, fn: Callable[..., object], *args: Any) -> None:
         """Run fn on the loop's thread (now, if this is it)."""
         loop = self._loop
         if loop is None or threading.get_ident() == self._loop_thread:

@@ -87,7 +87,7 @@ class TraceWriter:
     # a failed batch write raising one of these is retried with backoff (the database's errors)
     _WRITE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
 
-    def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], None],
+    def __init__(self, config: TraceStoreConfig, *, on_alert: Callable[[Alert], object],
                  on_pruned: Callable[[int], None]) -> None:
         self._config = config
         self._queue_max = config.queue_max

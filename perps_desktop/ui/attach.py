@@ -99,7 +99,7 @@ class FleetDock(QObject):
 
     def _select(self, index: int) -> None:
         self.fleet.select(index)
-        self.window.render()
+        self.window.render_snapshot()
         self.refresh()
 
     def _across(self, what: str) -> asyncio.Task[Any] | None:

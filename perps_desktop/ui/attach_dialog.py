@@ -65,7 +65,7 @@ class AttachDialog(QDialog):
         self.token_file = QLineEdit(recent[0][1] if recent else "", self)
         self.token_file.setObjectName("attachTokenFile")
         self.token_file.setPlaceholderText("a file holding the token alone (perps-desktop token new)")
-        self.url.currentTextChanged.connect(lambda u: u in self._recent and self.token_file.setText(self._recent[u]))
+        self.url.currentTextChanged.connect(self._recall_token_file)
         form = QFormLayout(self)
         form.addRow(QLabel("A core served with perps-desktop headless --serve:"))
         form.addRow("URL", self.url)
@@ -75,6 +75,11 @@ class AttachDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _recall_token_file(self, url: str) -> None:
+        """A URL attached to before: its token file comes back with it."""
+        if url in self._recent:
+            self.token_file.setText(self._recent[url])
 
     def target(self) -> tuple[str, str]:
         return self.url.currentText().strip(), self.token_file.text().strip()
@@ -87,7 +92,7 @@ async def ask_attach(window: MainWindow, *, answer: tuple[str, str] | None = Non
     if answer is None:
         dialog = AttachDialog(window, recent.load())
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        dialog.finished.connect(lambda r: done.done() or done.set_result(r))
+        dialog.finished.connect(lambda r: None if done.done() else done.set_result(r))
         dialog.open()
         try:
             if await done != QDialog.DialogCode.Accepted:
@@ -119,14 +124,14 @@ def _open_window(parent: MainWindow, fleet: Fleet) -> Any:
 
     layout = parent.layout_store.path.with_name("window-attached.ini")
     other = MainWindow(fleet, WindowOptions(restore_layout=False, layout_path=layout))
-    other.fleet_dock = FleetDock(other, fleet)
+    dock = other.fleet_dock = FleetDock(other, fleet)
     other.hold_close = True             # links closed first, then the window
     kept: list[Any] = parent.__dict__.setdefault("attached_windows", [])
     kept.append(other)
 
     async def close() -> None:
         other.timer.stop()
-        other.fleet_dock.timer.stop()
+        dock.timer.stop()
         await other.controller.aclose()
         await fleet.aclose()
         other.finish_close()

@@ -15,7 +15,8 @@ __all__ = ["COLUMNS", "BenchTableModel", "verdict", "with_text"]
 def verdict(row: dict[str, Any]) -> str:
     if row.get("error"):
         return "ERROR"
-    return {True: "PASS", False: "MISS"}.get(row.get("passed"), "–")
+    passed = row.get("passed")
+    return "–" if passed is None else "PASS" if passed else "MISS"
 
 
 def _tone(row: dict[str, Any]) -> str | None:

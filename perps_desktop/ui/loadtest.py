@@ -109,6 +109,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
         await _open_positions(app, settings.engine.symbol_list[:args.min_positions], args.position_usd)
         await asyncio.sleep(args.warmup)
 
+        assert app.services is not None
         store = app.services.store                      # top the core's own trace rate up to the target
         recorded0 = app.trace_counters().recorded
         probe = _LagProbe()

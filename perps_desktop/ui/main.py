@@ -156,7 +156,7 @@ async def _amain(qapp: QApplication, settings: Settings, *, screenshot: str | No
         code = 0
         if screenshot:
             await _sleep_or(stop, 3.0 if deadline is None else deadline - loop.time())
-            window.render()             # the newest snapshot, not the one of up to 100 ms ago
+            window.render_snapshot()    # the newest snapshot, not the one of up to 100 ms ago
             code = _save_screenshot(window, Path(screenshot))
         elif deadline is not None:
             await _sleep_or(stop, deadline - loop.time())

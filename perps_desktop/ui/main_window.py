@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from perps_desktop.app import Alert, CoreControl, CoreSnapshot
 from perps_desktop.core.clock import monotonic
+from perps_desktop.ui.bench_panel import BenchPanel
 from perps_desktop.ui.controller import ActionController, Confirmer
 from perps_desktop.ui.dock_layout import arrange_docks, size_docks
 from perps_desktop.ui.freshness import StaleBanner, grey
@@ -54,10 +55,9 @@ from perps_desktop.ui.status import StatusStrip, SummaryBar, venue_badge
 from perps_desktop.ui.table_view import DataTable
 from perps_desktop.ui.theme import THEMES, app_icon, load_qss
 
-try:  # the benchmark issue supplies this panel; until then the dock shows a placeholder
-    from perps_desktop.ui.bench_panel import BenchPanel
-except ImportError:  # pragma: no cover - depends on what has landed
-    BenchPanel = None  # type: ignore[assignment,misc]
+if TYPE_CHECKING:
+    from perps_desktop.ui.attach import FleetDock
+    from perps_desktop.ui.replay_bar import ReplayBar
 
 __all__ = ["MainWindow", "WindowOptions"]
 
@@ -119,6 +119,8 @@ class MainWindow(QMainWindow):
         self._read_only: bool | None = None
         self._snapshot: CoreSnapshot | None = None
         self.bench_panel: QWidget | None = None
+        self.fleet_dock: FleetDock | None = None        # set by `gui --attach` and the Attach dialog
+        self.replay_bar: ReplayBar | None = None        # set by `gui --replay`
         self._sized = False
 
         self.panels: dict[str, Any] = {
@@ -168,9 +170,9 @@ class MainWindow(QMainWindow):
         self.timer = QTimer(self)
         self.timer.setObjectName("renderTimer")
         self.timer.setInterval(max(10, int(1000 / self.options.render_hz)))
-        self.timer.timeout.connect(self.render)
+        self.timer.timeout.connect(self.render_snapshot)
         self.timer.start()
-        self.render()
+        self.render_snapshot()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -180,14 +182,13 @@ class MainWindow(QMainWindow):
 
     # --- building -----------------------------------------------------------------------
     def _bench_widget(self) -> QWidget:
-        if BenchPanel is not None:
-            try:
-                self.bench_panel = BenchPanel()
-                return self.bench_panel
-            except Exception:  # a broken bench panel must not take the console down
-                log.exception("the benchmark panel failed to build")
-        label = QLabel("Benchmarks appear here once the benchmark panel is installed.\n"
-                       "Run them from a shell: perps-desktop bench --quick")
+        try:
+            self.bench_panel = BenchPanel()
+            return self.bench_panel
+        except Exception:  # a broken bench panel must not take the console down
+            log.exception("the benchmark panel failed to build")
+        label = QLabel("The benchmark panel failed to build (a bug, see the log).\n"
+                       "Run the benchmarks from a shell: perps-desktop bench --quick")
         label.setObjectName("benchmarksPlaceholder")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         return label
@@ -285,7 +286,7 @@ class MainWindow(QMainWindow):
         c.action_finished.connect(self._on_action_finished)
         c.action_failed.connect(self._on_action_failed)
         for dock in self.docks.values():
-            dock.visibilityChanged.connect(lambda visible: visible and self._redraw_last())
+            dock.visibilityChanged.connect(self._redraw_if_visible)
 
     def _on_busy(self, busy: frozenset[str]) -> None:
         """Rows with an action in flight: their buttons wait ("…") until it ends."""
@@ -310,7 +311,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{label}: not done — {self.ACTIONS_HINT}", 8000)
 
     # --- rendering ----------------------------------------------------------------------
-    def render(self) -> None:
+    def render_snapshot(self) -> None:
         """Draw the newest snapshot if it is new (the QTimer calls this at most `render_hz`)."""
         try:
             snap = self.control.snapshot()
@@ -340,6 +341,10 @@ class MainWindow(QMainWindow):
                 self._render_failures.add(what)
             log.exception("%s failed to draw (%d render errors so far)", where, self.render_errors)
         self.statusBar().showMessage(f"{where} failed to draw: {what[1]} — a bug, see the log", 5000)
+
+    def _redraw_if_visible(self, visible: bool) -> None:
+        if visible:
+            self._redraw_last()
 
     def _redraw_last(self) -> None:
         if self._snapshot is not None:

@@ -82,6 +82,11 @@ def _copy(text: str) -> None:
         clipboard.setText(text)
 
 
+def _log_export_failure(task: asyncio.Task[Path]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("CSV export failed: %s", task.exception())
+
+
 def _export(table: DataTable, keys: list[Hashable]) -> None:
     """Ask for a file (a non-blocking dialog: no nested event loop) and write the rows there."""
     text = selection_csv(table, keys)
@@ -92,8 +97,7 @@ def _export(table: DataTable, keys: list[Hashable]) -> None:
 
     def chosen(name: str) -> None:
         table.export_task = asyncio.ensure_future(write_csv(Path(name), text))
-        table.export_task.add_done_callback(
-            lambda t: t.cancelled() or t.exception() is None or log.warning("CSV export failed: %s", t.exception()))
+        table.export_task.add_done_callback(_log_export_failure)
     dialog.fileSelected.connect(chosen)
     dialog.finished.connect(dialog.deleteLater)
     dialog.open()

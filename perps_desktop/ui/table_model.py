@@ -173,10 +173,10 @@ class SnapshotTableModel(QAbstractTableModel, Generic[R]):
         """Show `items` (in their order); returns how many cells changed."""
         new_keys = [self._key(it) for it in items]
         if len(set(new_keys)) != len(new_keys):   # duplicate keys: keep the first of each
-            seen: set[Hashable] = set()
-            pairs = [(k, it) for k, it in zip(new_keys, items, strict=True) if not (k in seen or seen.add(k))]
-            new_keys = [k for k, _ in pairs]
-            items = [it for _, it in pairs]
+            first: dict[Hashable, R] = {}
+            for k, it in zip(new_keys, items, strict=True):
+                first.setdefault(k, it)
+            new_keys, items = list(first), list(first.values())
         wanted = set(new_keys)
         # 1. remove vanished rows, bottom-up, a contiguous run at a time
         i = len(self._rows) - 1

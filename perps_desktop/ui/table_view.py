@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Property, QModelIndex, QPersistentModelIndex, QPoint, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QFontMetrics, QPainter, QPalette, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QContextMenuEvent, QFont, QFontMetrics, QPainter, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -100,7 +100,7 @@ class ToneDelegate(QStyledItemDelegate):
         if bg:
             tint = QColor(color)
             tint.setAlpha(48)
-            option.backgroundBrush = tint
+            option.backgroundBrush = QBrush(tint)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -354,6 +354,10 @@ class DataTable(QTableView):
     def _sync_row_widgets(self, *_: Any) -> None:
         self._sync_cells(budget=CELLS_PER_TURN)
 
+    def _sync_queued_cells(self) -> None:
+        if self._cells_queued:
+            self._sync_cells(CELLS_PER_TURN)
+
     def _sync_cells(self, budget: int | None) -> None:
         """Give each row without one its action cell: at most `budget` now (None: all), the
         rest on the next turns of the loop, so rows replaced all at once never hold it long."""
@@ -370,7 +374,7 @@ class DataTable(QTableView):
                 continue
             if budget is not None and made >= budget:
                 self._cells_queued = True
-                QTimer.singleShot(0, self, lambda: self._cells_queued and self._sync_cells(CELLS_PER_TURN))
+                QTimer.singleShot(0, self, self._sync_queued_cells)
                 return
             self.setIndexWidget(index, self._make_cell(key))
             made += 1

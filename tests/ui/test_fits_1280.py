@@ -107,7 +107,7 @@ async def test_the_default_session_at_1280x720_cuts_no_text(sim_server, make_win
             w.show_dock(key)
             panel = w.panels[key]
             await wait_until(lambda p=panel: p.isVisible() and not p.visibleRegion().isEmpty())
-            w.render()
+            w.render_snapshot()
             await asyncio.sleep(0.05)
             for table in panel.findChildren(DataTable):
                 problems += [f"{key}/{table.objectName()} {p}" for p in elided_cells(table)]

@@ -63,12 +63,12 @@ def test_snapshot_is_drawn_only_when_its_version_changes(make_window):
     w = make_window(control)
     renders, changed = w.renders, w.panels["positions"].model.cells_changed
     for _ in range(5):
-        w.render()
+        w.render_snapshot()
     assert w.renders == renders
     assert w.panels["positions"].model.cells_changed == changed
     btc, eth = control.snap.positions
     control.set(positions=(replace(btc, mark_px=Decimal(66000), unrealized_pnl=Decimal(500)), eth))
-    w.render()
+    w.render_snapshot()
     assert w.renders == renders + 1
     model = w.panels["positions"].model
     assert model.text("BTC", "mark") == "66,000"
@@ -132,7 +132,7 @@ async def test_paper_mode_closes_without_asking_live_mode_asks(make_window):
     w.panels["positions"].table.button_for("BTC", "closePositionButton").click()
     await wait_until(lambda: ("close_position", ("BTC",)) in control.calls)
     control.set(mode="live")
-    w.render()
+    w.render_snapshot()
     w.panels["positions"].table.button_for("ETH", "reducePositionButton").click()
     await wait_until(lambda: dialog_of(w) is not None)
     assert not [c for c in control.calls if c[0] == "reduce_position"]
@@ -174,9 +174,9 @@ def test_new_critical_alert_notifies_once(make_window):
     w = make_window(control)
     crit = stubs.alert("store.down", Severity.CRITICAL, message="trace store stopped")
     control.set(alerts=(crit, *control.snap.alerts))
-    w.render()
+    w.render_snapshot()
     control.set(alerts=(crit, *control.snap.alerts[1:]), time_ms=control.snap.time_ms + 1)
-    w.render()
+    w.render_snapshot()
     assert [a.key for a in w.notifications] == ["store.down"]
     w.panels["alerts"].set_min_severity(Severity.CRITICAL)
     assert w.panels["alerts"].model.rowCount() == 1
@@ -213,7 +213,7 @@ def test_a_panel_that_fails_to_draw_is_logged_once_and_keeps_saying_so(make_wind
     w.panels["risk"].set_snapshot = broken
     for _ in range(38):
         control.set()
-        w.render()
+        w.render_snapshot()
     errors = [r for r in caplog.records if r.levelname == "ERROR" and "risk panel" in r.getMessage()]
     assert len(errors) == 1 and errors[0].exc_info is not None
     assert "risk panel failed to draw: ValueError: bad column" in w.statusBar().currentMessage()

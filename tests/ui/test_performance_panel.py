@@ -57,7 +57,7 @@ async def test_charts_behind_another_tab_are_not_redrawn_until_raised(make_windo
     shown = drawn()
     for n in range(5):                         # new samples arrive; the redraw timer's slot finds nothing to do
         control.set(time_ms=1_750_000_000_000 + n)
-        w.render()
+        w.render_snapshot()
         perf._redraw_one()
     assert perf.charts["lag"].points("p99") >= shown + 5     # still sampled: the history has no gap
     assert drawn() == shown                                   # but nothing was drawn

@@ -25,14 +25,14 @@ async def test_a_hidden_traces_dock_reads_no_pages_until_it_is_shown(make_window
 
     for n in range(1, 31):                  # the core keeps recording: 30 new snapshots
         control.set(traces=TraceCounters(recorded=10 + n, flushed=10 + n, per_second=2.0))
-        w.render()
+        w.render_snapshot()
         await wait_until(lambda: not panel.pending)
     assert asked == []
 
     w.show_dock("traces")                   # raised: it catches up at once, then follows live
     await wait_until(lambda: len(asked) == 1 and not panel.pending)
     control.set(traces=TraceCounters(recorded=100, flushed=100, per_second=2.0))
-    w.render()
+    w.render_snapshot()
     assert len(asked) == 2
     assert all(q.offset == 0 and not q.with_payload for q in asked)
 

@@ -40,12 +40,14 @@ async def _top_up(apps: list[App], per_s: float, stop: asyncio.Event) -> None:
     """Each core records `per_s` traces a second in all (its own plus these), in 50 ms steps."""
     t0 = time.monotonic()
     base = [a.trace_counters().recorded for a in apps]
+    stores = [a.services.store for a in apps if a.services is not None]
+    assert len(stores) == len(apps)                     # every App entered has its services
     while not stop.is_set():
         elapsed = time.monotonic() - t0
         for i, app in enumerate(apps):
             deficit = int(per_s * elapsed) - (app.trace_counters().recorded - base[i])
             for k in range(max(0, min(deficit, 200))):
-                app.services.store.record(Trace(kind="signal", time_ms=wall_ms(), symbol="LOAD",
+                stores[i].record(Trace(kind="signal", time_ms=wall_ms(), symbol="LOAD",
                                                 strategy="loadtest", decision="approve", reason=f"load trace {k}"))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.05)

@@ -107,7 +107,9 @@ async def _run(ctx: BenchContext) -> Measurement:
                 HyperliquidClient(cfg, private_key=key, registry=CacheRegistry()) as built, \
                 HyperliquidClient(cfg.naive().replace(cache_prefix="bench.before"), address=built.address,
                                   registry=CacheRegistry()) as naive:
-            await sim_control(control, url, {"type": "fund", "user": built.address, "usdc": "100000"})
+            address = built.address
+            assert address is not None          # a client given a key knows its address
+            await sim_control(control, url, {"type": "fund", "user": address, "usdc": "100000"})
             n = 3 if ctx.smoke else ctx.size(30, 10)
             extra: dict[str, Any] = await _loopback_figures(built, naive, n)
 
@@ -120,7 +122,7 @@ async def _run(ctx: BenchContext) -> Measurement:
                 missing: dict[str, dict[str, str]] = {}
                 for name, make in ((SDK, sdk_tick), (CCXT, ccxt_tick)):
                     try:
-                        peers[name] = await stack.enter_async_context(make(url, built.address))
+                        peers[name] = await stack.enter_async_context(make(url, address))
                     except ImportError as exc:   # a dev dependency not installed: the row still runs
                         missing[name] = {"missing": f"{exc}: pip install -e '.[dev]'"}
                 for name, peer in peers.items():    # what each client costs itself, on loopback

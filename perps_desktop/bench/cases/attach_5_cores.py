@@ -45,8 +45,8 @@ async def run(ctx: BenchContext) -> Measurement:
         assert cores.stdout is not None
         line = await asyncio.wait_for(cores.stdout.readline(), 120)
         if not line.startswith(b"{"):
-            err = (await cores.stderr.read()).decode(errors="replace") if cores.stderr else ""
-            raise RuntimeError(f"the five cores did not start: {err.strip().splitlines()[-3:]}")
+            why = (await cores.stderr.read()).decode(errors="replace") if cores.stderr else ""
+            raise RuntimeError(f"the five cores did not start: {why.strip().splitlines()[-3:]}")
         window = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "perps_desktop.ui.attach_loadtest", "--seconds", str(seconds),
             "--warmup", "0.5" if ctx.smoke else "2", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,

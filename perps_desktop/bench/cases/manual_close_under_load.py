@@ -89,7 +89,9 @@ async def run(ctx: BenchContext) -> Measurement:
                 await asyncio.sleep(load_s)                     # the bot trades ten symbols meanwhile
                 m = await ctx.compare(lambda: _close_and_see_the_fill(app, OWN), settle=lambda _side: _open(app),
                                       repetitions=closes, warmup=1)
-                client = app.services.client
+                services = app.services
+                assert services is not None                     # App's __aenter__ built them
+                client = services.client
                 stats = await sim_control(control, sim.url, {"type": "stats"})
                 minutes = (time.monotonic() - t0) / 60.0
                 pushed = client.pushed
@@ -99,7 +101,7 @@ async def run(ctx: BenchContext) -> Measurement:
                     "rate_limited_429": stats["rateLimited"], "budget_waits": client.budget.waits,
                     "budget_wait_s": round(client.budget.waited_s, 3), "run_s": round(minutes * 60.0, 1),
                     "load_s": load_s, "symbols": len(SYMBOLS), "closes": len(m.after),
-                    "orders_sent": app.services.engine.orders_sent,
+                    "orders_sent": services.engine.orders_sent,
                     "pushed_reads": pushed.hits if pushed is not None else 0,
                     "rest_reads": pushed.misses if pushed is not None else 0,
                 }

@@ -25,8 +25,9 @@ from dataclasses import replace
 from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
 from perps_desktop.bench.cases._risk_data import account
 from perps_desktop.core.caching import CacheRegistry
+from perps_desktop.core.models import Severity
 from perps_desktop.core.risk import RiskManager
-from perps_desktop.core.risk_rules import PortfolioRisk, RiskConfig, Severity
+from perps_desktop.core.risk_rules import PortfolioRisk, RiskConfig
 
 __all__ = ["CASE"]
 

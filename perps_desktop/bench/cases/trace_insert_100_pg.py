@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from perps_desktop.bench.case import BenchCase, BenchContext, Measurement
+from perps_desktop.bench.case import BenchCase, BenchContext, Measurement, Side
 from perps_desktop.bench.cases._trace_data import make_traces
 from perps_desktop.bench.cases.trace_insert_100 import BATCH, _insert, _prefill
 from perps_desktop.bench.pg_server import bench_config, bench_database, server_label
@@ -84,7 +84,9 @@ async def _run(ctx: BenchContext) -> Measurement:
                             start_ms=wall_ms() + 3_600_000, span_ms=600_000)
         starts = iter(range(0, len(fresh), BATCH))
         drivers = _DriverCopies(after_cfg, fresh)
-        peers = {ASYNCPG: lambda: drivers.asyncpg_copy(next(starts))} if await drivers.open_asyncpg() else {}
+        peers: dict[str, Side] = {}
+        if await drivers.open_asyncpg():
+            peers[ASYNCPG] = lambda: drivers.asyncpg_copy(next(starts))
 
         def side(store: TraceStore) -> Any:
             def run() -> Any:

@@ -7,7 +7,7 @@ say `halt_all_requested` / `flatten_all_requested` (the window asks once, naming
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QModelIndex, Signal, SignalInstance
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from perps_desktop.app import FleetRow
@@ -78,7 +78,7 @@ class FleetPanel(QWidget):
         self.rows: list[FleetRow] = []
         self.selected = 0
 
-    def _button(self, text: str, name: str, signal: Signal) -> QPushButton:
+    def _button(self, text: str, name: str, signal: SignalInstance) -> QPushButton:
         b = QPushButton(text, self)
         b.setObjectName(name)
         b.setAccessibleName(f"{text} across the fleet")
@@ -86,7 +86,7 @@ class FleetPanel(QWidget):
         b.clicked.connect(signal.emit)
         return b
 
-    def _clicked(self, index: object) -> None:
+    def _clicked(self, index: QModelIndex) -> None:
         key = self.table.model().data(index, KEY_ROLE)
         if isinstance(key, int):
             self.select(key)

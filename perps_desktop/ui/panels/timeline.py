@@ -145,7 +145,7 @@ class TimelinePanel(QWidget):
         self.refresh_button.clicked.connect(lambda: self.request(force=True))
         self.symbol_combo.currentTextChanged.connect(lambda _: self._user_moved())
         self.span_combo.currentIndexChanged.connect(lambda _: self._user_moved())
-        self.follow_check.toggled.connect(lambda on: on and self.request(force=True))
+        self.follow_check.toggled.connect(lambda on: self.request(force=True) if on else None)
         self._apply_colors()
 
     # --- colours ------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ class TimelinePanel(QWidget):
     def symbol(self) -> str:
         return self.symbol_combo.currentText()
 
-    def window(self) -> tuple[int, int]:
+    def span_ms(self) -> tuple[int, int]:
         """(since_ms, until_ms) to show: a story's frame, or the span up to the snapshot's time."""
         if self._window is not None and not self.follow_check.isChecked():
             return self._window
@@ -176,7 +176,7 @@ class TimelinePanel(QWidget):
             return
         self.pending = True
         self._asked_at = monotonic()
-        since, until = self.window()
+        since, until = self.span_ms()
         self.status.setText("reading…")
         self.timeline_requested.emit(self.symbol, since, until)
 

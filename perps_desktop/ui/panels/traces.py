@@ -142,8 +142,8 @@ class TracesPanel(QWidget):
         for w in (self.symbol_edit, self.kind_combo, self.bot_combo):
             bar.addWidget(w)
         bar.addWidget(self.text_edit, 1)
-        for w in (self.live_check, self.page_label, self.prev_button, self.next_button):
-            bar.addWidget(w)
+        for tail in (self.live_check, self.page_label, self.prev_button, self.next_button):
+            bar.addWidget(tail)
 
         sep = lambda t: t.kind == SESSION  # noqa: E731
         columns: tuple[Column[Trace], ...] = (
@@ -196,7 +196,7 @@ class TracesPanel(QWidget):
         self.bot_combo.currentIndexChanged.connect(lambda _: self.request(offset=0))
         self.prev_button.clicked.connect(lambda: self.request(offset=max(0, self.offset - self.page_size)))
         self.next_button.clicked.connect(lambda: self.request(offset=self.offset + self.page_size))
-        self.live_check.toggled.connect(lambda on: on and self.request(offset=0))
+        self.live_check.toggled.connect(lambda on: self.request(offset=0) if on else None)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self._update_buttons()
 
