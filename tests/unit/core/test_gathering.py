@@ -11,13 +11,17 @@ from perps_desktop.core.gathering import gather_all
 
 async def test_results_come_back_in_order_and_the_reads_overlap():
     started: list[str] = []
+    all_started = asyncio.Event()
 
-    async def read(name: str, delay: float) -> str:
+    async def read(name: str) -> str:
         started.append(name)
-        await asyncio.sleep(delay)
+        if len(started) == 3:
+            all_started.set()
+        # every read waits for the other two to have started: one-by-one code never gets there
+        await asyncio.wait_for(all_started.wait(), 10)
         return name
 
-    assert await gather_all(read("a", 0.02), read("b", 0.0), read("c", 0.01)) == ["a", "b", "c"]
+    assert await gather_all(read("a"), read("b"), read("c")) == ["a", "b", "c"]
     assert started == ["a", "b", "c"]
 
 
