@@ -32,6 +32,7 @@ from pydantic_core import to_jsonable_python
 
 from perps_desktop.app.api_stream import SnapshotBroadcaster
 from perps_desktop.app.idempotency import IdempotencyCache, KeyReused, Recalled, body_digest, key_hash
+from perps_desktop.app.serving import serve, stop_serving
 from perps_desktop.app.tokens import FailedAuthLimiter, TokenInfo, TokenStore
 from perps_desktop.app.wire import (
     ActionRequest,
@@ -138,11 +139,7 @@ class ApiServer:
         web_app.router.add_get(f"{PREFIX}/timeline", self._timeline)
         web_app.router.add_get(f"{PREFIX}/story", self._story)
         web_app.router.add_post(f"{PREFIX}/actions", self._actions)
-        self._runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]     # the port bound (port 0 asks the OS for one)
+        self._runner, self.port = await serve(web_app, self.host, self.port)
         if self.app.services is not None:
             self._unsubscribe = self.app.services.bus.subscribe("", self.stream.on_event)
         self.stream.start()
@@ -162,8 +159,7 @@ class ApiServer:
         await cancel_and_wait(reload)
         await self.stream.aclose()
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        await stop_serving(runner)
 
     async def __aenter__(self) -> ApiServer:
         await self.start()

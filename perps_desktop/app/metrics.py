@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from perps_desktop.app.serving import serve, stop_serving
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.exchange import LatencySnapshot
 
@@ -158,19 +159,14 @@ class MetricsServer:
         app = web.Application()
         app.router.add_get("/metrics", self._handle)
         app.router.add_get("/", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = self._runner.addresses[0][1]     # the port bound (port 0 asks the OS for one)
+        self._runner, self.port = await serve(app, self.host, self.port)
         log.info("metrics: %s", self.url)
 
     async def aclose(self) -> None:
         """Stop serving; idempotent."""
         self._closed = True
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        await stop_serving(runner)
 
     async def __aenter__(self) -> MetricsServer:
         await self.start()
