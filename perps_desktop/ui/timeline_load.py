@@ -21,7 +21,6 @@ import time
 from typing import Any
 
 from perps_desktop.core.clock import wall_ms
-from perps_desktop.core.percentile import percentile
 from perps_desktop.ui.loadtest import _LagProbe, run_json
 
 __all__ = ["main", "synthetic_timeline"]
@@ -88,19 +87,10 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     probe.stop()
     panel.close()
     panel.deleteLater()
-    lags = list(probe.lags)
-    n_win = 5
-    windows: list[list[float]] = [[] for _ in range(n_win)]
-    for t, lag in zip(probe.times, probe.lags, strict=True):
-        k = int((t - t0) // (wall / n_win))
-        if 0 <= k < n_win:
-            windows[k].append(lag)
     return {
-        "seconds": round(wall, 2), "markers": len(data.traces), "mids": len(data.mids), "probes": len(lags),
+        "seconds": round(wall, 2), "markers": len(data.traces), "mids": len(data.mids),
         "frames": frames, "selections": selections, "reloads": reloads,
-        "lag_ms": {"p50": round(percentile(sorted(lags), 50), 3), "p99": round(percentile(sorted(lags), 99), 3),
-                   "max": round(max(lags, default=0.0), 3)},
-        "window_p99_ms": [round(percentile(sorted(w), 99), 3) for w in windows if w],
+        **probe.summary(t0, wall, args.seconds, windows=5),
     }
 
 
