@@ -67,12 +67,12 @@ class _LagProbe:
         if self._handle is not None:
             self._handle.cancel()
 
-    def summary(self, t0: float, wall: float, seconds: float, *, windows: int | None = None) -> dict[str, Any]:
-        """The window rows' lag figures: overall p50/p99/max, and the p99 of each of `windows`
+    def summary(self, t0: float, wall: float, seconds: float, *, n_windows: int | None = None) -> dict[str, Any]:
+        """The window rows' lag figures: overall p50/p99/max, and the p99 of each of `n_windows`
         windows of the run (default: up to five of at least 2.5 s each; a row's samples), with the
         number of probes."""
         lags = list(self.lags)
-        n_win = windows or max(1, int(wall // max(2.5, seconds / 5)))
+        n_win = n_windows or max(1, int(wall // max(2.5, seconds / 5)))
         win_len = wall / n_win
         windows: list[list[float]] = [[] for _ in range(n_win)]
         for t, lag in zip(self.times, self.lags, strict=True):

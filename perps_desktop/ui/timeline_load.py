@@ -90,7 +90,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "seconds": round(wall, 2), "markers": len(data.traces), "mids": len(data.mids),
         "frames": frames, "selections": selections, "reloads": reloads,
-        **probe.summary(t0, wall, args.seconds, windows=5),
+        **probe.summary(t0, wall, args.seconds, n_windows=5),
     }
 
 
