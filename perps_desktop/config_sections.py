@@ -69,7 +69,6 @@ class StoreSettings(_Section):
     trace_retention_days: int = _int(30, "TRACE_RETENTION_DAYS", ge=1, le=3650)
     trace_queue_max: int = _int(100_000, "TRACE_QUEUE_MAX", ge=1, le=1_000_000)
     trace_compress_min_bytes: int = _int(1024, "TRACE_COMPRESS_MIN_BYTES", ge=1, le=1_048_576)
-    trace_history_size: int = _int(100, "TRACE_HISTORY_SIZE", ge=1, le=100_000)
     # the optimisations the benchmark's "before" side switches off
     trace_journal_mode: Literal["wal", "delete"] = Field(default="wal", validation_alias=env("TRACE_JOURNAL_MODE"))
     trace_synchronous: Literal["normal", "full"] = Field(default="normal", validation_alias=env("TRACE_SYNCHRONOUS"))

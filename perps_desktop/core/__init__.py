@@ -26,7 +26,7 @@ from perps_desktop.core.health import (
 from perps_desktop.core.inflight import InFlight, TrackedExchange
 from perps_desktop.core.lanes import Lane, current_lane, in_lane, runs_in
 from perps_desktop.core.mid_sampler import MidSampler
-from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor, format_snapshot
+from perps_desktop.core.monitor import MonitorConfig, PerformanceMonitor
 from perps_desktop.core.position_facts import PositionFacts, position_facts
 from perps_desktop.core.recovery import PositionRecovery
 from perps_desktop.core.recovery_rules import PositionContext, RecoveryConfig, analyse_position, new_cloid
@@ -80,7 +80,6 @@ __all__ = [
     "TradingStateChanged",
     "analyse_position",
     "current_lane",
-    "format_snapshot",
     "freshness_check",
     "in_lane",
     "log_sink",

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from perps_desktop.config import Settings
     from perps_desktop.core.caching import CacheRegistry
 
-__all__ = ["MonitorConfig", "PerformanceMonitor", "format_snapshot"]
+__all__ = ["MonitorConfig", "PerformanceMonitor"]
 
 CounterSource = Callable[[], Mapping[str, int]]
 
@@ -206,15 +206,3 @@ class PerformanceMonitor:
             loop_lag_ms_last=self._lag[-1] if self._lag else 0.0, rss_bytes=self.rss_bytes(),
             timings=timings, counters=self.counters(), caches=caches)
 
-
-def format_snapshot(snap: MonitorSnapshot) -> str:
-    """A few plain lines for `headless` and the log (the report's `logSummary`)."""
-    lines = [f"loop lag p50={snap.loop_lag_ms_p50:.1f}ms p99={snap.loop_lag_ms_p99:.1f}ms "
-             f"last={snap.loop_lag_ms_last:.1f}ms rss={snap.rss_bytes / 2**20:.1f}MiB"]
-    lines += [f"timing {t.name}: n={t.count} p50={t.p50_ms:.3f}ms p95={t.p95_ms:.3f}ms "
-              f"p99={t.p99_ms:.3f}ms max={t.max_ms:.3f}ms" for t in snap.timings]
-    lines += [f"cache {c.name}: size={c.size}/{c.maxsize} hits={c.hits} misses={c.misses} "
-              f"hit_rate={c.hit_rate:.0%} evictions={c.evictions}" for c in snap.caches]
-    if snap.counters:
-        lines.append("counters " + " ".join(f"{k}={v}" for k, v in sorted(snap.counters.items())))
-    return "\n".join(lines)

@@ -1,8 +1,10 @@
 """Row trace_insert_100: 100 traces recorded and committed, end to end (report: 250 -> 35 ms).
 
 One sample = `record()` 100 traces on the loop + `await flush()`, i.e. serialise (orjson),
-compress the payloads over 1 KB (zstd-3), insert with the 4 indices and the FTS index, commit,
-and hand the answer back to the loop. Both stores start from the same 10,000-row file (2,000
+compress the payloads over 1 KB (zstd at the store's `compress_level`, 1 by default), insert
+with the table's 6 indices, commit, and hand the answer back to the loop. The full-text index
+is not in the timed path: the writer adds the committed rows to it after the flush has answered,
+when its queue is short. Both stores start from the same 10,000-row file (2,000
 with --quick). "before" is the same store with `TraceStoreConfig.unoptimised()`: a commit per
 trace, SQLite's default rollback journal and synchronous=FULL, no statement reuse. Before every
 sample, untimed, both stores' writers do their idle-time upkeep (`TraceStore.maintain`: text
