@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 PYTEST_ARGS ?=
+# pytest-xdist workers: 2 for the whole suite (CI has 2 cores and the tests mostly wait on sockets
+# and subprocesses); none when PYTEST_ARGS picks tests (`make test PYTEST_ARGS=tests/unit/test_logs.py`
+# starts no workers). `--dist loadgroup` keeps an `xdist_group` (e.g. the PyInstaller build) on one worker.
+PYTEST_WORKERS ?= $(if $(PYTEST_ARGS),0,2)
 
 .PHONY: venv run test bench lint package clean
 
@@ -23,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/perps-desktop gui $(ARGS)
 
 test: lint
-	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/perps-desktop bench $(ARGS)

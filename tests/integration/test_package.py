@@ -27,7 +27,8 @@ from PySide6.QtGui import QImage
 
 from perps_desktop import __version__
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# one xdist worker runs the whole module, so the bundle is built once (make test: --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("package")]
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "perps-desktop"
