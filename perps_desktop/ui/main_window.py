@@ -332,14 +332,18 @@ class MainWindow(QMainWindow):
         self.rendered.emit(snap.version)
 
     def _render_failed(self, where: str, exc: Exception) -> None:
-        """A bug while drawing: logged at ERROR with its traceback the first time each kind is seen
-        (and every 100th time after that), and said in the status bar every time it happens."""
+        """A bug while drawing: logged at ERROR with its traceback once per kind (the first 64
+        kinds; one more ERROR says when later kinds are only counted), never again per frame, and
+        said in the status bar every time it happens."""
         self.render_errors += 1
         what = (where, f"{type(exc).__name__}: {exc}")
-        if what not in self._render_failures or self.render_errors % 100 == 0:
-            if len(self._render_failures) < 64:
-                self._render_failures.add(what)
-            log.exception("%s failed to draw (%d render errors so far)", where, self.render_errors)
+        if what not in self._render_failures and len(self._render_failures) <= 64:
+            self._render_failures.add(what)
+            if len(self._render_failures) <= 64:
+                log.exception("%s failed to draw (%d render errors so far)", where, self.render_errors)
+            else:
+                log.error("a 65th kind of draw error (%s): from now on new kinds are counted in "
+                          "render_errors and shown in the status bar, not logged", what[1])
         self.statusBar().showMessage(f"{where} failed to draw: {what[1]} — a bug, see the log", 5000)
 
     def _redraw_if_visible(self, visible: bool) -> None:
