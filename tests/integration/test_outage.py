@@ -96,9 +96,8 @@ async def test_an_order_cut_off_by_the_stop_is_traced_unknown_and_looked_up_by_c
         unknown = await traces("unknown")
         assert len(unknown) == 1 and "outcome unknown" in unknown[0].reason
         (cloid,) = decode_payload(unknown[0])["cloids"]
-        for _ in range(200):
-            looked = [t for t in await traces("looked_up") if decode_payload(t)["cloid"] == cloid]
-            if looked:
-                break
-            await asyncio.sleep(0.05)
-        assert looked and f"order {cloid} left unknown at the last stop: the venue says" in looked[0].reason
+        async def looked_up() -> list:
+            return [t for t in await traces("looked_up") if decode_payload(t)["cloid"] == cloid]
+        await wait_until(looked_up, timeout=20)
+        looked = await looked_up()
+        assert f"order {cloid} left unknown at the last stop: the venue says" in looked[0].reason
