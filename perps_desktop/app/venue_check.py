@@ -32,18 +32,20 @@ def _hint(settings: Settings) -> str:
 async def fetch_meta(client: HyperliquidClient, base_url: str, settings: Settings) -> Sequence[Asset]:
     """The venue's perps (`meta`), or VenueUnreachable naming the URL, what happened and what to try.
 
-    Bounded by twice the request timeout, whatever the client's retries would add up to.
+    Bounded by twice the request timeout, whatever the client's retries would add up to. The client's
+    own failure (its last timed-out attempt included) is named as it is; the deadline only when it cut
+    the read short.
     """
     timeout_ms = settings.exchange.api_timeout_ms
     deadline = max(5.0, 2 * timeout_ms / 1000.0)
     try:
         async with asyncio.timeout(deadline):
             return await client.meta()
+    except ExchangeError as exc:              # before TimeoutError: ExchangeTimeout is one
+        raise VenueUnreachable(base_url, str(exc), _hint(settings)) from None
     except TimeoutError:
         raise VenueUnreachable(base_url, f"no answer within {deadline:g} s; API_TIMEOUT_MS={timeout_ms}",
                                _hint(settings)) from None
-    except ExchangeError as exc:
-        raise VenueUnreachable(base_url, str(exc), _hint(settings)) from None
 
 
 def check_symbols(settings: Settings, assets: Sequence[Asset], base_url: str) -> None:
