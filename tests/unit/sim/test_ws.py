@@ -48,6 +48,14 @@ async def _connect(http: aiohttp.ClientSession, sim) -> Client:
     return Client(ws)
 
 
+async def _mids(http: aiohttp.ClientSession, sim) -> Client:
+    """A client subscribed to allMids that has had its first push."""
+    c = await _connect(http, sim)
+    await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
+    await wait_until(lambda: c.on("allMids"))
+    return c
+
+
 async def _funded_wallet(sim) -> tuple[Any, str]:
     wallet = eth_account.Account.create()
     await sim.fund(wallet.address.lower(), 20_000)
@@ -144,9 +152,7 @@ async def test_user_channels_and_post_requests(sim_server):
 async def test_a_ws_drop_fault_cuts_connections(sim_server):
     sim = await sim_server(seed=23)
     async with aiohttp.ClientSession() as http:
-        c = await _connect(http, sim)
-        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
-        await wait_until(lambda: c.on("allMids"))
+        c = await _mids(http, sim)
         status = await (await http.post(sim.url + "/sim", json={"type": "fault", "kind": "wsDrop",
                                                                   "durationS": 1.0})).json()
         assert status["status"] == "ok"
@@ -154,9 +160,7 @@ async def test_a_ws_drop_fault_cuts_connections(sim_server):
         again = await _connect(http, sim)
         await wait_until(lambda: again.closed)  # still inside the fault's duration
         await wait_until(lambda: not sim.faults_active(), timeout=10)
-        fine = await _connect(http, sim)
-        await fine.send({"method": "subscribe", "subscription": {"type": "allMids"}})
-        await wait_until(lambda: fine.on("allMids"))
+        fine = await _mids(http, sim)
         assert not fine.closed and sim.stats()["wsDropped"] >= 2
         await fine.ws.close()
 
@@ -205,27 +209,21 @@ async def test_an_error_fault_on_every_target_closes_the_stream_and_refuses_new_
     """`all` is the whole venue: an error outage is not only HTTP's, the stream goes dark too."""
     sim = await sim_server(seed=29)
     async with aiohttp.ClientSession() as http:
-        c = await _connect(http, sim)
-        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
-        await wait_until(lambda: c.on("allMids"))
+        c = await _mids(http, sim)
         assert (await _fault(http, sim, kind="error", target="all"))["faults"][0]["target"] == "all"
         await wait_until(lambda: c.closed)
         with contextlib.suppress(aiohttp.WSServerHandshakeError):
             await http.ws_connect(sim.url.replace("http", "ws") + "/ws")
             raise AssertionError("a handshake during an error outage was accepted")
         await _fault(http, sim, kind="none")
-        fine = await _connect(http, sim)
-        await fine.send({"method": "subscribe", "subscription": {"type": "allMids"}})
-        await wait_until(lambda: fine.on("allMids"))
+        fine = await _mids(http, sim)
         await fine.ws.close()
 
 
 async def test_a_target_list_narrows_a_fault_to_the_parts_named(sim_server):
     sim = await sim_server(seed=31)
     async with aiohttp.ClientSession() as http:
-        c = await _connect(http, sim)
-        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
-        await wait_until(lambda: c.on("allMids"))
+        c = await _mids(http, sim)
         reply = await _fault(http, sim, kind="error", target=["info", "exchange"])
         assert reply["faults"][0]["target"] == ["exchange", "info"]
         async with http.post(sim.url + "/info", json={"type": "allMids"}) as resp:
@@ -242,9 +240,7 @@ async def test_a_target_list_narrows_a_fault_to_the_parts_named(sim_server):
 async def test_a_timeout_fault_silences_the_stream_until_it_ends_and_latency_delays_it(sim_server):
     sim = await sim_server(seed=37)
     async with aiohttp.ClientSession() as http:
-        c = await _connect(http, sim)
-        await c.send({"method": "subscribe", "subscription": {"type": "allMids"}})
-        await wait_until(lambda: c.on("allMids"))
+        c = await _mids(http, sim)
         await _fault(http, sim, kind="timeout", target="ws")
         await c.send({"method": "ping"})
         sim.advance(5)                               # blocks whose pushes are held with the pong
