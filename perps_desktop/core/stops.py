@@ -252,8 +252,8 @@ class StopLossManager:
                 self._monitor.incr("engine.stops_canceled" if gone else "engine.stops_failed")
                 if gone:
                     canceled.append(o)
-                elif ok is not False:           # False: already gone (fired or cancelled): nothing to retry
-                    failed.append(f"cancel {o.symbol} stop {o.oid}: {ok}")
+                elif answer is not False:       # False: already gone (fired or cancelled): nothing to retry
+                    failed.append(f"cancel {o.symbol} stop {o.oid}: {answer}")
         self.stops = kept
         return StopSync(placed=tuple(placed), canceled=tuple(canceled), failed=tuple(failed))
 

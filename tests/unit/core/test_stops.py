@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from perps_desktop.core.models import Side
+from perps_desktop.core.breaker import CircuitBreaker
+from perps_desktop.core.models import Order, Side
+from perps_desktop.core.monitor import PerformanceMonitor
 from perps_desktop.core.recovery_rules import has_stop
-from perps_desktop.core.stops import STOP_CLOID_PREFIX, is_own_stop, plan_stops, stop_request
+from perps_desktop.core.stops import STOP_CLOID_PREFIX, StopLossManager, is_own_stop, plan_stops, stop_request
+from perps_desktop.errors import TransportError
 from tests import stubs
+from tests.unit.core.memory_venue import MemoryVenue
 
 
 def own_stop(symbol: str = "BTC", oid: int = 9, *, side: Side = Side.SELL, size: str = "0.5", trigger: str = "63700"):
@@ -70,3 +75,27 @@ def test_what_it_places_counts_as_a_stop_for_recovery():
     resting = stubs.order("SOL", 5, side=Side.BUY, px=str(req.limit_px), size="10", reduce_only=True,
                           trigger_px=req.trigger_px, cloid=req.cloid)
     assert has_stop(p, [resting]) and is_own_stop(resting)
+
+
+class _StrandedStopVenue(MemoryVenue):
+    """No positions, one stop of ours left resting, and every cancel fails (a venue mid-outage)."""
+
+    def __init__(self, stop: Order) -> None:
+        super().__init__([])
+        self.stop = stop
+
+    async def open_orders(self, address=None, *, fresh=False) -> list[Order]:
+        return [self.stop]
+
+    async def cancel(self, symbol: str, oid: int) -> bool:
+        raise TransportError("connection reset", endpoint="exchange:cancel")
+
+
+async def test_a_cancel_that_fails_with_nothing_to_place_is_a_failure_of_the_sync_not_a_crash():
+    stop = own_stop("BTC", oid=9)
+    manager = StopLossManager(_StrandedStopVenue(stop), guard=CircuitBreaker("exchange_orders"),
+                              lock=asyncio.Lock(), trace=lambda *a, **kw: None, monitor=PerformanceMonitor())
+    done = await manager.sync()
+    assert not done.placed and not done.canceled
+    assert done.failed == ("cancel BTC stop 9: exchange:cancel: connection reset",)   # the venue's error, quoted
+    assert manager.needs_sync([], [stop]) is False and manager.stops == {}
