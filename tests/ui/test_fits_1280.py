@@ -9,7 +9,7 @@ the width it was given; the risk panel must not need to scroll.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 
 import pytest
 from PySide6.QtGui import QFont, QFontMetrics
@@ -108,9 +108,13 @@ async def test_the_default_session_at_1280x720_cuts_no_text(sim_server, make_win
             panel = w.panels[key]
             await wait_until(lambda p=panel: p.isVisible() and not p.visibleRegion().isEmpty())
             w.render_snapshot()
-            await asyncio.sleep(0.05)
-            for table in panel.findChildren(DataTable):
-                problems += [f"{key}/{table.objectName()} {p}" for p in elided_cells(table)]
-            problems += [f"{key} {p}" for p in cut_labels(panel) + cut_buttons(panel) + scrolls(panel)]
+
+            def cut(key: str = key, panel: QWidget = panel) -> list[str]:
+                found = [f"{key}/{t.objectName()} {p}" for t in panel.findChildren(DataTable) for p in elided_cells(t)]
+                return found + [f"{key} {p}" for p in cut_labels(panel) + cut_buttons(panel) + scrolls(panel)]
+
+            with contextlib.suppress(TimeoutError):         # laid out once the loop has run its events
+                await wait_until(lambda cut=cut: not cut(), timeout=10)
+            problems += cut()
         app.reset_breaker("exchange_orders")
         assert problems == []

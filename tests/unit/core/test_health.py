@@ -169,10 +169,9 @@ async def test_rounds_repeat_until_closed() -> None:
 
     hc.add_check("c", count)
     async with hc:
-        await wait_until(lambda: hc.rounds >= 3)
-    n = calls
-    await asyncio.sleep(0.05)
-    assert calls == n
+        await wait_until(lambda: calls >= 3 and hc.rounds >= 3)
+        assert hc.running
+    assert not hc.running                         # closed: its task has ended, so no round can follow
     await hc.aclose()
     with pytest.raises(RuntimeError):
         hc.start()

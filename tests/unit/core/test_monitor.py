@@ -83,13 +83,14 @@ async def test_loop_lag_is_sampled_as_timer_drift() -> None:
     async with mon:
         assert mon.running
         await wait_until(lambda: mon.lag_samples >= 3)
-        assert mon.snapshot().loop_lag_ms_p50 < 50.0
         await asyncio.sleep(0)          # let the sampler arm its next timer, then hold the loop
+        before = mon.lag_samples
         end = time.perf_counter() + 0.08
         while time.perf_counter() < end:
             pass
-        await wait_until(lambda: mon.lag_ms(100) >= 40.0)   # the held loop shows as ~80 ms of lag
-        assert mon.snapshot().loop_lag_ms_p99 >= 40.0
+        # the timer due ~10 ms into the 80 ms hold runs after it: >= 70 ms late, however loaded the machine
+        await wait_until(lambda: mon.lag_samples > before)
+        assert mon.lag_ms(100) >= 60.0 and mon.snapshot().loop_lag_ms_p99 >= 60.0
     assert not mon.running
     await mon.aclose()                  # idempotent
     with pytest.raises(RuntimeError):

@@ -39,13 +39,15 @@ async def test_within_budget_nothing_waits():
 
 
 async def test_over_budget_callers_wait_for_old_weight_to_age_out():
-    budget = RateBudget(10, window_s=0.3)
+    clock = ManualClock(monotonic=0.0)          # the window ages only when the test moves the clock
+    budget = RateBudget(10, window_s=0.3, clock=clock)
     await budget.acquire(10)
-    t0 = time.monotonic()
-    await budget.acquire(5)
-    waited = time.monotonic() - t0
-    assert waited >= 0.25
-    assert budget.waits == 1 and budget.waited_s > 0
+    late = asyncio.ensure_future(budget.acquire(5))
+    await asyncio.sleep(0)
+    assert budget.waiting() is not None and not late.done()
+    clock.advance(0.3)
+    assert await asyncio.wait_for(late, timeout=10) == pytest.approx(0.3)
+    assert budget.waits == 1 and budget.waited_s == pytest.approx(0.3)
 
 
 async def test_waiters_are_served_in_order():
@@ -62,11 +64,14 @@ async def test_waiters_are_served_in_order():
 
 
 async def test_penalty_holds_every_caller():
-    budget = RateBudget(1000)
+    clock = ManualClock(monotonic=0.0)
+    budget = RateBudget(1000, clock=clock)
     budget.penalize(0.2)
-    t0 = time.monotonic()
-    await budget.acquire(1)
-    assert time.monotonic() - t0 >= 0.15
+    held = [asyncio.ensure_future(budget.acquire(1, lane)) for lane in (Lane.MANUAL, Lane.POLL)]
+    await asyncio.sleep(0)
+    assert budget.waiting() is not None and budget.waiting().queued == 2    # the trader's lane too
+    clock.advance(0.2)
+    assert await asyncio.wait_for(asyncio.gather(*held), timeout=10) == [pytest.approx(0.2)] * 2
 
 
 def test_charge_counts_without_waiting_and_weight_is_clamped():

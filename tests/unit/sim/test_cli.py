@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 
 from perps_desktop.config import load_settings
 from perps_desktop.sim import cli
+from tests.helpers import wait_until
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -51,10 +53,15 @@ def test_run_falls_back_to_the_settings_seed(monkeypatch):
     assert seen["seed"] == 3
 
 
-async def test_serve_stops_when_asked():
+async def test_serve_stops_when_asked(caplog):
+    caplog.set_level(logging.INFO, logger="perps_desktop.sim")
     stop = asyncio.Event()
     task = asyncio.get_running_loop().create_task(cli.serve("127.0.0.1", 0, 1, stop=stop))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: task.done() or any("simulator: http://" in r.getMessage() for r in caplog.records))
+    (line,) = [r.getMessage() for r in caplog.records if "simulator: http://" in r.getMessage()]
+    async with aiohttp.ClientSession() as http, \
+            http.post(line.split("simulator: ", 1)[1] + "/info", json={"type": "allMids"}) as resp:
+        assert resp.status == 200                       # serving, until asked to stop
     assert not task.done()
     stop.set()
     await asyncio.wait_for(task, timeout=10)
