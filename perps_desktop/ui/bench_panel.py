@@ -132,7 +132,7 @@ class BenchPanel(QWidget):
         right.addWidget(self.live.widget)
         right.addWidget(self.history.widget)
         charts = QSplitter(Qt.Orientation.Horizontal, self)
-        charts.addWidget(self.bars.widget)
+        charts.addWidget(self.bars.view)
         charts.addWidget(right)
         charts.setSizes([780, 520])
         split = QSplitter(Qt.Orientation.Vertical, self)    # the table spans the width: its plain words fit

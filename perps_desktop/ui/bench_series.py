@@ -19,7 +19,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from perps_desktop.bench import REGRESSION_THRESHOLD, format_value
-from perps_desktop.ui.bench_charts import ChartColors, style_plot
+from perps_desktop.ui.bench_axis import LabelAxis, label_axis
+from perps_desktop.ui.bench_charts import ChartColors, fit_title, style_plot
 
 __all__ = ["HistoryChart", "LiveChart", "unit_label"]
 
@@ -27,7 +28,8 @@ _UNITS = {"us": "µs"}
 
 
 def _plot(object_name: str, accessible: str, parent: QWidget | None, *, dates: bool = False) -> pg.PlotWidget:
-    axes = {"bottom": pg.DateAxisItem(orientation="bottom")} if dates else None
+    axes = ({"bottom": pg.DateAxisItem(orientation="bottom")} if dates
+            else {"bottom": LabelAxis("bottom"), "left": LabelAxis("left")})
     w = pg.PlotWidget(parent, axisItems=axes)
     w.setObjectName(object_name)
     w.setAccessibleName(accessible)
@@ -41,9 +43,10 @@ def _plot(object_name: str, accessible: str, parent: QWidget | None, *, dates: b
     return w
 
 
-def _restyle(w: pg.PlotWidget, title: str, colors: ChartColors) -> None:
+def _restyle(w: pg.PlotWidget, titles: tuple[str, ...], colors: ChartColors) -> None:
     w.setBackground(colors.background)
-    style_plot(w.getPlotItem(), title, colors)
+    style_plot(w.getPlotItem(), titles[0], colors)
+    fit_title(w.getPlotItem(), titles, colors)
     legend = w.getPlotItem().legend
     if legend is not None:     # over the data: give it the plot's background, a little see-through
         fill = QColor(colors.background)
@@ -66,11 +69,12 @@ class LiveChart:
         self.samples: dict[str, list[float]] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._colors: ChartColors | None = None
-        self._title = "Live samples: run a row to see them arrive"
+        self.titles: tuple[str, ...] = ("Live samples: run a row to see them arrive", "Live samples")
+        self.widget.getPlotItem().vb.sigResized.connect(lambda _vb: self._fit())
 
     def restyle(self, colors: ChartColors) -> None:
         self._colors = colors
-        _restyle(self.widget, self._title, colors)
+        _restyle(self.widget, self.titles, colors)
         for side, curve in self._curves.items():
             self._pen(side, curve)
 
@@ -84,9 +88,13 @@ class LiveChart:
         self._curves = {}
         self.samples = {}
         self.row, self.unit = name, unit
-        self._title = f"Live: {name}, each sample as it is taken (log scale)"
+        self.titles = (f"Live: {name}, each sample as it is taken (log scale)", f"Live: {name} (log scale)",
+                       f"Live: {name}")
+        self._fit()
+
+    def _fit(self) -> None:
         if self._colors is not None:
-            style_plot(self.widget.getPlotItem(), self._title, self._colors)
+            fit_title(self.widget.getPlotItem(), self.titles, self._colors)
 
     def add_sample(self, side: str, value: float) -> None:
         if value <= 0:
@@ -106,15 +114,16 @@ class LiveChart:
         lo, hi = min(logs), max(logs)
         span = max(hi - lo, 0.3)
         lo, hi = lo - span * 0.08, hi + span * 0.35
-        steps = (1, 2, 5) if hi - lo > 1.0 else (1, 1.5, 2, 3, 5, 7)    # a narrow range gets finer labels
-        ticks = [(math.log10(m * 10.0 ** k), format_value(m * 10.0 ** k, self.unit))
-                 for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
-                 if lo <= math.log10(m * 10.0 ** k) <= hi]
+        # 1, 2, 5 per decade (a narrow range gets finer steps), decades first: those that fit are shown
+        steps = (1, 5, 2) if hi - lo > 1.0 else (1, 5, 2, 3, 1.5, 7)
+        decades = range(math.floor(lo), math.ceil(hi) + 1)
         plot = self.widget.getPlotItem()
-        plot.getAxis("left").setTicks([ticks])
+        label_axis(plot, "left").set_labels([(math.log10(m * 10.0 ** k), format_value(m * 10.0 ** k, self.unit))
+                                        for m in steps for k in decades])
         plot.setYRange(lo, hi, padding=0)
         longest = max((len(v) for v in self.samples.values()), default=1)
-        plot.getAxis("bottom").setTicks([[(float(i), str(i)) for i in range(1, longest + 1)]])
+        numbers = sorted(range(1, longest + 1), key=lambda i: (i not in (1, longest), i % 10 != 0, i % 5 != 0, i))
+        label_axis(plot, "bottom").set_labels([(float(i), str(i)) for i in numbers])
         plot.setXRange(0.7, longest + 0.3, padding=0)
 
     def _pen(self, side: str, curve: pg.PlotDataItem) -> None:
@@ -143,14 +152,15 @@ class HistoryChart:
             legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-6, -4))
         self.after = self.widget.plot([], [], name="after (median)", symbol="o", symbolSize=6)
         self.threshold = self.widget.plot([], [], name="alert above")
-        self.title = "History: select a row"
+        self.titles: tuple[str, ...] = ("History: select a row",)
+        self.widget.getPlotItem().vb.sigResized.connect(lambda _vb: self._fit())
         self.row: str | None = None
         self._colors: ChartColors | None = None
         self._points: list[dict[str, Any]] = []
 
     def restyle(self, colors: ChartColors) -> None:
         self._colors = colors
-        _restyle(self.widget, self.title, colors)
+        _restyle(self.widget, self.titles, colors)
         self.after.setPen(pg.mkPen(colors.after, width=1.6))
         self.after.setSymbolBrush(pg.mkBrush(colors.after))
         self.after.setSymbolPen(pg.mkPen(colors.after))
@@ -163,9 +173,9 @@ class HistoryChart:
         points = [p for p in row.get("history") or [] if p.get("after") is not None and p.get("time_ms")]
         self._points = points
         unit = unit_label(row.get("unit", "ms"))
-        self.title = f"History: {name}, after median per run ({unit})" if name else "History: select a row"
-        if self._colors is not None:
-            style_plot(self.widget.getPlotItem(), self.title, self._colors)
+        self.titles = ((f"History: {name}, after median per run ({unit})", f"History: {name} ({unit})",
+                        f"History: {name}") if name else ("History: select a row",))
+        self._fit()
         xs = np.array([p["time_ms"] / 1000.0 for p in points], dtype=float)
         ys = np.array([float(p["after"]) for p in points], dtype=float)
         self.after.setData(xs, ys)
@@ -186,6 +196,10 @@ class HistoryChart:
             plot.setXRange(float(xs[0]) - span * 0.08, max(seg_x) + span * 0.05, padding=0)
             top = float(max(ys.max(), ys.max() * factor))
             plot.setYRange(0.0, top * 1.15, padding=0)
+
+    def _fit(self) -> None:
+        if self._colors is not None:
+            fit_title(self.widget.getPlotItem(), self.titles, self._colors)
 
     def points(self) -> int:
         return len(self._points)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
-from PySide6.QtWidgets import QTabBar, QTabWidget
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter, QPicture
+from PySide6.QtWidgets import QMainWindow, QTabBar, QTabWidget
 
-from perps_desktop.bench import REGRESSION_THRESHOLD
+from perps_desktop.bench import REGRESSION_THRESHOLD, row_names
 from perps_desktop.ui.bench_panel import BenchPanel
 from tests.helpers import wait_until
 
@@ -142,3 +145,72 @@ def test_a_run_with_a_miss_and_an_error_is_drawn_as_ratios_live_samples_and_date
     assert not panel.findChildren(QTabBar) and not panel.findChildren(QTabWidget)
     image = panel.grab().toImage()
     assert not image.isNull() and image.width() > 0
+
+
+def _full_run() -> list[str]:
+    """Every kind of row a full run has: ratios from 0.02x to 135x, floors around the 1.6 line, peers
+    either side of 1, and rows measured against an absolute limit only."""
+    lines: list[dict] = [{"event": "start", "rows": [], "units": {}, "plain": {}}]
+    for name, before, after, floor, peers in (
+            ("trace_insert_100", 1401.0, 10.4, 6.51, None), ("trace_read_100", 55.2, 20.6, 14.7, None),
+            ("risk_signal_1000", 18.3, 0.176, 0.122, None), ("portfolio_risk_1000", 26.1, 0.264, 11.6, None),
+            ("api_calls_10", 523.0, 54.0, None, {"hyperliquid-python-sdk": 58.8}),
+            ("recovery_analysis_10x100", 592.0, 9.87, None, None),
+            ("order_sign", 478.0, 52.1, 42.2, {"hyperliquid-python-sdk": 514.0}),
+            ("trace_insert_100_pg", 62.2, 4.39, 2.38, {"asyncpg": 2.54})):
+        lines.append(_row(name, before=before, after=after, floor=floor, peers=peers))
+    for name, value in (("ui_loop_lag", 13.4), ("manual_close_under_load", 5.79), ("timeline_10k", 9.1)):
+        row = _row(name, after=value)
+        row["target"] = {"summary": "<= 16 ms"}
+        lines.append(row)
+    lines.append({"event": "done", "elapsed_s": 1.0, "passed": 10, "missed": 1, "errors": [], "alerts": []})
+    return [json.dumps(line) for line in lines]
+
+
+def _drawn_labels(axis) -> list[tuple[QRectF, str]]:
+    """The labels an axis draws, where it draws them (in its own coordinates), as pyqtgraph lays them out."""
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [] if specs is None else [(rect, text) for rect, _flags, text in specs[2]]
+
+
+@pytest.mark.parametrize("size", [(937, 336), (1100, 300), (1280, 720), (1920, 1080)])
+def test_no_axis_label_or_column_title_overlaps_or_is_cut(qtbot, size):
+    """The dock as docked in a 1280x720 and a 1920x1080 window (937x336, 1100x300), and as large as
+    each window: every axis label drawn clear of the others and inside its axis, every column
+    title inside its column. (The ÷ floor axis printed 0.5×, 1×, 1.6×, 3× and 5× over each other.)"""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = BenchPanel()
+    window.setCentralWidget(panel)
+    window.resize(*size)
+    window.show()
+    panel.feed(_full_run())
+    panel.select("trace_insert_100")
+    panel.live.start_row("trace_insert_100", "ms")
+    for i, value in enumerate((12.0, 9.5, 10.1, 11.0, 10.4, 9.9, 10.7, 10.2, 10.3, 10.0, 10.6) * 3):
+        panel.live.add_sample("after", value)
+        panel.live.add_sample("floor", value * (0.6 + 0.01 * (i % 5)))
+    bars = panel.bars
+    axes = [(f"{key} ratios", plot.getAxis("bottom")) for key, plot in bars.plots.items()]
+    axes += [("row names", bars.plots["speedup"].getAxis("left")),
+             ("live values", panel.live.widget.getPlotItem().getAxis("left")),
+             ("live samples", panel.live.widget.getPlotItem().getAxis("bottom"))]
+    qtbot.waitUntil(lambda: all(_drawn_labels(axis) for _what, axis in axes), timeout=10_000)   # laid out
+    for what, axis in axes:
+        labels = _drawn_labels(axis)
+        horizontal = axis.orientation == "bottom"
+        length = axis.width() if horizontal else axis.height()
+        spans = sorted((r.left(), r.right()) if horizontal else (r.top(), r.bottom()) for r, _text in labels)
+        assert spans[0][0] >= 0 and spans[-1][1] <= length + 0.5, (what, [t for _r, t in labels])   # not cut
+        for (_a, end), (start, _b) in itertools.pairwise(spans):
+            assert end <= start, (what, [t for _r, t in labels])                                    # no overlap
+    assert len(_drawn_labels(bars.plots["speedup"].getAxis("left"))) == len(row_names())         # every row named
+    assert "1.6×" in bars.axis_labels("floor")                  # the target's label is the one always kept
+    for key, plot in bars.plots.items():
+        title = plot.titleLabel.item.boundingRect().width()
+        assert title <= plot.vb.width(), (key, bars.titles()[key])
