@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
+from perps_desktop.app.serving import serve, stop_serving
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.models import OrderStatus
 from perps_desktop.errors import ExchangeTimeout, MalformedReply, TransportError
@@ -96,13 +97,9 @@ async def garbage_server():
 
     app = web.Application()
     app.router.add_post("/info", info)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve(app, "127.0.0.1", 0)
     yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    await stop_serving(runner)
 
 
 async def test_garbage_replies_become_typed_errors_naming_the_endpoint(garbage_server):

@@ -129,6 +129,7 @@ async def test_a_silent_link_is_detected_by_the_heartbeat_and_resubscribed():
     """A server that accepts the socket and then says nothing: two heartbeats later the client reconnects."""
     from aiohttp import web
 
+    from perps_desktop.app.serving import serve, stop_serving
     from perps_desktop.core.caching import CacheRegistry
     from perps_desktop.exchange import ClientConfig, HyperliquidClient
 
@@ -150,11 +151,8 @@ async def test_a_silent_link_is_detected_by_the_heartbeat_and_resubscribed():
     app = web.Application()
     app.router.add_get("/ws", ws)
     app.router.add_post("/info", info)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, port = await serve(app, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{port}"
     try:
         cfg = ClientConfig(base_url=url, ws_heartbeat_s=0.2, ws_reconnect_base_s=0.05, ws_reconnect_cap_s=0.1)
         async with HyperliquidClient(cfg, address="0x" + "3" * 40, registry=CacheRegistry()) as client:
@@ -165,7 +163,7 @@ async def test_a_silent_link_is_detected_by_the_heartbeat_and_resubscribed():
                                              "userEvents", "userFills"]
             assert client.stats().reconnects >= 1
     finally:
-        await runner.cleanup()
+        await stop_serving(runner)
 
 
 async def test_a_bug_in_the_stream_is_logged_once_at_error_and_not_retried(sim_server, monkeypatch, caplog):

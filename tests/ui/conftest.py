@@ -13,7 +13,7 @@ from perps_desktop.ui import MainWindow, WindowOptions
 
 @pytest.fixture
 def make_window(qtbot, tmp_path):
-    """`w = make_window(control, **WindowOptions)`: a shown MainWindow with its layout file in tmp.
+    """`w = make_window(control, confirmer=None, **WindowOptions)`: a shown MainWindow with its layout file in tmp.
 
     At teardown the windows are closed and deleted here, on the GUI thread. Left to the garbage
     collector, a window (it sits in reference cycles through its signal lambdas) could be
@@ -22,9 +22,9 @@ def make_window(qtbot, tmp_path):
     """
     made: list[MainWindow] = []
 
-    def factory(control, **opts) -> MainWindow:
+    def factory(control, *, confirmer=None, **opts) -> MainWindow:
         opts.setdefault("layout_path", tmp_path / "window.ini")
-        w = MainWindow(control, WindowOptions(**opts))
+        w = MainWindow(control, WindowOptions(**opts), confirmer=confirmer)
         qtbot.addWidget(w)
         w.show()
         made.append(w)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 
@@ -29,8 +30,7 @@ async def test_the_window_shows_each_remote_core_and_halt_all_and_flatten_all_re
         fleet = make_fleet([(a_srv.url, a_tok["trade"]), (b_srv.url, b_tok["trade"])])
         await fleet.start()
         stack.push_async_callback(fleet.aclose)
-        w = make_window(fleet)
-        w.controller._confirm = yes                            # the trader says yes to every confirmation
+        w = make_window(fleet, confirmer=yes)                  # the trader says yes to every confirmation
         dock = FleetDock(w, fleet, confirmer=yes)
         assert w.findChild(type(dock.dock), "fleetDock") is dock.dock
 
@@ -52,7 +52,8 @@ async def test_the_window_shows_each_remote_core_and_halt_all_and_flatten_all_re
         assert [r.what for r in b_app.journal.records()].count("flatten all") == 1
         assert "flatten all" not in [r.what for r in a_app.journal.records()]
 
-        await dock._across("halt")
+        dock.panel.halt_button.click()
+        await asyncio.gather(*dock.tasks)
         assert "core-a" in " ".join(asked[-1]["items"]) and "core-b" in " ".join(asked[-1]["items"])
         assert [(n, ok) for n, ok, _ in dock.results] == [("core-a", True), ("core-b", True)]
         for app in (a_app, b_app):
@@ -60,7 +61,8 @@ async def test_the_window_shows_each_remote_core_and_halt_all_and_flatten_all_re
         await wait_until(lambda: [r.trading_state for r in dock.panel.rows] == ["HALTED", "HALTED"], timeout=10)
 
         await wait_until(lambda: bool(core_positions(a_app)), timeout=30)    # halted: a's positions stay open
-        await dock._across("flatten")                           # one confirmation naming both bots
+        dock.panel.flatten_button.click()                       # one confirmation naming both bots
+        await asyncio.gather(*dock.tasks)
         assert asked[-1]["title"] == "Flatten all 2 bots?"
         assert "core-a" in " ".join(asked[-1]["items"]) and "core-b" in " ".join(asked[-1]["items"])
         assert [(n, ok) for n, ok, _ in dock.results] == [("core-a", True), ("core-b", True)]

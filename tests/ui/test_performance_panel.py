@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QTimer
 
 from perps_desktop.core.models import TimingStats
 from perps_desktop.ui.live_chart import fit_range
@@ -55,10 +56,12 @@ async def test_charts_behind_another_tab_are_not_redrawn_until_raised(make_windo
         return 0 if xs is None else len(xs)
 
     shown = drawn()
-    for n in range(5):                         # new samples arrive; the redraw timer's slot finds nothing to do
+    for n in range(5):                         # new samples arrive
         control.set(time_ms=1_750_000_000_000 + n)
         w.render_snapshot()
-        perf._redraw_one()
+    fired = [0]
+    perf.findChild(QTimer, "performanceRedrawTimer").timeout.connect(lambda: fired.__setitem__(0, fired[0] + 1))
+    await wait_until(lambda: fired[0] >= 5, timeout=10)   # the redraw slot has run since, and found nothing to do
     assert perf.charts["lag"].points("p99") >= shown + 5     # still sampled: the history has no gap
     assert drawn() == shown                                   # but nothing was drawn
     w.show_dock("performance")

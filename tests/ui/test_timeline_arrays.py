@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QColor
 
 from perps_desktop.app import TimelineData, Trace
 from perps_desktop.ui.timeline_arrays import SlidingColumns
@@ -53,13 +54,15 @@ def test_the_markers_drawn_are_those_pyqtgraph_builds_point_by_point(qtbot):
     host = QWidget()                    # the plot inside a widget, as in the dock (closed once, by qtbot)
     qtbot.addWidget(host)
     plot = TimelinePlot(host)
+    colors = [QColor.fromHsv(i * 360 // len(CATEGORIES), 200, 220) for i in range(len(CATEGORIES))]
+    plot.set_colors(colors, price=QColor("white"), background=QColor("black"), foreground=QColor("gray"))
     reference = pg.ScatterPlotItem(pxMode=True, size=9.0, pen=None, hoverable=True)
     for data in (_timeline(1000, 400), _timeline(1030, 400)):        # a first read, then one slid on 30 s
         plot.set_data(data)
         cats = [category(t) for t in data.traces]
         got = plot.all_markers.data
         reference.setData(x=got["x"], y=got["y"], data=np.arange(len(cats)), symbol=[_SYMBOLS[c] for c in cats],
-                          brush=[plot._brushes[CATEGORIES.index(c)] for c in cats])
+                          brush=[pg.mkBrush(colors[CATEGORIES.index(c)]) for c in cats])
         want = reference.data
         assert len(got) == len(data.traces) == 400
         assert np.array_equal(got["x"], [t.time_ms / 1000.0 for t in data.traces])

@@ -157,6 +157,7 @@ class PerformancePanel(QWidget):
         self._endpoints: dict[str, int] = {}      # endpoint on the latency chart -> its palette slot
         self._dirty: deque[str] = deque()
         self._redraw_timer = QTimer(self)
+        self._redraw_timer.setObjectName("performanceRedrawTimer")
         self._redraw_timer.setInterval(120)
         self._redraw_timer.timeout.connect(self._redraw_one)
         self._redraw_timer.start()

@@ -22,6 +22,7 @@ from perps_desktop.core import (
     RiskConfig,
     RiskManager,
 )
+from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.models import AccountState, Severity, Side, Signal
 
 EVENTS = 100_000              # through every history (alerts, health, monitor)
@@ -134,7 +135,8 @@ def test_breaker_window() -> None:
 
 
 def test_risk_caches_and_order_rate() -> None:
-    rm = RiskManager(RiskConfig(max_cache_entries=1000, max_orders_per_minute=60))
+    caches = CacheRegistry()
+    rm = RiskManager(RiskConfig(max_cache_entries=1000, max_orders_per_minute=60), caches=caches)
     rm.update_portfolio(AccountState(address="0x", equity=Decimal(100_000), total_notional=Decimal(0),
                                      margin_used=Decimal(0), withdrawable=Decimal(0), positions=(), time_ms=0))
 
@@ -144,7 +146,8 @@ def test_risk_caches_and_order_rate() -> None:
                                          price=Decimal(60_000), strategy="t", reduce_only=True))
 
     grown = growth_kib(feed, CACHE_EVENTS)
-    assert len(rm._signal_cache) == 1000 and len(rm._orders) == 60
+    assert {c.name: c.size for c in caches.stats()}["risk_signal"] == 1000
+    assert len(rm._orders) == 60                 # (no public view of the order-rate window: its length only)
     assert grown < FLAT_KIB
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from decimal import Decimal
 
 from perps_desktop.core import (
@@ -16,17 +15,18 @@ from perps_desktop.core import (
     RiskManager,
     TradingEngine,
 )
+from perps_desktop.core.clock import SYSTEM_CLOCK, Clock, ManualClock
 from perps_desktop.core.models import BreakerState, Position
 from tests.helpers import wait_until
 from tests.unit.core.memory_venue import MemoryVenue
 
 
-def engine_on(venue: MemoryVenue) -> TradingEngine:
+def engine_on(venue: MemoryVenue, clock: Clock = SYSTEM_CLOCK) -> TradingEngine:
     """A watch-mode engine (reads, never sends), its loops not started: the test calls `tick`."""
     breakers = BreakerRegistry(BreakerConfig(base_backoff_ms=20, max_backoff_ms=20, jitter=0.0))
     return TradingEngine(venue, strategy=MomentumStrategy(), risk=RiskManager(), breakers=breakers,
                          recovery=PositionRecovery(venue), monitor=PerformanceMonitor(),
-                         config=EngineConfig(trade=False))
+                         config=EngineConfig(trade=False), clock=clock)
 
 
 def btc() -> Position:
@@ -36,9 +36,10 @@ def btc() -> Position:
 
 async def test_a_tick_reads_mids_account_orders_and_fills_at_once():
     venue = MemoryVenue([btc()])
-    engine = engine_on(venue)
+    clock = ManualClock()
+    engine = engine_on(venue, clock)
     await engine.reconcile()
-    engine._refresh_at = 0.0                         # orders and fills are due this tick too
+    clock.advance(engine.config.orders_refresh_s)    # orders and fills are due this tick too
     venue.calls.clear()
     venue.max_inflight = 0
     await engine.tick()
@@ -49,14 +50,15 @@ async def test_a_tick_reads_mids_account_orders_and_fills_at_once():
 
 async def test_while_the_breaker_is_half_open_the_trial_read_goes_alone_then_the_rest_together():
     venue = MemoryVenue([btc()])
-    engine = engine_on(venue)
+    clock = ManualClock()
+    engine = engine_on(venue, clock)
     await engine.reconcile()
     info = engine.breakers.get("exchange_info")
     for _ in range(info.config.failure_threshold):
         info.record_failure("down")
     assert info.state is BreakerState.OPEN
     await wait_until(lambda: info.state is BreakerState.HALF_OPEN)      # its 20 ms backoff has passed
-    engine._refresh_at = 0.0
+    clock.advance(engine.config.orders_refresh_s)
     venue.max_inflight = 0
     await engine.tick()
     assert info.state is BreakerState.CLOSED         # the trial closed it; the others were not refused
@@ -68,7 +70,6 @@ async def test_a_read_cancelled_under_the_loop_is_logged_and_the_loop_goes_on(ca
     the engine's loop, not cancelled itself, logs it and keeps ticking; a real stop still ends it."""
     venue = MemoryVenue([btc()])
     engine = engine_on(venue)
-    await engine.reconcile()
     real = venue.all_mids
     hit = [0]
 
@@ -78,13 +79,7 @@ async def test_a_read_cancelled_under_the_loop_is_logged_and_the_loop_goes_on(ca
             raise asyncio.CancelledError        # as a shared load whose first caller was cancelled
         return await real()
 
-    venue.all_mids = cancelled_under_us          # type: ignore[method-assign]
-    task = asyncio.get_running_loop().create_task(engine._run())
-    try:
+    async with engine:                           # reconciled, its loops running; leaving waits for them to end
+        venue.all_mids = cancelled_under_us      # type: ignore[method-assign]
         await wait_until(lambda: engine.ticks >= 2, timeout=10)
-    finally:
-        engine._closed = True
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
     assert hit[0] == 1 and "a read was cancelled under it" in caplog.text

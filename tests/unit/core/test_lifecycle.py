@@ -40,8 +40,7 @@ async def test_it_starts_once_and_close_waits_for_the_task_to_end() -> None:
     assert w.start() is False                       # a second start is not a second task
     await asyncio.wait_for(w.started.wait(), 10)
     assert w.running and w.runs == 1
-    task = w._task
-    assert task is not None and task.get_name() == "worker"
+    (task,) = [t for t in asyncio.all_tasks() if t.get_name() == "worker"]     # one task, by its name
     await w.aclose()
     assert task.done() and w.cleaned == 1           # its cleanup ran before aclose returned
     assert w.closed and not w.running

@@ -8,7 +8,7 @@ import pytest
 
 from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.ports import ExchangePort
-from perps_desktop.exchange import ClientConfig, ClientState, HyperliquidClient
+from perps_desktop.exchange import ClientConfig, ClientState, HyperliquidClient, L1Signer
 
 
 def _port_methods() -> list[str]:
@@ -44,5 +44,9 @@ async def test_lifecycle_is_idempotent_and_refuses_to_reopen():
 
 
 def test_the_key_never_shows():
-    client = HyperliquidClient(ClientConfig(), private_key="0x" + "ab" * 32)
-    assert "abab" not in repr(client.actions._signer) and "abab" not in repr(client.config)
+    key = "0x" + "ab" * 32
+    client = HyperliquidClient(ClientConfig(), private_key=key)
+    signer = L1Signer(key)                  # the signer the client makes of the key, as a caller makes it
+    assert signer.address.lower() == client.address
+    shown = [repr(o) for o in (client, client.actions, client.config, signer)] + [str(signer)]
+    assert not [s for s in shown if "abab" in s]
