@@ -214,6 +214,7 @@ class RatioChart:
         self._items = []
         self._values = {}
         self._tones = {}
+        self._starts: dict[str, dict[str, float]] = {}
         self._spans = {}
         n = max(len(order), 1)
         for metric, fn in METRICS:
@@ -249,7 +250,11 @@ class RatioChart:
                 self._add(plot, bar)
                 text = times(value) + (f" vs {_short(row['best_peer'])}" if metric.key == "peer"
                                        and row.get("best_peer") else "")
-                texts.append(self._text(plot, text, max(x, 0.0), i, colors.foreground))   # right of the bar, or of 1×
+                # right of the bar, of 1×, and of a target mark or line the bar falls short of: clear of both
+                mark = metric.line if metric.line is not None else target
+                start = max(x, 0.0, math.log10(mark) if mark is not None and mark > 0 else 0.0)
+                texts.append(self._text(plot, text, start, i, colors.foreground))
+                self._starts.setdefault(metric.key, {})[name] = 10.0 ** start
             if metric.line is not None:
                 line = pg.InfiniteLine(pos=math.log10(metric.line), angle=90,
                                        pen=pg.mkPen(colors.foreground, width=1, style=Qt.PenStyle.DashLine))
@@ -332,6 +337,10 @@ class RatioChart:
     def tone(self, metric: str, name: str) -> str | None:
         """"ok" or "miss" for the bar drawn for `name` in column `metric`, None without a bar."""
         return self._tones.get(metric, {}).get(name)
+
+    def text_start(self, metric: str, name: str) -> float | None:
+        """Where (×) the value of `name`'s bar in column `metric` is written from, or None."""
+        return self._starts.get(metric, {}).get(name)
 
     def titles(self) -> dict[str, str]:
         """Each column's title as drawn now ("speedup", "floor", "peer")."""

@@ -211,6 +211,10 @@ def test_no_axis_label_or_column_title_overlaps_or_is_cut(qtbot, size):
             assert end <= start, (what, [t for _r, t in labels])                                    # no overlap
     assert len(_drawn_labels(bars.plots["speedup"].getAxis("left"))) == len(row_names())         # every row named
     assert "1.6×" in bars.axis_labels("floor")                  # the target's label is the one always kept
+    # a value is written right of the bar and of a target the bar falls short of, never over its mark
+    assert bars.text_start("speedup", "trace_read_100") == pytest.approx(3.0)           # 2.68×, target 3×
+    assert bars.text_start("floor", "order_sign") == pytest.approx(1.6)                 # 1.23×, the 1.6 line
+    assert bars.text_start("floor", "trace_insert_100_pg") == pytest.approx(4.39 / 2.38)          # 1.84×: past it
     for key, plot in bars.plots.items():
         title = plot.titleLabel.item.boundingRect().width()
         assert title <= plot.vb.width(), (key, bars.titles()[key])
