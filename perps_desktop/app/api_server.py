@@ -50,6 +50,7 @@ from perps_desktop.app.wire import (
 from perps_desktop.core.clock import wall_ms
 from perps_desktop.core.gathering import cancel_and_wait
 from perps_desktop.core.models import ActionReport, Trace, TraceKind, TracePage, TraceQuery
+from perps_desktop.errors import PerpsError
 from perps_desktop.sim import refuse_unless_json_and_same_origin
 from perps_desktop.store import decode_payload
 
@@ -272,8 +273,11 @@ class ApiServer:
         error: str | None = None
         try:
             report = await self._dispatch(action)
-        except Exception as exc:            # the core refused a state change (not running, unknown breaker)
+        except (PerpsError, RuntimeError, KeyError, ValueError) as exc:     # refused: not running, unknown breaker
             error = str(exc) or type(exc).__name__
+        except Exception as exc:            # a bug: answered as failed all the same, and logged in full
+            log.exception("api: action %s failed", action.type)
+            error = f"{type(exc).__name__}: {exc}"
         ok = error is None and (report is None or report.ok)
         self.actions_taken += 1
         outcome = "done" if ok else "failed"
@@ -294,7 +298,7 @@ class ApiServer:
         try:
             page = await self.app.query_traces(TraceQuery(kind=TraceKind.ACTION.value, strategy=f"api:{scope}",
                                                           text=f"key{h}", since_ms=since, limit=10))
-        except Exception as exc:
+        except (PerpsError, TimeoutError, RuntimeError) as exc:     # the store failed, or the core is not running
             log.warning("api: could not look up an idempotency key in the traces (%s); acting on it as new", exc)
             return None
         for t in page.traces:

@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 
 from perps_desktop.app.snapshot import CoreSnapshot
 from perps_desktop.app.wire import delta_json, encode_event, envelope_json
+from perps_desktop.core.bug_log import BugLog
 from perps_desktop.core.lifecycle import Background
 
 __all__ = ["SnapshotBroadcaster"]
@@ -55,6 +56,7 @@ class SnapshotBroadcaster(Background):
         self._last: CoreSnapshot | None = None
         self._events: list[dict[str, Any]] = []
         self._dropped = 0
+        self.bugs = BugLog(log)
         self.sent = 0
 
     @property
@@ -91,8 +93,8 @@ class SnapshotBroadcaster(Background):
                 continue
             try:
                 self.tick()
-            except Exception:
-                log.exception("stream tick failed")
+            except Exception as exc:    # a bug: logged once per kind; the clients still get the next tick
+                self.bugs.report("API stream tick", exc)
 
     def tick(self) -> None:
         """Send what changed since the last tick to every client (nothing when nothing did)."""

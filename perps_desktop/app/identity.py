@@ -74,7 +74,7 @@ def resolve_identity(settings: Settings, *, private_key: str | None = None,
                                                   f"(service {APP_NAME}, user {KEYRING_USER})")
     try:
         address = _address_of(key)
-    except Exception:
+    except (ValueError, TypeError):   # not 64 hex digits, or not a valid secp256k1 key
         raise ConfigError("HL_PRIVATE_KEY", "<hidden>", "a 0x-prefixed 64-hex-digit private key") from None
     return Identity(mode=mode, address=address, private_key=key)
 

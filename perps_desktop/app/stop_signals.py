@@ -56,7 +56,9 @@ class StopSignals:
     def remove(self) -> None:
         """Put the previous handlers back (after the stop)."""
         for undo in reversed(self._undo):
-            with contextlib.suppress(Exception):
+            # the loop already closed (RuntimeError), not on the main thread now (ValueError), a previous
+            # handler Python did not install (getsignal gave None: TypeError): nothing left to put back
+            with contextlib.suppress(RuntimeError, ValueError, TypeError):
                 undo()
         self._undo.clear()
 

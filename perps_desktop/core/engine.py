@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from perps_desktop.core.account_view import AccountView
 from perps_desktop.core.audit import AuditClock, AuditReport, compare_account
+from perps_desktop.core.bug_log import BugLog
 from perps_desktop.core.chains import ChainBook
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.engine_config import EngineConfig, ReconcileReport
@@ -117,6 +118,7 @@ class TradingEngine:
         self.stream_live = False
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
+        self.bugs = BugLog(log)             # a bug in a tick or round: logged once per kind, the loops go on
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -265,8 +267,8 @@ class TradingEngine:
                 if self._cancelled():
                     raise
                 log.exception("engine tick: a read was cancelled under it; going on")
-            except Exception:
-                log.exception("engine tick failed")
+            except Exception as exc:
+                self.bugs.report("engine tick", exc)
             await asyncio.sleep(max(0.0, interval - (time.perf_counter() - t0)))
 
     async def _run_recovery(self) -> None:
@@ -283,8 +285,8 @@ class TradingEngine:
                 log.exception("recovery round: a read was cancelled under it; going on")
             except (PerpsError, TimeoutError) as exc:
                 log.warning("recovery round failed: %s", exc)
-            except Exception:
-                log.exception("recovery round failed")
+            except Exception as exc:
+                self.bugs.report("recovery round", exc)
 
     def _cancelled(self) -> bool:
         """Is this task itself being cancelled (a stop), rather than hit by another's cancellation?"""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.bug_log import BugLog
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.gathering import gather_bounded
 from perps_desktop.core.lifecycle import Background
@@ -86,6 +87,7 @@ class HealthChecker(Background):
         self._history: deque[HealthResult] = deque(maxlen=self.config.history_size)
         self._latest: dict[str, HealthResult] = {}
         self.rounds = 0
+        self.bugs = BugLog(_log)            # a bug in a round's hooks: logged once per kind, rounds go on
 
     def add_check(self, name: str, fn: HealthCheck, *, breaker: str | None = None,
                   timeout_ms: int | None = None, direct: bool = False) -> None:
@@ -152,8 +154,8 @@ class HealthChecker(Background):
         while not self._closed:
             try:
                 await self.run_once()
-            except Exception:   # a check's own errors are results; this is a bug in a hook
-                _log.exception("health round failed")
+            except Exception as exc:    # a check's own errors are results; this is a bug in a hook
+                self.bugs.report("health round", exc)
             await asyncio.sleep(self.config.interval_ms / 1000.0)
 
     def start(self) -> None:

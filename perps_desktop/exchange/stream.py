@@ -129,7 +129,7 @@ class ExchangeStream(Background):
         refresh, self._refresh = self._refresh, None
         if refresh is not None and not refresh.done():
             refresh.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError):   # (the refresh logs its own failures)
                 await refresh
         await self._halt()
         if self._ws is not None:
@@ -240,6 +240,8 @@ class ExchangeStream(Background):
             self._new_fills(fills, gap=True)
         except ExchangeError as exc:
             log.warning("fill refresh after reconnect failed: %s", exc)
+        except Exception:   # a bug, not the venue: once per reconnect, in full (no one awaits this task)
+            log.exception("fill refresh after reconnect failed")
 
     # --- messages ----------------------------------------------------------------------------------
 

@@ -126,7 +126,7 @@ def _recover(digest: bytes, signature: object) -> str:
     sig = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v - 27 if v >= 27 else v])
     try:
         pub = PublicKey.from_signature_and_message(sig, digest, hasher=None)
-    except Exception:
+    except ValueError:                  # coincurve: no point on the curve for this r, s, v
         raise SignatureError("signature does not recover to a public key") from None
     return "0x" + keccak(pub.format(compressed=False)[1:])[-20:].hex()
 

@@ -95,7 +95,7 @@ class WsHub:
             self._forget(conn)
             if conn.writer is not None:
                 conn.writer.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
+                with contextlib.suppress(asyncio.CancelledError):    # (it returns on a lost client itself)
                     await conn.writer
         return ws
 
@@ -155,7 +155,7 @@ class WsHub:
     async def close_all(self) -> None:
         for conn in list(self.conns):
             self._forget(conn)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(ConnectionError):      # a client already gone (close answers the rest)
                 await conn.ws.close(code=1001, message=b"simulator stopping")
 
     # -- client messages ------------------------------------------------------------------------

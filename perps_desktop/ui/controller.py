@@ -22,7 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from perps_desktop.app import ActionReport, CoreControl, TraceQuery, TradingState
+from perps_desktop.app import ActionReport, CoreControl, CoreSnapshot, TraceQuery, TradingState
 from perps_desktop.ui import confirm
 from perps_desktop.ui.format import fmt_px, fmt_size, fmt_usd
 from perps_desktop.ui.status import venue_badge, venue_line
@@ -102,11 +102,17 @@ class ActionController(QObject):
             self._set_busy(self.busy | {key})
         return task
 
+    def _snapshot(self) -> CoreSnapshot | None:
+        """The core's snapshot, or None when it cannot be built. A confirmation then says less (no venue,
+        no rows; a live check assumes live): it is never skipped for it."""
+        try:
+            return self.control.snapshot()
+        except Exception:   # the window's render asks the same snapshot() and reports why (once per kind)
+            return None
+
     def _venue(self) -> tuple[str, str]:
         """("LIVE · mainnet · account 0x1234…abcd", badge state) for the confirmation's first line."""
-        try:
-            snap = self.control.snapshot()
-        except Exception:  # no snapshot: say so rather than name no venue at all
+        if (snap := self._snapshot()) is None:      # say so rather than name no venue at all
             return "venue unknown (no snapshot)", "unknown"
         line = venue_line(snap.mode, snap.network, snap.address)
         remote = getattr(self.control, "remote_name", "")      # an attached core: name the bot acted on
@@ -122,10 +128,8 @@ class ActionController(QObject):
         return task is not None and not task.done()
 
     def _live(self) -> bool:
-        try:
-            return self.control.snapshot().mode == "live"
-        except Exception:  # a snapshot that cannot be built is no reason to skip a confirmation
-            return True
+        snap = self._snapshot()
+        return snap is None or snap.mode == "live"
 
     def _act(self, key: str, label: str, call: Callable[[], Awaitable[ActionReport]], *,
              confirm_title: str | None = None, confirm_text: str = "", items: tuple[str, ...] = (),
@@ -234,10 +238,8 @@ class ActionController(QObject):
     def set_trading_state(self, state: TradingState, reason: str) -> asyncio.Task[Any] | None:
         """Change the trading state; back to ACTIVE from HALTED asks first in live mode."""
         label = f"Trading state {state.value}"
-        try:
-            risk = self.control.snapshot().risk
-        except Exception:
-            risk = None
+        snap = self._snapshot()
+        risk = snap.risk if snap is not None else None
         if state is TradingState.ACTIVE and (risk is None or risk.trading_state is TradingState.HALTED) \
                 and self._live():
             async def run() -> None:
@@ -333,18 +335,14 @@ class ActionController(QObject):
 
     def _size_now(self, symbol: str, fraction: float) -> Decimal | None:
         """`fraction` of the position as the window shows it now (None: not shown; the core sizes it)."""
-        try:
-            snap = self.control.snapshot()
-        except Exception:
+        if (snap := self._snapshot()) is None:
             return None
         p = next((p for p in snap.positions if p.symbol == symbol and p.size != 0), None)
         return None if p is None else abs(p.size) * Decimal(str(fraction))
 
     # --- what a confirmation names --------------------------------------------------------
     def _describe_positions(self, only: set[str] | None) -> tuple[str, ...]:
-        try:
-            snap = self.control.snapshot()
-        except Exception:
+        if (snap := self._snapshot()) is None:
             return ()
         return tuple(
             f"{p.symbol} {'long' if p.size > 0 else 'short'} {fmt_size(abs(p.size))} @ {fmt_px(p.mark_px)} "
@@ -352,9 +350,7 @@ class ActionController(QObject):
             for p in snap.positions if p.size != 0 and (only is None or p.symbol in only))
 
     def _describe_orders(self) -> tuple[str, ...]:
-        try:
-            snap = self.control.snapshot()
-        except Exception:
+        if (snap := self._snapshot()) is None:
             return ()
         return tuple(f"order {o.symbol} {'buy' if str(o.side) == 'B' else 'sell'} {fmt_size(o.size)} @ "
                      f"{fmt_px(o.limit_px)} (#{o.oid})" for o in snap.orders)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from perps_desktop.app import Alert, CoreControl, CoreSnapshot
+from perps_desktop.core.bug_log import BugLog
 from perps_desktop.core.clock import monotonic
 from perps_desktop.ui.bench_panel import BenchPanel
 from perps_desktop.ui.controller import ActionController, Confirmer
@@ -112,8 +113,7 @@ class MainWindow(QMainWindow):
         self.hold_close = False
         self.version = -1
         self.renders = 0
-        self.render_errors = 0
-        self._render_failures: set[tuple[str, str]] = set()   # (where, what) already logged in full
+        self._draw_bugs = BugLog(log)
         self.notifications: list[Alert] = []
         self._last_tick = 0.0
         self._read_only: bool | None = None
@@ -331,20 +331,17 @@ class MainWindow(QMainWindow):
         self.renders += 1
         self.rendered.emit(snap.version)
 
+    @property
+    def render_errors(self) -> int:
+        """Draw errors so far (each kind is logged once, see `_render_failed`)."""
+        return self._draw_bugs.count
+
     def _render_failed(self, where: str, exc: Exception) -> None:
-        """A bug while drawing: logged at ERROR with its traceback once per kind (the first 64
-        kinds; one more ERROR says when later kinds are only counted), never again per frame, and
-        said in the status bar every time it happens."""
-        self.render_errors += 1
-        what = (where, f"{type(exc).__name__}: {exc}")
-        if what not in self._render_failures and len(self._render_failures) <= 64:
-            self._render_failures.add(what)
-            if len(self._render_failures) <= 64:
-                log.exception("%s failed to draw (%d render errors so far)", where, self.render_errors)
-            else:
-                log.error("a 65th kind of draw error (%s): from now on new kinds are counted in "
-                          "render_errors and shown in the status bar, not logged", what[1])
-        self.statusBar().showMessage(f"{where} failed to draw: {what[1]} — a bug, see the log", 5000)
+        """A bug while drawing: logged at ERROR with its traceback once per kind (`BugLog`), never again
+        per frame, and said in the status bar every time it happens."""
+        self._draw_bugs.report(f"{where} drawing", exc)
+        what = f"{type(exc).__name__}: {exc}"
+        self.statusBar().showMessage(f"{where} failed to draw: {what} — a bug, see the log", 5000)
 
     def _redraw_if_visible(self, visible: bool) -> None:
         if visible:

@@ -167,3 +167,30 @@ async def test_a_token_is_never_written_in_clear(tmp_path):
     store.reload_if_changed()
     assert store.verify(token).name == "laptop" and store.verify(token + "x") is None
     assert store.revoke("laptop") and store.list() == []
+
+
+async def test_a_refused_action_is_answered_in_the_cores_words_and_a_bug_is_also_logged_in_full(
+        tmp_path, sim_server, monkeypatch, caplog):
+    sim = await sim_server()
+    async with served(tmp_path, sim) as (app, server, tokens, _), aiohttp.ClientSession() as http:
+        await app.wait_until_reconciled()
+
+        async def act(body):
+            async with http.post(server.url + "/actions", json=body,
+                                 headers=post_headers(tokens["trade"], str(uuid.uuid4()))) as resp:
+                assert resp.status == 200
+                return await resp.json()
+
+        refused = await act({"type": "resetBreaker", "name": "no_such_breaker"})
+        assert refused["ok"] is False and "no_such_breaker" in refused["error"]
+
+        def broken(*args, **kwargs):
+            raise ZeroDivisionError("a bug in the core")
+
+        monkeypatch.setattr(app, "force_open_breaker", broken)
+        answer = await act({"type": "forceOpenBreaker", "name": "exchange_orders"})
+        assert answer["ok"] is False and answer["error"] == "ZeroDivisionError: a bug in the core"
+        bugs = [r for r in caplog.records if r.levelname == "ERROR" and "forceOpenBreaker" in r.getMessage()]
+        assert len(bugs) == 1 and bugs[0].exc_info is not None
+        refusals = [r for r in caplog.records if r.levelname == "ERROR" and "resetBreaker" in r.getMessage()]
+        assert refusals == []                                   # a refusal is no bug

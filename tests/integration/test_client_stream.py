@@ -182,3 +182,26 @@ async def test_a_bug_in_the_stream_is_logged_once_at_error_and_not_retried(sim_s
         assert len(bugs) == 1 and bugs[0].exc_info is not None
         assert client.stream.connections == 1
         assert events[-1].kind is StreamEventKind.DISCONNECTED
+
+
+async def test_a_bug_in_the_fill_refresh_after_a_reconnect_is_logged_in_full(sim_server, monkeypatch, caplog):
+    """The refresh runs on its own task that no one awaits: a bug there is an ERROR with its traceback,
+    not an exception left in a task, and the stream itself goes on."""
+    from perps_desktop.exchange import stream as stream_module
+    from perps_desktop.exchange.info import InfoApi
+
+    sim = await sim_server()
+    async with streaming_client(sim) as (client, _events):
+        async def broken(self, *args, **kwargs):
+            raise ZeroDivisionError("a bug in the refresh")
+
+        monkeypatch.setattr(InfoApi, "user_fills", broken)
+        await client.stream.drop()
+
+        def logged() -> list:
+            return [r for r in caplog.records if r.name == stream_module.log.name and r.levelname == "ERROR"
+                    and "fill refresh" in r.getMessage()]
+
+        await wait_until(lambda: bool(logged()), timeout=10)
+        assert logged()[0].exc_info is not None
+        await wait_until(lambda: client.stream.connected and client.stream.connections == 2, timeout=10)

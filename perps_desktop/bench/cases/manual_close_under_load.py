@@ -16,7 +16,6 @@ waits; plus how many account reads the venue's pushes served.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from decimal import Decimal
@@ -107,8 +106,7 @@ async def run(ctx: BenchContext) -> Measurement:
                 }
     finally:
         quiet.setLevel(level)
-    with contextlib.suppress(Exception):
-        extra["requests"] = stats["requests"]
+    extra["requests"] = stats.get("requests", {})
     return Measurement(after=m.after, before=None, extra=extra)
 
 

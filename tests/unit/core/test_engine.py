@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 from perps_desktop.core import (
     BreakerConfig,
@@ -21,12 +22,12 @@ from tests.helpers import wait_until
 from tests.unit.core.memory_venue import MemoryVenue
 
 
-def engine_on(venue: MemoryVenue, clock: Clock = SYSTEM_CLOCK) -> TradingEngine:
+def engine_on(venue: MemoryVenue, clock: Clock = SYSTEM_CLOCK, **config: Any) -> TradingEngine:
     """A watch-mode engine (reads, never sends), its loops not started: the test calls `tick`."""
     breakers = BreakerRegistry(BreakerConfig(base_backoff_ms=20, max_backoff_ms=20, jitter=0.0))
     return TradingEngine(venue, strategy=MomentumStrategy(), risk=RiskManager(), breakers=breakers,
                          recovery=PositionRecovery(venue), monitor=PerformanceMonitor(),
-                         config=EngineConfig(trade=False), clock=clock)
+                         config=EngineConfig(trade=False, **config), clock=clock)
 
 
 def btc() -> Position:
@@ -83,3 +84,17 @@ async def test_a_read_cancelled_under_the_loop_is_logged_and_the_loop_goes_on(ca
         venue.all_mids = cancelled_under_us      # type: ignore[method-assign]
         await wait_until(lambda: engine.ticks >= 2, timeout=10)
     assert hit[0] == 1 and "a read was cancelled under it" in caplog.text
+
+
+async def test_a_bug_in_a_tick_is_logged_once_with_its_traceback_and_the_loop_goes_on(caplog):
+    venue = MemoryVenue([btc()])
+    engine = engine_on(venue, interval_s=0.01)
+
+    async def bug() -> dict[str, Decimal]:
+        raise ValueError("a bug, not the venue")
+
+    async with engine:
+        venue.all_mids = bug                     # type: ignore[method-assign]
+        await wait_until(lambda: engine.bugs.count >= 5, timeout=10)
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and "engine tick" in r.getMessage()]
+    assert len(errors) == 1 and errors[0].exc_info is not None
