@@ -15,6 +15,7 @@ signature, which the row checks.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -80,12 +81,13 @@ def _wire(sig: bytes) -> dict[str, Any]:
 async def _run(ctx: BenchContext) -> Measurement:
     n = 20 if ctx.smoke else ctx.size(500, 100)
     key = "0x" + secrets.token_hex(32)
-    fast, slow = L1Signer(key), L1Signer(key, precomputed=False)
+    # eth-account and the SDK are imported on first use: that reads files, so not on the loop
+    fast, slow = await asyncio.to_thread(lambda: (L1Signer(key), L1Signer(key, precomputed=False)))
     actions = _actions(n)
     nonce0 = wall_ms()
     floor = _floor_loop(key, _digests(actions, nonce0))
     try:
-        sdk: Callable[[dict, int], dict[str, Any]] | None = _sdk_signer(key)
+        sdk: Callable[[dict, int], dict[str, Any]] | None = await asyncio.to_thread(_sdk_signer, key)
         peer_info: dict[str, dict[str, Any]] = {SDK: {"function": "hyperliquid.utils.signing.sign_l1_action"}}
     except ImportError as exc:    # a dev dependency not installed: the row still runs, the peer is missing
         sdk, peer_info = None, {SDK: {"missing": f"{exc}: pip install -e '.[dev]'"}}
