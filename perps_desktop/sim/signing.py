@@ -1,6 +1,10 @@
 """EIP-712 verification of signed actions: who signed an L1 action or a user-signed action.
 
 Recovery uses coincurve (libsecp256k1), about 50x faster than eth-account's pure-Python path.
+The action hash and its EIP-712 digest are written here again on purpose, not imported from the
+client's `exchange/signing`: the simulator stands alone and checks a signature as the venue does, so
+a mistake in the client's hashing fails here instead of being agreed with (both are held to the
+official SDK: tests/unit/exchange/test_signing.py, tests/integration/test_sdk_interop.py).
 """
 
 from __future__ import annotations

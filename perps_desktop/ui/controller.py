@@ -261,69 +261,45 @@ class ActionController(QObject):
         self._sync(f"Force open breaker {name}", lambda: self.control.force_open_breaker(name))
 
     # --- reads ----------------------------------------------------------------------------
-    def query_traces(self, query: TraceQuery) -> asyncio.Task[Any] | None:
+    def _read(self, key: str, load: Callable[[], Awaitable[Any]], loaded: Callable[[Any], object],
+              failed: Callable[[str], object]) -> asyncio.Task[Any] | None:
+        """One read of the core on a task (a new read of `key` cancels the one before): `loaded` gets
+        what it read, `failed` the words of its failure, which the panel that asked shows."""
         async def run() -> None:
             try:
-                page = await self.control.query_traces(query)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.traces_failed.emit(str(exc) or type(exc).__name__)
+                result = await load()
+            except Exception as exc:    # said where it was asked for; a read changes nothing to undo
+                failed(str(exc) or type(exc).__name__)
                 return
-            self.traces_loaded.emit(page)
-        return self._spawn("traces", run())
+            loaded(result)
+        return self._spawn(key, run())
+
+    def query_traces(self, query: TraceQuery) -> asyncio.Task[Any] | None:
+        return self._read("traces", lambda: self.control.query_traces(query), self.traces_loaded.emit,
+                          self.traces_failed.emit)
 
     def load_trace(self, trace_id: int) -> asyncio.Task[Any] | None:
-        async def run() -> None:
-            try:
-                trace = await self.control.get_trace(trace_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.info("trace %s not read: %s", trace_id, exc)
-                trace = None
-            self.trace_loaded.emit(trace)
-        return self._spawn("trace", run())
+        def missing(why: str) -> None:
+            log.info("trace %s not read: %s", trace_id, why)
+            self.trace_loaded.emit(None)
+        return self._read("trace", lambda: self.control.get_trace(trace_id), self.trace_loaded.emit, missing)
 
     def load_timeline(self, symbol: str, since_ms: int, until_ms: int) -> asyncio.Task[Any] | None:
-        async def run() -> None:
-            try:
-                data = await self.control.load_timeline(symbol, since_ms, until_ms)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.timeline_failed.emit(str(exc) or type(exc).__name__)
-                return
-            self.timeline_loaded.emit(data)
-        return self._spawn("timeline", run())
+        return self._read("timeline", lambda: self.control.load_timeline(symbol, since_ms, until_ms),
+                          self.timeline_loaded.emit, self.timeline_failed.emit)
 
     def load_chain(self, trace_id: int) -> asyncio.Task[Any] | None:
-        async def run() -> None:
-            try:
-                chain = await self.control.chain_of(trace_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.timeline_failed.emit(str(exc) or type(exc).__name__)
-                return
-            self.chain_loaded.emit(chain)
-        return self._spawn("chain", run())
+        return self._read("chain", lambda: self.control.chain_of(trace_id), self.chain_loaded.emit,
+                          self.timeline_failed.emit)
 
     def show_story(self, what: str, symbol: str, key: int | None = None,
                    time_ms: int | None = None) -> asyncio.Task[Any] | None:
         """The story of a position ("position", symbol), fill ("fill", symbol, tid, time) or order
         ("order", symbol, oid): found in the store, then sent whole to the timeline."""
-        async def run() -> None:
-            try:
-                chain_id = await self.control.find_story(what, symbol, key, time_ms)
-                chain = await self.control.chain_of(chain_id) if chain_id is not None else ()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.timeline_failed.emit(str(exc) or type(exc).__name__)
-                return
-            self.story_loaded.emit(chain)
-        return self._spawn("story", run())
+        async def story() -> tuple[Any, ...]:
+            chain_id = await self.control.find_story(what, symbol, key, time_ms)
+            return await self.control.chain_of(chain_id) if chain_id is not None else ()
+        return self._read("story", story, self.story_loaded.emit, self.timeline_failed.emit)
 
     async def aclose(self) -> None:
         """Cancel what is still running (the window is closing)."""

@@ -63,21 +63,20 @@ def fmt_size(v: Any) -> str:
     return text if text not in ("-0", "") else "0"
 
 
+def _sign(f: float, signed: bool) -> str:
+    """A true minus (−) for a loss; + for a gain only when `signed` asks for it."""
+    return "−" if f < 0 else ("+" if signed and f > 0 else "")
+
+
 def fmt_usd(v: Any, *, signed: bool = False, decimals: int = 2) -> str:
     """Dollars with thousands separators; `signed` adds + for gains (losses always show −)."""
     f = to_float(v)
-    if f is None:
-        return DASH
-    sign = "−" if f < 0 else ("+" if signed and f > 0 else "")
-    return f"{sign}${abs(f):,.{decimals}f}"
+    return DASH if f is None else f"{_sign(f, signed)}${abs(f):,.{decimals}f}"
 
 
 def fmt_pct(v: Any, *, signed: bool = False, decimals: int = 1) -> str:
     f = to_float(v)
-    if f is None:
-        return DASH
-    sign = "−" if f < 0 else ("+" if signed and f > 0 else "")
-    return f"{sign}{abs(f):.{decimals}f}%"
+    return DASH if f is None else f"{_sign(f, signed)}{abs(f):.{decimals}f}%"
 
 
 def fmt_ms(v: Any) -> str:
