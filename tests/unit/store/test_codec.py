@@ -1,4 +1,4 @@
-"""Payload encoding and the fast row -> Trace builder."""
+"""Payload encoding and rows -> Traces."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from perps_desktop.core.models import Side, Trace, TraceKind
-from perps_desktop.store import codec
 from perps_desktop.store.codec import ZSTD_MAGIC, PayloadEncoder, decode_blob, decode_payload, traces_from_rows
 
 
@@ -53,18 +52,22 @@ def test_traces_from_rows_equal_the_dataclass_built_normally():
     assert lazy == replace(normal, payload=None)
 
 
-def test_fast_row_path_builds_real_frozen_traces_like_the_descriptor_path():
+def test_a_page_of_rows_becomes_frozen_traces_equal_to_the_constructor_s():
     rows = [(i, 1000 + i, "risk", "BTC" if i % 2 else None, "s1", "A", 1.5 * i, None, "reject", f"r{i}", 0.25,
              f"bot{i % 2}", b'{"x":1}' if i % 3 else None, i // 2 or None) for i in range(1, 7)]
-    assert codec._FAST                          # Trace's layout still allows the fast path
     for decode in (True, False):
-        fast = traces_from_rows(rows, decode=decode)
-        slow = codec._traces_from_rows_slow(rows, decode=decode)
-        assert fast == slow
+        built = traces_from_rows(iter(rows), decode=decode)           # a cursor is an iterator
+        expected = [Trace(id=r[0], time_ms=r[1], kind=r[2], symbol=r[3], strategy=r[4], side=r[5], size=r[6],
+                          price=r[7], decision=r[8], reason=r[9], latency_ms=r[10], bot=r[11],
+                          payload=decode_blob(r[12]) if decode else None,
+                          payload_blob=None if decode else r[12], chain=r[13]) for r in rows]
+        assert built == expected
+        for got, want in zip(built, expected, strict=True):     # every field, the uncompared ones too
+            assert all(getattr(got, f.name) == getattr(want, f.name) for f in dataclasses.fields(Trace))
         if not decode:                          # (a decoded payload is a dict: unhashable)
-            assert [hash(t) for t in fast] == [hash(t) for t in slow]
-        assert [t.payload_blob for t in fast] == [t.payload_blob for t in slow]
-        assert all(type(t) is Trace for t in fast)
+            assert [hash(t) for t in built] == [hash(t) for t in expected]
+        assert all(type(t) is Trace for t in built)
         with pytest.raises(dataclasses.FrozenInstanceError):
-            fast[0].price = 1.0  # type: ignore[misc]
-        assert replace(fast[1], price=2.0).price == 2.0
+            built[0].price = 1.0  # type: ignore[misc]
+        assert replace(built[1], price=2.0).price == 2.0
+    assert traces_from_rows(iter(()), decode=True) == []
