@@ -36,9 +36,13 @@ async def control(sim: Simulator, body: object) -> dict:
         fault_kind = body.get("kind")
         if not isinstance(fault_kind, str):
             raise WireError("kind must be error, timeout, latency, rateLimit, wsDrop or none")
+        count = _num(body, "count", None)
+        if count is not None and count != int(count):
+            raise WireError(f"count must be a whole number of requests, got {count:g}")
         await sim.set_fault(kind=fault_kind, rate=_num(body, "rate", 1.0) or 0.0,
                             duration_s=_num(body, "durationS", None), target=body.get("target", "all"),
-                            latency_ms=int(_num(body, "latencyMs", 0) or 0))
+                            latency_ms=int(_num(body, "latencyMs", 0) or 0),
+                            count=None if count is None else int(count))
         return {"status": "ok", "faults": sim.faults_active()}
     if kind == "setMid":
         coin = body.get("coin")

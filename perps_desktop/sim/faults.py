@@ -47,13 +47,15 @@ def parse_targets(target: object) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fault:
-    """One active fault: applies to a share `rate` of matching requests until `until` (monotonic s)."""
+    """One active fault: applies to a share `rate` of matching requests until `until` (monotonic s),
+    and, with a `count`, to that many of them at most (the injector counts them down)."""
 
     kind: str
     rate: float = 1.0
     latency_ms: int = 0
     targets: frozenset[str] = _PARTS
     until: float | None = None
+    count: int | None = None
 
     def live(self, now: float) -> bool:
         return self.until is None or now < self.until
@@ -63,10 +65,10 @@ class Fault:
         """As `/sim` takes it: "all" for the whole venue, else the parts (sorted)."""
         return "all" if self.targets == _PARTS else sorted(self.targets)
 
-    def describe(self) -> dict[str, object]:
+    def describe(self, hits_left: int | None = None) -> dict[str, object]:
         left = None if self.until is None else max(0.0, round(self.until - time.monotonic(), 3))
         return {"kind": self.kind, "rate": self.rate, "latencyMs": self.latency_ms, "target": self.target,
-                "remainingS": left}
+                "remainingS": left, "remainingCount": hits_left}
 
 
 class FaultInjector:
@@ -74,12 +76,14 @@ class FaultInjector:
 
     def __init__(self, seed: int) -> None:
         self._faults: dict[str, Fault] = {}
+        self._hits_left: dict[str, int] = {}     # kind -> requests a counted fault still hits
         self._rng = random.Random(seed * 97 + 3)
         self.injected = 0
 
     def set(self, kind: str, *, rate: float = 1.0, latency_ms: int = 0, duration_s: float | None = None,
-            target: object = "all") -> Fault | None:
-        """Install (or with kind "none", clear) a fault; ValueError for a bad argument."""
+            target: object = "all", count: int | None = None) -> Fault | None:
+        """Install (or with kind "none", clear) a fault; ValueError for a bad argument. `count`: it hits
+        that many requests and is gone (the next request, however late it comes: `count=1`)."""
         if kind == "none":
             self.clear()
             return None
@@ -92,18 +96,29 @@ class FaultInjector:
             raise ValueError(f"latencyMs must be >= 0, got {latency_ms}")
         if duration_s is not None and duration_s <= 0:
             raise ValueError(f"durationS must be > 0, got {duration_s}")
+        if count is not None and count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
         until = None if duration_s is None else time.monotonic() + duration_s
-        fault = Fault(kind=kind, rate=rate, latency_ms=latency_ms, targets=targets, until=until)
+        fault = Fault(kind=kind, rate=rate, latency_ms=latency_ms, targets=targets, until=until, count=count)
         self._faults[kind] = fault
+        self._hits_left.pop(kind, None)
+        if count is not None:
+            self._hits_left[kind] = count
         return fault
 
     def clear(self) -> None:
         self._faults.clear()
+        self._hits_left.clear()
+
+    def hits_left(self, kind: str) -> int | None:
+        """How many more requests the counted fault of `kind` hits (None: it is not counted)."""
+        return self._hits_left.get(kind)
 
     def active(self) -> list[Fault]:
         now = time.monotonic()
         for kind in [k for k, f in self._faults.items() if not f.live(now)]:
             del self._faults[kind]
+            self._hits_left.pop(kind, None)
         return list(self._faults.values())
 
     def draw(self, target: str, kinds: tuple[str, ...] = FAULT_KINDS) -> list[Fault]:
@@ -112,5 +127,10 @@ class FaultInjector:
             return []
         hits = [f for f in self.active()
                 if f.kind in kinds and target in f.targets and self._rng.random() < f.rate]
+        for f in hits:
+            if f.kind in self._hits_left:
+                self._hits_left[f.kind] -= 1
+                if self._hits_left[f.kind] <= 0:         # its last hit: gone
+                    del self._hits_left[f.kind], self._faults[f.kind]
         self.injected += len(hits)
         return hits

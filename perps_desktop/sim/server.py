@@ -14,6 +14,7 @@ import logging
 import random
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +79,7 @@ class Simulator:
         self.limiter = IpRateLimiter(rate_limit_per_min)
         self._requests: dict[str, int] = {}
         self._total = 0
+        self._in_flight = 0             # /info and /exchange requests taken and not yet answered
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         # The block clock and the history builder are timer callbacks, not tasks: they need no
@@ -118,8 +120,8 @@ class Simulator:
         if self.state is not SimState.NEW:
             raise RuntimeError(f"a simulator cannot be started twice (it is {self.state.value})")
         app = web.Application(client_max_size=1 << 20)
-        app.router.add_post("/info", self._http_info)
-        app.router.add_post("/exchange", self._http_exchange)
+        app.router.add_post("/info", self._answering(self._http_info))
+        app.router.add_post("/exchange", self._answering(self._http_exchange))
         app.router.add_post("/sim", self._http_sim)
         app.router.add_get("/ws", self.hub.handle)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -197,10 +199,12 @@ class Simulator:
         return fmt(self.venue.markets.mids[coin])
 
     async def set_fault(self, kind: str = "error", rate: float = 1.0, duration_s: float | None = None,
-                        target: object = "all", latency_ms: int = 0) -> None:
-        """Install a fault (see `sim.faults`: `target` is "all", a part or a list of parts); an `error`
-        or `wsDrop` fault that reaches the stream cuts the open streams at once."""
-        fault = self.faults.set(kind, rate=rate, latency_ms=latency_ms, duration_s=duration_s, target=target)
+                        target: object = "all", latency_ms: int = 0, count: int | None = None) -> None:
+        """Install a fault (see `sim.faults`: `target` is "all", a part or a list of parts; `count`: the
+        next that many requests only); an `error` or `wsDrop` fault that reaches the stream cuts the
+        open streams at once."""
+        fault = self.faults.set(kind, rate=rate, latency_ms=latency_ms, duration_s=duration_s, target=target,
+                                count=count)
         if fault is not None and "ws" in fault.targets and self.faults.draw("ws", kinds=("wsDrop", "error")):
             self.hub.drop_all()
 
@@ -208,11 +212,12 @@ class Simulator:
         self.faults.clear()
 
     def faults_active(self) -> list[dict[str, object]]:
-        return [f.describe() for f in self.faults.active()]
+        return [f.describe(self.faults.hits_left(f.kind)) for f in self.faults.active()]
 
     def stats(self) -> dict[str, Any]:
         """What was asked: {"total": n, "requests": {"info:allMids": n, "exchange:order": n, ...}}."""
-        return {"total": self._total, "requests": dict(self._requests), "faultsInjected": self.faults.injected,
+        return {"total": self._total, "requests": dict(self._requests), "inFlight": self._in_flight,
+                "faultsInjected": self.faults.injected,
                 "rateLimited": self.limiter.rejected, "weight": self.limiter.spent,
                 "wsConnections": len(self.hub.conns), "wsDropped": self.hub.dropped, "blocks": self.venue.markets.steps,
                 "liquidations": self.keeper.liquidations, "faults": self.faults_active()}
@@ -241,6 +246,18 @@ class Simulator:
             self.keeper.block(_now_ms())
 
     # -- HTTP -----------------------------------------------------------------------------------
+    def _answering(self, handler: Callable[[web.Request], Awaitable[web.Response]],
+                   ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """`handler`, counted in `inFlight` while it runs (a request held by a latency fault is in flight
+        until the venue answers it, even when its client has stopped waiting)."""
+        async def answer(request: web.Request) -> web.Response:
+            self._in_flight += 1
+            try:
+                return await handler(request)
+            finally:
+                self._in_flight -= 1
+        return answer
+
     def _count(self, key: str) -> None:
         self._total += 1
         self._requests[key] = self._requests.get(key, 0) + 1

@@ -12,6 +12,7 @@ from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.models import OrderStatus
 from perps_desktop.errors import ExchangeTimeout, MalformedReply, TransportError
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
+from tests.helpers import wait_until
 from tests.integration.client_helpers import funded_client, requests_to, resting_buy
 
 
@@ -23,8 +24,8 @@ async def test_an_order_that_timed_out_and_expired_unplaced_is_sent_once_more(si
     sim = await sim_server()
     async with funded_client(sim, timeout_s=0.4, retry_base_s=0.05) as client:
         mid = await client.mid("BTC")
-        # the venue holds the first send 1.5 s: by then it has expired (expiresAfter = nonce + 0.4 s)
-        await sim.set_fault(kind="latency", latency_ms=1500, duration_s=0.3, target="exchange")
+        # the venue holds the first send (only) 1.5 s: by then it has expired (expiresAfter = nonce + 0.4 s)
+        await sim.set_fault(kind="latency", latency_ms=1500, count=1, target="exchange")
         result = await client.place_order(resting_buy("BTC", mid))
         assert result.status is OrderStatus.RESTING
         assert await _orders_with(client, result.cloid) == 1
@@ -32,7 +33,7 @@ async def test_an_order_that_timed_out_and_expired_unplaced_is_sent_once_more(si
         stats = client.stats()
         assert stats.status_checks == 1 and stats.resends_avoided == 0
         assert stats.errors.get("ExchangeTimeout") == 1
-        await asyncio.sleep(1.3)  # let the held first send reach the venue: it is refused as expired
+        await wait_until(lambda: sim.stats()["inFlight"] == 0, timeout=30)  # answered now: refused as expired
         assert await _orders_with(client, result.cloid) == 1
 
 
@@ -41,7 +42,7 @@ async def test_an_order_placed_whose_reply_was_lost_is_not_sent_again(sim_server
     async with funded_client(sim, timeout_s=0.3, order_expiry_s=1.0) as client:
         mid = await client.mid("BTC")
         # the venue takes the order after 0.6 s (before it expires) but the client stopped waiting at 0.3 s
-        await sim.set_fault(kind="latency", latency_ms=600, duration_s=0.2, target="exchange")
+        await sim.set_fault(kind="latency", latency_ms=600, count=1, target="exchange")
         result = await client.place_order(resting_buy("BTC", mid))
         assert result.status is OrderStatus.RESTING and result.oid is not None
         assert requests_to(sim, "exchange:order") == 1  # asked orderStatus by cloid instead of resending
@@ -65,7 +66,7 @@ async def test_a_429_burst_is_absorbed(sim_server):
 async def test_server_errors_on_reads_are_retried_then_reported(sim_server):
     sim = await sim_server()
     async with funded_client(sim, retry_base_s=0.02, max_retries=2) as client:
-        await sim.set_fault(kind="error", rate=1.0, duration_s=0.05, target="info")
+        await sim.set_fault(kind="error", rate=1.0, count=1, target="info")
         assert await client.all_mids()
         await sim.set_fault(kind="error", rate=1.0, target="info")
         with pytest.raises(TransportError, match="HTTP 500") as info:
@@ -119,7 +120,7 @@ async def test_a_fast_server_error_on_an_order_is_checked_then_waited_out_before
     sim = await sim_server()
     async with funded_client(sim, timeout_s=1.0, retry_base_s=0.05) as client:
         mid = await client.mid("ETH")
-        await sim.set_fault(kind="error", rate=1.0, duration_s=0.2, target="exchange")
+        await sim.set_fault(kind="error", rate=1.0, count=1, target="exchange")
         result = await client.place_order(resting_buy("ETH", mid))
         assert result.status is OrderStatus.RESTING
         assert requests_to(sim, "exchange:order") == 2
@@ -145,7 +146,7 @@ async def test_a_cancel_whose_reply_was_lost_is_confirmed_not_resent(sim_server)
     async with funded_client(sim, timeout_s=0.3, order_expiry_s=1.0) as client:
         mid = await client.mid("BTC")
         placed = await client.place_order(resting_buy("BTC", mid))
-        await sim.set_fault(kind="latency", latency_ms=600, duration_s=0.2, target="exchange")
+        await sim.set_fault(kind="latency", latency_ms=600, count=1, target="exchange")
         assert await client.cancel("BTC", placed.oid) is True
         assert requests_to(sim, "exchange:cancel") == 1
         assert client.stats().resends_avoided == 1

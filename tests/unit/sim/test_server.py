@@ -117,6 +117,19 @@ async def test_faults_by_kind_target_rate_and_duration(sim_server):
     assert sim.stats()["faultsInjected"] >= 4
 
 
+async def test_a_counted_fault_hits_the_next_requests_only_however_late_they_come(sim_server):
+    sim = await sim_server(seed=3)
+    status, text = await _post(sim, "/sim", {"type": "fault", "kind": "error", "count": 2, "target": "info"})
+    assert status == 200 and '"remainingCount":2' in text
+    assert (await _post(sim, "/exchange", {}))[0] != 500            # another target: not counted
+    codes = [(await _post(sim, "/info", {"type": "allMids"}))[0] for _ in range(4)]
+    assert codes == [500, 500, 200, 200] and sim.faults_active() == []
+    status, text = await _post(sim, "/sim", {"type": "fault", "kind": "error", "count": 1.5})
+    assert status == 422 and "whole number" in text
+    status, text = await _post(sim, "/sim", {"type": "fault", "kind": "error", "count": 0})
+    assert status == 422 and "count" in text
+
+
 async def test_sim_control_set_mid_fund_stats_and_reset(sim_server):
     sim = await sim_server(seed=4)
     status, text = await _post(sim, "/sim", {"type": "setMid", "coin": "BTC", "px": "70000"})
