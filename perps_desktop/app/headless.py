@@ -63,38 +63,15 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
     app = App(settings, confirm=(lambda text: True) if yes else _ask_on_terminal)
     signals = StopSignals(app, out=out)
     signals.install()
-    stop = signals.requested
-    metrics: MetricsServer | None = None
-    api: ApiServer | None = None
+    servers: list[ApiServer | MetricsServer] = []
+    duration = getattr(args, "duration", None)
+    deadline = None if duration is None else loop.time() + float(duration)     # from launch, start-up included
     try:
-        serve = parse_serve(args.serve) if getattr(args, "serve", None) else None
-        await app.start()
-        if serve is not None:
-            assert app.identity is not None
-            api = ApiServer(app, tokens=TokenStore(), bot=settings.bot or app.identity.bot, host=serve[0],
-                            port=serve[1])
-            await api.start()
-            print(f"api: {api.url}", file=out, flush=True)
-        port = getattr(args, "metrics_port", None)
-        if port is not None:
-            assert app.identity is not None
-            metrics = MetricsServer(app, port, bot=settings.bot or app.identity.bot)     # a fleet: one label each
-            await metrics.start()
-            print(f"metrics: {metrics.url}", file=out, flush=True)
-        duration = getattr(args, "duration", None)
-        interval = max(0.2, float(getattr(args, "status_interval", None) or 5.0))
-        deadline = None if duration is None else loop.time() + float(duration)
-        print(format_status(app.snapshot()), file=out, flush=True)
-        while not stop.is_set():
-            wait = interval if deadline is None else min(interval, deadline - loop.time())
-            if wait > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), wait)
-            if stop.is_set():
-                break
-            print(format_status(app.snapshot()), file=out, flush=True)
-            if deadline is not None and loop.time() >= deadline:
-                break
+        serve = parse_serve(args.serve) if getattr(args, "serve", None) else None     # a bad one: before starting
+        if await _start_or_stop(app, signals.requested, deadline):
+            await _run_started(app, args, settings, serve, signals.requested, deadline, servers, out)
+        else:
+            print("perps-desktop headless: stopped during start-up", file=sys.stderr, flush=True)
     except StartRefused:
         raise
     except PerpsError as exc:
@@ -105,10 +82,8 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
         return 2
     finally:
         signals.stopping()
-        if api is not None:
-            await api.aclose()
-        if metrics is not None:
-            await metrics.aclose()
+        for server in servers:
+            await server.aclose()
         await app.aclose()
         signals.remove()
     c = app.trace_counters()
@@ -116,6 +91,60 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
         print(f"warning: {c.dropped} trace(s) could not be written", file=sys.stderr)
     print(f"stopped traces_recorded={c.recorded} traces_flushed={c.flushed}", file=out, flush=True)
     return 0 if c.recorded == c.flushed else 1
+
+
+async def _run_started(app: App, args: argparse.Namespace, settings: Settings, serve: tuple[str, int] | None,
+                       stop: asyncio.Event, deadline: float | None, servers: list[ApiServer | MetricsServer],
+                       out: Any) -> None:
+    """The started core's servers (added to `servers`, which the caller closes), then a status line every
+    `--status-interval` until a stop or the deadline."""
+    loop = asyncio.get_running_loop()
+    assert app.identity is not None
+    bot = settings.bot or app.identity.bot            # a fleet: one label each
+    if serve is not None:
+        api = ApiServer(app, tokens=TokenStore(), bot=bot, host=serve[0], port=serve[1])
+        servers.append(api)
+        await api.start()
+        print(f"api: {api.url}", file=out, flush=True)
+    metrics_port = getattr(args, "metrics_port", None)
+    if metrics_port is not None:
+        metrics = MetricsServer(app, metrics_port, bot=bot)
+        servers.append(metrics)
+        await metrics.start()
+        print(f"metrics: {metrics.url}", file=out, flush=True)
+    interval = max(0.2, float(getattr(args, "status_interval", None) or 5.0))
+    print(format_status(app.snapshot()), file=out, flush=True)
+    while not stop.is_set():
+        wait = interval if deadline is None else min(interval, deadline - loop.time())
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+        if stop.is_set():
+            break
+        print(format_status(app.snapshot()), file=out, flush=True)
+        if deadline is not None and loop.time() >= deadline:
+            break
+
+
+async def _start_or_stop(app: App, stop: asyncio.Event, deadline: float | None) -> bool:
+    """Start the app unless a stop (a signal, or `--duration` running out) comes first: then the start
+    is cancelled, which closes whatever it had started; False. A start's refusal is raised."""
+    loop = asyncio.get_running_loop()
+    starting = loop.create_task(app.start(), name="app-start")
+    stopped = loop.create_task(stop.wait(), name="stop-wait")
+    timeout = None if deadline is None else max(0.0, deadline - loop.time())
+    try:
+        await asyncio.wait((starting, stopped), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not starting.done():
+            starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+    if starting.cancelled():
+        return False
+    starting.result()                       # a refusal raises here
+    return True
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

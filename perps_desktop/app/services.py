@@ -20,7 +20,7 @@ from perps_desktop.app.identity import Identity
 from perps_desktop.app.order_trial import orders_trial_check
 from perps_desktop.app.snapshot import TraceCounters
 from perps_desktop.app.state_trace import StateRecorder
-from perps_desktop.app.venue_check import check_symbols, fetch_meta
+from perps_desktop.app.venue_check import LateMetaCheck, check_symbols, fetch_meta
 from perps_desktop.config import Settings
 from perps_desktop.core import (
     AlertConfig,
@@ -55,7 +55,15 @@ from perps_desktop.core.caching import CacheRegistry
 from perps_desktop.core.clock import monotonic, wall_ms
 from perps_desktop.core.health import HealthCheck
 from perps_desktop.core.lanes import Lane, in_lane
-from perps_desktop.core.models import Alert, BreakerState, StreamEvent, StreamEventKind, Trace, TraceKind
+from perps_desktop.core.models import (
+    Alert,
+    BreakerState,
+    StreamEvent,
+    StreamEventKind,
+    Trace,
+    TraceKind,
+    TradingState,
+)
 from perps_desktop.errors import ConfigError, StartRefused, StoreError
 from perps_desktop.exchange import ClientConfig, HyperliquidClient
 from perps_desktop.store import TraceStore, TraceStoreConfig
@@ -228,7 +236,9 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
         alerts.warning(f"malformed:{label}", "exchange", f"{label}: {len(reasons)} malformed row(s) left out, "
                        f"the rest shown (first: {reasons[0]})")
     client.info.skipped_listeners.append(on_skipped)
-    check_symbols(settings, await fetch_meta(client, base_url, settings), base_url)
+    assets = await fetch_meta(client, base_url, settings)
+    if assets is not None:
+        check_symbols(settings, assets, base_url)
     # from here on (not during the start-up check, whose refusal is its own one line) the requests'
     # attempts are the verdicts of the breakers of /info and /exchange
     freshness.feed("info", breakers.get("exchange_info"))
@@ -246,6 +256,11 @@ async def build_services(settings: Settings, identity: Identity, stack: contextl
                      + (" (rule)" if e.by_rule else " (by hand)"))
         bus.publish("risk.state", e)
     risk.add_listener(on_state)
+    if assets is None:                        # the venue was ill at start: SYMBOLS is checked when it answers
+        def refused(exc: ConfigError) -> None:
+            alerts.critical("config:symbols", "app", f"trading halted: {exc}")
+            risk.set_trading_state(TradingState.HALTED, str(exc))
+        await stack.enter_async_context(LateMetaCheck(client, settings, base_url, on_refused=refused))
 
     trade = not identity.read_only
     strategy = MomentumStrategy(StrategyConfig.from_settings(settings))

@@ -150,8 +150,8 @@ class HyperliquidClient:
 
     # --- reads -------------------------------------------------------------------------------------
 
-    async def meta(self) -> Sequence[Asset]:
-        return await self.info.meta()
+    async def meta(self, *, retry: bool = True) -> Sequence[Asset]:
+        return await self.info.meta(retry=retry)
 
     async def asset(self, symbol: str) -> Asset:
         return await self.info.asset(symbol)

@@ -59,8 +59,9 @@ class InfoApi:
                                       retries=self._cfg.max_retries if retry else 0,
                                       timeout_s=self._cfg.read_limit_s)
 
-    async def _load(self, body: dict[str, Any], parse_reply: Callable[[Any], T], *, extra_per: int = 0) -> T:
-        reply = await self.request(body)
+    async def _load(self, body: dict[str, Any], parse_reply: Callable[[Any], T], *, extra_per: int = 0,
+                    retry: bool = True) -> T:
+        reply = await self.request(body, retry=retry)
         if extra_per and isinstance(reply, list) and len(reply) >= extra_per:
             self._budget.charge(len(reply) // extra_per)  # venue adds weight per returned items
         return parse_reply(reply)
@@ -98,9 +99,11 @@ class InfoApi:
 
     # --- market data -----------------------------------------------------------------------------
 
-    async def meta(self) -> tuple[Asset, ...]:
+    async def meta(self, *, retry: bool = True) -> tuple[Asset, ...]:
+        """The perps and their asset ids, cached; `retry=False`: one attempt (the start-up check, whose
+        verdict is what that attempt met)."""
         assets: tuple[Asset, ...] = await self.caches.meta.get_or_load(
-            ("meta",), lambda: self._load({"type": "meta", "dex": ""}, parse.parse_meta))
+            ("meta",), lambda: self._load({"type": "meta", "dex": ""}, parse.parse_meta, retry=retry))
         if assets is not self._meta:
             self._meta = assets
             self._assets = {a.name: a for a in assets}
