@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from perps_desktop.core.bug_log import BugLog
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.models import Alert, Severity
 
@@ -89,6 +90,7 @@ class AlertManager:
         self.config = config or AlertConfig()
         self._now_ms = clock.wall_ms
         self._sinks: list[AlertSink] = []
+        self.bugs = BugLog(_log)
         self._seq = 0
         self._history: OrderedDict[int, _Shown] = OrderedDict()  # seq -> shown alert, oldest first
         self._last: OrderedDict[str, _Shown] = OrderedDict()     # key -> its last delivered alert (LRU)
@@ -139,8 +141,8 @@ class AlertManager:
         for sink in tuple(self._sinks):
             try:
                 sink(alert)
-            except Exception:
-                _log.exception("alert sink %r failed", sink)
+            except Exception as exc:    # a sink's bug: the others still get the alert; logged once per kind
+                self.bugs.report(f"alert sink {sink!r}", exc)
         return alert
 
     def info(self, key: str, source: str, message: str) -> Alert | None:

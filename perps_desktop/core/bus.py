@@ -2,13 +2,16 @@
 
 The core publishes frozen events; the app subscribes (by topic prefix, "" for everything) and
 turns them into snapshot updates. Handlers run synchronously on the publisher's loop; one that
-raises is logged and skipped, so a broken listener can never stop the trading loop.
+raises is skipped and logged (in full once per kind: `BugLog`, not once per event), so a broken
+listener can never stop the trading loop nor bury the log.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+
+from perps_desktop.core.bug_log import BugLog
 
 __all__ = ["EventBus", "Handler"]
 
@@ -23,6 +26,7 @@ class EventBus:
     def __init__(self) -> None:
         self._subs: list[tuple[str, Handler]] = []
         self.published = 0
+        self.bugs = BugLog(_log)
 
     def subscribe(self, prefix: str, handler: Handler) -> Callable[[], None]:
         """Call `handler(topic, event)` for every topic under `prefix`; returns an unsubscribe function."""
@@ -40,5 +44,5 @@ class EventBus:
             if not prefix or topic == prefix or topic.startswith(prefix + "."):
                 try:
                     handler(topic, event)
-                except Exception:
-                    _log.exception("event handler %r failed on %s", handler, topic)
+                except Exception as exc:
+                    self.bugs.report(f"event handler {handler!r} on {topic}", exc)

@@ -26,6 +26,7 @@ import aiohttp
 import orjson
 
 from perps_desktop.core.backoff import backoff_s
+from perps_desktop.core.bug_log import BugLog
 from perps_desktop.core.clock import SYSTEM_CLOCK, Clock
 from perps_desktop.core.lifecycle import Background
 from perps_desktop.core.models import Fill, StreamEvent, StreamEventKind
@@ -78,6 +79,7 @@ class ExchangeStream(Background):
         self.connected = False
         self.connections = 0
         self.dropped_events = 0
+        self.bugs = BugLog(log)
 
     # --- consumers ---------------------------------------------------------------------------------
 
@@ -103,8 +105,8 @@ class ExchangeStream(Background):
         for cb in list(self._callbacks):
             try:
                 cb(event)
-            except Exception:
-                log.exception("stream callback failed")
+            except Exception as exc:    # a consumer's bug: skipped, logged in full once per kind
+                self.bugs.report(f"stream callback {cb!r}", exc)
         self._enqueue(event)
 
     def _enqueue(self, event: StreamEvent | None) -> None:
