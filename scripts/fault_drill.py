@@ -14,9 +14,13 @@ Two drills, each printing its figures (and `--json FILE` writes them all):
   within 40 s to pass). Then SIGINT: its output must hold no traceback, and the simulator's
   `historicalOrders` of the account no cloid twice (no order sent twice).
 - **stop** (per kind, `timeout` and a 30 s `latency`, on every target): `--runs` runs of
-  `headless --duration 10`, each timed from launch to its last line (within 15 s to pass), with
-  the fault begun once the run's first status line is out (`running`: the stop meets it) and
-  with it on before the run starts (`launch`: the start-up check meets it and refuses).
+  `headless --duration 10`, each timed from launch to its last line (within 15 s to pass), and
+  the stop alone, from the status line the duration's end prints to the last line (within 5 s to
+  pass), with the fault begun once the run's first status line is out (`running`: the stop meets
+  it) and with it on before the run starts (`launch`: the core comes up on a dark venue, and each
+  run's status must say `venue unreachable`).
+
+Each drill's line ends with the machine's load average (1 min) at its start and end.
 
 Exit 0 when every figure passes, 1 otherwise. Each headless run gets its own data directory.
 """
@@ -24,6 +28,7 @@ Exit 0 when every figure passes, 1 otherwise. Each headless run gets its own dat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -139,12 +144,14 @@ class OutageFigures:
     orders: int = 0
     duplicate_cloids: int = 0
     exit_code: int | None = None
+    load: tuple[float, float] = (0.0, 0.0)      # 1-min load average at the start and at the end
     passed: bool = False
     notes: list[str] = field(default_factory=list)
 
 
 def outage(base: str, kind: str, fault_s: float, back_limit_s: float) -> OutageFigures:
     fig = OutageFigures(kind=kind)
+    load0 = os.getloadavg()[0]
     port = _free_port()
     run = Headless(base, "--metrics-port", str(port), "--status-interval", "1")
     try:
@@ -201,6 +208,7 @@ def outage(base: str, kind: str, fault_s: float, back_limit_s: float) -> OutageF
         _post(base + "/sim", {"type": "fault", "kind": "none"})
         fig.exit_code = run.stop()
         fig.tracebacks = run.tracebacks()
+        fig.load = (round(load0, 2), round(os.getloadavg()[0], 2))
     fig.passed = (fig.dark_s is not None and fig.dark_s <= 10 and fig.info_open_s is not None
                   and fig.info_open_s <= 10 and fig.age_drops == 0 and fig.age_at_end_s is not None
                   and fig.age_at_10_s is not None and fig.age_at_end_s > fig.age_at_10_s + fault_s / 2
@@ -218,7 +226,13 @@ class StopFigures:
     median_s: float | None = None
     max_s: float | None = None
     within_15_s: int = 0
+    stop_seconds: list[float] = field(default_factory=list)    # the duration's last status line -> the last line
+    stop_median_s: float | None = None
+    stop_max_s: float | None = None
+    stop_within_5_s: int = 0
+    said_unreachable: int = 0                   # runs whose status said "venue unreachable" (launch)
     tracebacks: int = 0
+    load: tuple[float, float] = (0.0, 0.0)      # 1-min load average at the start and at the end
     passed: bool = False
 
 
@@ -226,6 +240,7 @@ def stops(base: str, kind: str, when: str, runs: int, limit_s: float) -> StopFig
     """`runs` runs of `headless --duration 10` under a fault on every target, each timed from launch to its
     last line (stdout's, or stderr's when it wrote nothing: a start refused)."""
     fig = StopFigures(kind=kind, when=when)
+    load0 = os.getloadavg()[0]
     body: dict[str, Any] = {"type": "fault", "kind": kind, "target": "all", "durationS": 120}
     if kind == "latency":
         body["latencyMs"] = 30_000
@@ -238,23 +253,30 @@ def stops(base: str, kind: str, when: str, runs: int, limit_s: float) -> StopFig
                 while not run.out and run.proc.poll() is None and time.monotonic() - run.started < 30:
                     time.sleep(0.05)
                 _post(base + "/sim", body)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 run.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                pass
             ended = time.monotonic() - run.started
             run.stop()
             _post(base + "/sim", {"type": "fault", "kind": "none"})
             last = run.out[-1] if run.out else (ended, run.err[-1] if run.err else "(no output)")
             fig.seconds.append(round(last[0] if run.out else ended, 2))
             fig.last_lines.append(last[1][:160])
+            if len(run.out) >= 2 and last[1].startswith("stopped "):
+                fig.stop_seconds.append(round(last[0] - run.out[-2][0], 2))
+            fig.said_unreachable += any("venue unreachable" in t for _, t in run.out)
             fig.tracebacks += run.tracebacks()
     finally:
         _post(base + "/sim", {"type": "fault", "kind": "none"})
     fig.median_s = round(statistics.median(fig.seconds), 2)
     fig.max_s = max(fig.seconds)
     fig.within_15_s = sum(s <= limit_s for s in fig.seconds)
-    fig.passed = fig.within_15_s == runs and fig.tracebacks == 0
+    if fig.stop_seconds:
+        fig.stop_median_s = round(statistics.median(fig.stop_seconds), 2)
+        fig.stop_max_s = max(fig.stop_seconds)
+    fig.stop_within_5_s = sum(s <= 5.0 for s in fig.stop_seconds)
+    fig.load = (round(load0, 2), round(os.getloadavg()[0], 2))
+    fig.passed = (fig.within_15_s == runs and fig.stop_within_5_s == runs and fig.tracebacks == 0
+                  and (when != "launch" or fig.said_unreachable == runs))
     return fig
 
 
@@ -284,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"outage {f.kind:8} dark {f.dark_s} s, exchange_info open {f.info_open_s} s, data age "
                   f"{f.age_at_10_s} s at 10 s -> {f.age_at_end_s} s at the end ({f.age_drops} drops), back "
                   f"{f.back_s} s after; tracebacks {f.tracebacks}, orders {f.orders}, duplicate cloids "
-                  f"{f.duplicate_cloids}, exit {f.exit_code}: {'PASS' if f.passed else 'FAIL'}"
+                  f"{f.duplicate_cloids}, exit {f.exit_code}; load {f.load[0]} -> {f.load[1]}: "
+                  f"{'PASS' if f.passed else 'FAIL'}"
                   + (f" ({'; '.join(f.notes)})" if f.notes else ""), flush=True)
     if "stop" in drills:
         for when in args.stop_when.split(","):
@@ -293,8 +316,11 @@ def main(argv: list[str] | None = None) -> int:
                 ok &= s.passed
                 results["stop"].append(asdict(s))
                 print(f"stop   {s.kind:8} from {s.when:8} {args.runs} runs of headless --duration 10: median "
-                      f"{s.median_s} s, max {s.max_s} s, {s.within_15_s}/{args.runs} within 15 s, tracebacks "
-                      f"{s.tracebacks}: {'PASS' if s.passed else 'FAIL'}; runs {s.seconds}", flush=True)
+                      f"{s.median_s} s, max {s.max_s} s, {s.within_15_s}/{args.runs} within 15 s; the stop "
+                      f"alone median {s.stop_median_s} s, max {s.stop_max_s} s, {s.stop_within_5_s}/{args.runs} "
+                      f"within 5 s; 'venue unreachable' said in {s.said_unreachable}; tracebacks {s.tracebacks}; "
+                      f"load {s.load[0]} -> {s.load[1]}: {'PASS' if s.passed else 'FAIL'}; runs {s.seconds}",
+                      flush=True)
                 print("       last lines: " + " | ".join(sorted({re.sub(r'[0-9]+', 'N', t) for t in s.last_lines})),
                       flush=True)
     if args.json:
