@@ -89,8 +89,14 @@ class SummaryBar(QToolBar):
             self.mode.setToolTip(tip)
         self.state.set(*trading_status(snap))
         acct = snap.account
-        upnl = sum(float(p.unrealized_pnl) for p in snap.positions)
         st = self.stats
+        f = snap.freshness
+        if acct is None and f is not None and "account" not in f.as_of_ms:
+            # the venue has not answered since the start (a venue dark at launch): unknown, not $0.00
+            for key in ("equity", "upnl", "daily", "exposure", "margin", "positions", "orders"):
+                st[key].set("–")
+            return
+        upnl = sum(float(p.unrealized_pnl) for p in snap.positions)
         st["equity"].set(fmt_usd(acct.equity if acct else (snap.risk.equity if snap.risk else None)))
         st["upnl"].set(fmt_usd(upnl, signed=True), _tone(upnl))
         if snap.risk is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtWidgets import QLabel
 
@@ -87,3 +89,21 @@ def test_the_status_bar_only_points_to_the_actions_log(make_window):
     w.controller.action_failed.emit("Close BTC", "cancelled")
     assert w.statusBar().currentMessage() == "Close BTC: cancelled, nothing sent"
     assert "actions" in w.docks
+
+
+def test_numbers_never_read_from_the_venue_show_as_unknown_not_zero(make_window):
+    """A venue dark since the start: no account was ever read, so the summary says "–", not $0.00
+    (before: the risk manager's empty portfolio showed as equity $0.00, exposure $0)."""
+    from perps_desktop.core.freshness import FreshnessSnapshot
+
+    now = stubs.now_ms()
+    dark = FreshnessSnapshot(time_ms=now, rest_ok=False, silent_since_ms=now - 9_000, data_age_s=9.0)
+    control = stubs.StubControl(stubs.snapshot(account=None, risk=stubs.risk(equity=0.0, exposure=0.0),
+                                               freshness=dark, connected=False))
+    w = make_window(control)
+    shown = {key: stat.value.text() for key, stat in w.summary.stats.items()}
+    assert set(shown.values()) == {"–"}, shown
+    read = dataclasses.replace(dark, as_of_ms={"account": now})
+    control.set(account=stubs.account(), freshness=read)
+    w.render_snapshot()
+    assert w.summary.stats["equity"].value.text() == "$100,000.00"
