@@ -80,3 +80,16 @@ async def test_headless_duration_counts_from_launch_and_cuts_a_start_that_still_
     assert proc.returncode == 0, text[-2000:]
     assert lines and lines[-1].startswith("stopped traces_recorded="), (lines, text[-2000:])
     assert "stopped during start-up" in text and "Traceback" not in text, text[-2000:]
+
+
+async def test_an_endpoint_that_is_not_a_venue_is_still_refused_at_once(tmp_path, sim_server):
+    """A server that answers 404 (a wrong path) is no venue: one line naming the URL and the reply, not a
+    core waiting for a venue that will never come."""
+    from perps_desktop.errors import VenueUnreachable
+
+    sim = await sim_server()
+    settings = fast_settings(tmp_path, sim, base_url=sim.url + "/nothing-here")
+    with pytest.raises(VenueUnreachable) as refused:
+        async with App(settings):
+            pass
+    assert f"{sim.url}/nothing-here did not answer at start (info:meta: HTTP 404" in str(refused.value), refused.value
