@@ -12,6 +12,7 @@ import importlib
 import logging
 import math
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -161,6 +162,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    launched = time.monotonic()          # `headless --duration` counts from here, the imports of its layer included
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
@@ -168,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui"])
+    args.launched_at = launched
     try:
         settings = _settings_from(args)
     except ConfigError as exc:

@@ -65,7 +65,8 @@ async def _main(args: argparse.Namespace, settings: Settings, out: Any) -> int:
     signals.install()
     servers: list[ApiServer | MetricsServer] = []
     duration = getattr(args, "duration", None)
-    deadline = None if duration is None else loop.time() + float(duration)     # from launch, start-up included
+    launched = getattr(args, "launched_at", None) or loop.time()      # the same clock (time.monotonic)
+    deadline = None if duration is None else launched + float(duration)      # from launch, start-up included
     try:
         serve = parse_serve(args.serve) if getattr(args, "serve", None) else None     # a bad one: before starting
         if await _start_or_stop(app, signals.requested, deadline):
