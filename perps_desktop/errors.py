@@ -74,13 +74,16 @@ class ExchangeError(PerpsError):
             failed so can be sent again without asking the venue what became of it.
         expires_after: for a signed action, the venue time (ms) after which it can no longer be
             taken (its `expiresAfter`), or None; an ambiguous failure is waited out until then.
+        http_status: the HTTP status the venue answered with, when it answered with an error one
+            (5xx: a server there but ill; 429: rate limited), or None.
     """
 
     def __init__(self, message: str, *, endpoint: str = "", request_sent: bool = True,
-                 expires_after: int | None = None) -> None:
+                 expires_after: int | None = None, http_status: int | None = None) -> None:
         self.endpoint = endpoint
         self.request_sent = request_sent
         self.expires_after = expires_after
+        self.http_status = http_status
         super().__init__(f"{endpoint}: {message}" if endpoint else message)
 
 
@@ -108,9 +111,9 @@ class MalformedReply(TransportError):
 class ExchangeRejected(ExchangeError):
     """The venue answered and refused the action; `reason` is its message."""
 
-    def __init__(self, reason: str, *, endpoint: str = "") -> None:
+    def __init__(self, reason: str, *, endpoint: str = "", http_status: int | None = None) -> None:
         self.reason = reason
-        super().__init__(reason, endpoint=endpoint)
+        super().__init__(reason, endpoint=endpoint, http_status=http_status)
 
 
 class StoreError(PerpsError):

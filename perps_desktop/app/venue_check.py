@@ -29,7 +29,7 @@ from perps_desktop.config import Settings
 from perps_desktop.core.backoff import backoff_s
 from perps_desktop.core.lifecycle import Background
 from perps_desktop.core.models import Asset
-from perps_desktop.errors import ConfigError, ExchangeError, PerpsError, RateLimited, TransportError, VenueUnreachable
+from perps_desktop.errors import ConfigError, ExchangeError, PerpsError, RateLimited, VenueUnreachable
 from perps_desktop.exchange import HyperliquidClient
 
 __all__ = ["LateMetaCheck", "check_symbols", "fetch_meta"]
@@ -54,8 +54,7 @@ def _read_limit_s(settings: Settings) -> float:
 
 def _ill(exc: ExchangeError) -> bool:
     """A server is there and answers badly or not at all (timeout, 5xx, 429): waiting may fix it."""
-    return isinstance(exc, TimeoutError | RateLimited) or (
-        type(exc) is TransportError and exc.request_sent and "HTTP 5" in str(exc))
+    return isinstance(exc, TimeoutError | RateLimited) or (exc.http_status or 0) >= 500
 
 
 async def fetch_meta(client: HyperliquidClient, base_url: str, settings: Settings) -> Sequence[Asset] | None:

@@ -60,8 +60,8 @@ def map_errors(endpoint: str, timeout_s: float | None = None) -> Iterator[None]:
         raise ExchangeTimeout(f"no reply{limit}", endpoint=endpoint) from exc
     except aiohttp.ClientResponseError as exc:
         if exc.status == 429:
-            raise RateLimited("HTTP 429", endpoint=endpoint) from exc
-        raise TransportError(f"HTTP {exc.status}: {exc.message}", endpoint=endpoint) from exc
+            raise RateLimited("HTTP 429", endpoint=endpoint, http_status=429) from exc
+        raise TransportError(f"HTTP {exc.status}: {exc.message}", endpoint=endpoint, http_status=exc.status) from exc
     except aiohttp.ClientConnectorError as exc:  # no connection: the request never left
         raise TransportError(f"{type(exc).__name__}: {exc}", endpoint=endpoint, request_sent=False) from exc
     except (aiohttp.ClientError, OSError) as exc:
@@ -157,11 +157,11 @@ class Transport:
     @staticmethod
     def _decode(label: str, status: int, raw: bytes) -> Any:
         if status == 429:
-            raise RateLimited(f"HTTP 429: {_text(raw)!r}", endpoint=label)
+            raise RateLimited(f"HTTP 429: {_text(raw)!r}", endpoint=label, http_status=429)
         if status >= 500:
-            raise TransportError(f"HTTP {status}: {_text(raw)!r}", endpoint=label)
+            raise TransportError(f"HTTP {status}: {_text(raw)!r}", endpoint=label, http_status=status)
         if status >= 400:
-            raise ExchangeRejected(f"HTTP {status}: {_text(raw)}", endpoint=label)
+            raise ExchangeRejected(f"HTTP {status}: {_text(raw)}", endpoint=label, http_status=status)
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

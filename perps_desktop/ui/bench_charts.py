@@ -178,6 +178,7 @@ class RatioChart:
         self._titles: dict[str, str] = {}
         self._spans: dict[str, tuple[float, float, list[tuple[float, float]]]] = {}
         self._needs: dict[str, float] = {}
+        self._starts: dict[str, dict[str, float]] = {}     # metric -> row -> where its value's text starts (×)
         self._font = QFont()
         self._font.setPointSizeF(8.0)
         for i, (metric, _fn) in enumerate(METRICS):
@@ -214,7 +215,7 @@ class RatioChart:
         self._items = []
         self._values = {}
         self._tones = {}
-        self._starts: dict[str, dict[str, float]] = {}
+        self._starts = {}
         self._spans = {}
         n = max(len(order), 1)
         for metric, fn in METRICS:

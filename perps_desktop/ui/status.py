@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolBar, QWidget
 
 from perps_desktop.app import CoreSnapshot
-from perps_desktop.ui.format import fmt_count, fmt_ms, fmt_usd, short_address
+from perps_desktop.ui.format import DASH, fmt_count, fmt_ms, fmt_usd, short_address
 from perps_desktop.ui.freshness import connection_text, trading_badge
 from perps_desktop.ui.theme import set_state
 from perps_desktop.ui.widgets import Badge, Stat
@@ -94,7 +94,7 @@ class SummaryBar(QToolBar):
         if acct is None and f is not None and "account" not in f.as_of_ms:
             # the venue has not answered since the start (a venue dark at launch): unknown, not $0.00
             for key in ("equity", "upnl", "daily", "exposure", "margin", "positions", "orders"):
-                st[key].set("–")
+                st[key].set(DASH)
             return
         upnl = sum(float(p.unrealized_pnl) for p in snap.positions)
         st["equity"].set(fmt_usd(acct.equity if acct else (snap.risk.equity if snap.risk else None)))

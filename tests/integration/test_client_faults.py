@@ -71,7 +71,7 @@ async def test_server_errors_on_reads_are_retried_then_reported(sim_server):
         await sim.set_fault(kind="error", rate=1.0, target="info")
         with pytest.raises(TransportError, match="HTTP 500") as info:
             await client.user_state()
-        assert info.value.endpoint == "info:clearinghouseState"
+        assert info.value.endpoint == "info:clearinghouseState" and info.value.http_status == 500
         assert client.stats().retries >= 3
 
 
